@@ -1,0 +1,213 @@
+"""Configuration as typed value objects, read from a TOML file and ``LOKET_*`` environment variables.
+
+Precedence: defaults < TOML file (``--config`` or ``LOKET_CONFIG``) < environment. An environment
+variable names the path of a setting with ``__`` between levels, e.g. ``LOKET_BROKER__URL`` or
+``LOKET_BACKENDS__POPULATION__TOTAL_TIMEOUT_S``. Secrets are never values here, only file paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigurationError
+
+__all__ = [
+    "BackendSettings",
+    "BrokerSettings",
+    "DocumentSettings",
+    "MagdaSettings",
+    "Settings",
+    "StoreSettings",
+    "TenantSettings",
+    "load_settings",
+    "load_tenants",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    prefetch: int = 32
+    concurrency: int = 32
+    publish_timeout_s: float = 10.0
+    # Delay before attempt 2, 3, ...; the attempt after the last delay is the final one.
+    retry_delays_s: tuple[float, ...] = (2.0, 10.0, 60.0, 300.0)
+    shutdown_grace_s: float = 20.0
+    # RabbitMQ's own poison-message guard on the quorum work queues.
+    delivery_limit: int = 5
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str = "sqlite:///var/loket-hub.sqlite3"
+    # How long a worker owns a job it started; a crashed worker's claim expires after this.
+    claim_lease_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    connect_timeout_s: float = 15.0
+    read_timeout_s: float = 30.0
+    total_timeout_s: float = 45.0
+    concurrency: int = 50
+
+
+@dataclass(frozen=True)
+class MagdaSettings:
+    """How we present ourselves to MAGDA and where its services live."""
+
+    base_url: str = "http://127.0.0.1:8701"
+    client_identification: str = "kb.vlaanderen.be/aiv/loket-hub-dev"
+    hoedanigheid: str = ""
+    receiver_identification: str = "vip.vlaanderen.be"
+    signing_key: Path = REPO_ROOT / "var/dev-pki/magda-client.key"
+    signing_cert: Path = REPO_ROOT / "var/dev-pki/magda-client.crt"
+    wsdl_dir: Path = REPO_ROOT / "wsdl/magda"
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    signing_key: Path = REPO_ROOT / "var/dev-pki/document-signing.key"
+    signing_cert: Path = REPO_ROOT / "var/dev-pki/document-signing.crt"
+    output_dir: Path = REPO_ROOT / "out/documents"
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """One municipality (bestuur); read from ``mappings/tenants/<slug>.toml``."""
+
+    slug: str
+    name: str
+    nis_code: str
+    connector_urn: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    magda: MagdaSettings = field(default_factory=MagdaSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    backends: dict[str, BackendSettings] = field(
+        default_factory=lambda: {"population": BackendSettings()}
+    )
+    tenants_dir: Path = REPO_ROOT / "mappings/tenants"
+    log_format: str = "console"
+    log_level: str = "info"
+    worker_id: str = ""
+
+    def backend(self, name: str) -> BackendSettings:
+        return self.backends.get(name, BackendSettings())
+
+
+def _convert(value: Any, target: Any, where: str) -> Any:
+    origin = typing.get_origin(target)
+    if dataclasses.is_dataclass(target) and isinstance(target, type):
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(f"{where} must be a table")
+        return _build(target, value, where)
+    if origin is dict:
+        _, value_type = typing.get_args(target)
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(f"{where} must be a table")
+        return {k: _convert(v, value_type, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        (item_type, _) = typing.get_args(target)
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(_convert(i, item_type, where) for i in items)
+    if origin in (types.UnionType, typing.Union):
+        return value
+    try:
+        if target is bool and isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        if target is Path:
+            path = Path(value).expanduser()
+            return path if path.is_absolute() else REPO_ROOT / path
+        return target(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{where}: cannot read {value!r} as {target.__name__}") from exc
+
+
+def _build(cls: type[Any], values: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s) in {where or 'root'}: {sorted(unknown)}")
+    kwargs = {
+        key: _convert(value, hints[key], f"{where}.{key}".lstrip("."))
+        for key, value in values.items()
+    }
+    return cls(**kwargs)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("LOKET_") or name == "LOKET_CONFIG" or name.startswith("LOKET_TEST_"):
+            continue
+        path = name[len("LOKET_") :].lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return tree
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the settings; raises :class:`ConfigurationError` with the offending key."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = path or (Path(environ["LOKET_CONFIG"]) if environ.get("LOKET_CONFIG") else None)
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"cannot read configuration file {path}: {exc}") from exc
+    values = _merge(values, _env_overrides(environ))
+    values = _merge(values, overrides or {})
+    if "backends" in values:
+        values["backends"] = _merge({"population": {}}, values["backends"])
+    settings: Settings = _build(Settings, values, "")
+    if settings.log_format not in {"json", "console"}:
+        raise ConfigurationError("log_format must be 'json' or 'console'")
+    return settings
+
+
+def load_tenants(directory: Path) -> dict[str, TenantSettings]:
+    """Every ``<slug>.toml`` in ``directory``; the file name is the tenant slug."""
+    tenants: dict[str, TenantSettings] = {}
+    for file in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            tenants[file.stem] = TenantSettings(slug=file.stem, **data)
+        except (TypeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"tenant file {file}: {exc}") from exc
+        urn_prefix = "urn://"
+        if not tenants[file.stem].connector_urn.startswith(urn_prefix):
+            raise ConfigurationError(f"tenant file {file}: connector_urn must start with urn://")
+    return tenants

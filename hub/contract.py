@@ -1,0 +1,335 @@
+"""Message contract v1: the job a front office publishes and the result the hub replies with.
+
+Depends on nothing but the standard library, ``jsonschema`` and :mod:`hub.errors` /
+:mod:`hub.identifiers`, so front offices, adapters and simulators may import it.
+The JSON Schemas in ``hub/schemas/`` are the normative text; ``docs/contract.md`` explains them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from hub.errors import HubError, InvalidInput
+from hub.identifiers import (
+    IdentifierError,
+    normalize_association_number,
+    normalize_insz,
+    normalize_kbo,
+)
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "Document",
+    "ErrorInfo",
+    "Job",
+    "Outcome",
+    "Requester",
+    "Result",
+    "Subject",
+    "decode_job",
+    "job_schema",
+    "result_schema",
+]
+
+CONTRACT_VERSION = 1
+JOB_ID_HEADER = "x-loket-job-id"
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    AWAITING_APPROVAL = "awaiting-approval"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a capacity and the identifier that goes with it (normalised)."""
+
+    capacity: str
+    identifier: str
+    authenticated: bool
+    basis: str | None = None
+    acting_person: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """About whom or what: a person (INSZ), company (KBO) or association."""
+
+    kind: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated job. Identifiers are normalised (digits only)."""
+
+    job_id: str
+    type: str
+    tenant: str
+    requester: Requester
+    subject: Subject
+    product_id: int
+    dossier_id: str
+    parameters: dict[str, Any]
+    purpose: str | None = None
+    created_at: str | None = None
+
+    @property
+    def capability(self) -> str:
+        """The part of the type before the first dot: it names the work queue."""
+        return self.type.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+    retryable: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_exception(cls, error: HubError) -> ErrorInfo:
+        return cls(error.code, error.message, error.retryable, dict(error.details))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retryable,
+        }
+        if self.details:
+            data["details"] = self.details
+        return data
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str
+    media_type: str
+    file_name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "media_type": self.media_type,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "content_base64": base64.b64encode(self.content).decode("ascii"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        content = base64.b64decode(data["content_base64"])
+        if hashlib.sha256(content).hexdigest() != data["sha256"]:
+            raise ValueError(f"document {data['file_name']} does not match its sha256")
+        return cls(data["kind"], data["media_type"], data["file_name"], content)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the hub replies. Serialised with :meth:`to_json`, parsed with :meth:`from_json`."""
+
+    job_id: str | None
+    outcome: Outcome
+    type: str | None = None
+    tenant: str | None = None
+    dossier_id: str | None = None
+    error: ErrorInfo | None = None
+    documents: tuple[Document, ...] = ()
+    attempts: int = 1
+    completed_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    )
+    backend_reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contract_version": CONTRACT_VERSION,
+            "job_id": self.job_id,
+            "type": self.type,
+            "tenant": self.tenant,
+            "dossier_id": self.dossier_id,
+            "outcome": self.outcome.value,
+            "error": self.error.to_dict() if self.error else None,
+            "documents": [d.to_dict() for d in self.documents],
+            "attempts": self.attempts,
+            "completed_at": self.completed_at,
+            "backend_reference": self.backend_reference,
+        }
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> Result:
+        data = json.loads(body)
+        error = data.get("error")
+        return cls(
+            job_id=data.get("job_id"),
+            outcome=Outcome(data["outcome"]),
+            type=data.get("type"),
+            tenant=data.get("tenant"),
+            dossier_id=data.get("dossier_id"),
+            error=ErrorInfo(
+                error["code"], error["message"], error["retryable"], error.get("details", {})
+            )
+            if error
+            else None,
+            documents=tuple(Document.from_dict(d) for d in data.get("documents", [])),
+            attempts=data.get("attempts", 1),
+            completed_at=data["completed_at"],
+            backend_reference=data.get("backend_reference"),
+        )
+
+    @classmethod
+    def for_job(
+        cls,
+        job: Job,
+        outcome: Outcome,
+        *,
+        attempts: int,
+        error: ErrorInfo | None = None,
+        documents: tuple[Document, ...] = (),
+        backend_reference: str | None = None,
+    ) -> Result:
+        return cls(
+            job_id=job.job_id,
+            outcome=outcome,
+            type=job.type,
+            tenant=job.tenant,
+            dossier_id=job.dossier_id,
+            error=error,
+            documents=documents,
+            attempts=attempts,
+            backend_reference=backend_reference,
+        )
+
+
+def _load_schema(name: str) -> dict[str, Any]:
+    text = resources.files("hub.schemas").joinpath(name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def job_schema() -> dict[str, Any]:
+    return _load_schema("job-v1.json")
+
+
+@cache
+def result_schema() -> dict[str, Any]:
+    return _load_schema("result-v1.json")
+
+
+@cache
+def _job_validator() -> Draft202012Validator:
+    return Draft202012Validator(job_schema(), format_checker=FormatChecker())
+
+
+def _json_pointer(path: Any) -> str:
+    return "/" + "/".join(str(p) for p in path)
+
+
+def _normalize_identifier(kind: str, value: str, where: str) -> str:
+    try:
+        if kind == "person":
+            return normalize_insz(value)
+        if kind == "company":
+            return normalize_kbo(value)
+        return normalize_association_number(value)
+    except IdentifierError as exc:
+        # The value itself stays out of the error: it may be a national number.
+        raise InvalidInput(f"{where}: {exc.message}", code=exc.code, details={"field": where}) from exc
+
+
+def decode_job(body: bytes, message_id: str | None) -> Job:
+    """Parse and validate a job body. Raises :class:`InvalidInput` with a precise code."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"body is not valid JSON: {exc}", code="MALFORMED_JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object", code="SCHEMA_VIOLATION")
+    errors = sorted(_job_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        raise InvalidInput(
+            f"{_json_pointer(first.absolute_path)}: {first.message}",
+            code="SCHEMA_VIOLATION",
+            details={
+                "violations": [
+                    {"pointer": _json_pointer(e.absolute_path), "message": e.message}
+                    for e in errors[:10]
+                ]
+            },
+        )
+    if message_id is not None and message_id != data["job_id"]:
+        raise InvalidInput(
+            "AMQP message_id and body job_id differ", code="JOB_ID_MISMATCH"
+        )
+    requester_data = data["requester"]
+    requester = Requester(
+        capacity=requester_data["capacity"],
+        identifier=_normalize_identifier(
+            requester_data["capacity"], requester_data["identifier"], "/requester/identifier"
+        ),
+        authenticated=requester_data["authenticated"],
+        basis=requester_data.get("basis"),
+        acting_person=_normalize_identifier(
+            "person", requester_data["acting_person"], "/requester/acting_person"
+        )
+        if requester_data.get("acting_person")
+        else None,
+        name=requester_data.get("name"),
+    )
+    subject = Subject(
+        kind=data["subject"]["kind"],
+        identifier=_normalize_identifier(
+            data["subject"]["kind"], data["subject"]["identifier"], "/subject/identifier"
+        ),
+    )
+    return Job(
+        job_id=data["job_id"],
+        type=data["type"],
+        tenant=data["tenant"],
+        requester=requester,
+        subject=subject,
+        product_id=data["product_id"],
+        dossier_id=data["dossier_id"],
+        parameters=data["parameters"],
+        purpose=data.get("purpose"),
+        created_at=data.get("created_at"),
+    )
+
+
+def peek_job_fields(body: bytes) -> dict[str, Any]:
+    """Best-effort job_id/type/tenant/dossier_id from an invalid body, for the error result."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: data[key]
+        for key in ("job_id", "type", "tenant", "dossier_id")
+        if isinstance(data.get(key), str)
+    }

@@ -1,0 +1,1 @@
+"""Documents: render a certificate model and sign it."""

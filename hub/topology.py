@@ -1,0 +1,135 @@
+"""Broker topology: the only module that knows exchange and queue names.
+
+::
+
+    loket.jobs (topic) ──<capability>.#──▶ jobs.<capability> (quorum, delivery limit → loket.dead)
+    default exchange ──▶ retry.<capability>.<n> (classic, TTL = delay n) ──dead-letters──▶ jobs.<capability>
+    loket.status (topic) ──#──▶ status.events (quorum)
+    loket.dead (fanout) ──▶ dead.letters (quorum)
+
+Declaring is idempotent; the worker calls :func:`declare` on every (re)connect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+
+__all__ = [
+    "ATTEMPT_HEADER",
+    "DEAD_LETTER_EXCHANGE",
+    "DEAD_LETTER_QUEUE",
+    "JOBS_EXCHANGE",
+    "STATUS_EXCHANGE",
+    "STATUS_QUEUE",
+    "Topology",
+    "declare",
+    "retry_queue_name",
+    "work_queue_name",
+]
+
+JOBS_EXCHANGE = "loket.jobs"
+STATUS_EXCHANGE = "loket.status"
+STATUS_QUEUE = "status.events"
+DEAD_LETTER_EXCHANGE = "loket.dead"
+DEAD_LETTER_QUEUE = "dead.letters"
+# Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
+ATTEMPT_HEADER = "x-loket-attempt"
+ERROR_HEADER = "x-loket-error"
+
+
+def work_queue_name(capability: str) -> str:
+    return f"jobs.{capability}"
+
+
+def retry_queue_name(capability: str, index: int) -> str:
+    return f"retry.{capability}.{index + 1}"
+
+
+@dataclass
+class Topology:
+    """Declared exchanges and queues, kept as strong references (aio-pika holds weak ones)."""
+
+    jobs: AbstractExchange
+    status: AbstractExchange
+    dead: AbstractExchange
+    work_queues: dict[str, AbstractQueue]
+    retry_queues: dict[str, list[str]]
+    retry_delays_s: tuple[float, ...]
+
+    def retry_queue_for(self, capability: str, attempt: int) -> str | None:
+        """Queue that delays the next attempt after ``attempt`` failed; None when exhausted."""
+        queues = self.retry_queues[capability]
+        return queues[attempt - 1] if attempt - 1 < len(queues) else None
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.retry_delays_s) + 1
+
+
+async def declare(
+    channel: AbstractChannel,
+    capabilities: list[str],
+    retry_delays_s: tuple[float, ...],
+    delivery_limit: int = 5,
+) -> Topology:
+    """Declare everything the hub uses. Safe to call again with the same arguments."""
+    jobs = await channel.declare_exchange(
+        JOBS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    status = await channel.declare_exchange(
+        STATUS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    dead = await channel.declare_exchange(
+        DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    dead_queue = await channel.declare_queue(
+        DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dead_queue.bind(dead, routing_key="")
+    status_queue = await channel.declare_queue(
+        STATUS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await status_queue.bind(status, routing_key="#")
+
+    work_queues: dict[str, AbstractQueue] = {}
+    retry_queues: dict[str, list[str]] = {}
+    for capability in capabilities:
+        work = await channel.declare_queue(
+            work_queue_name(capability),
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": delivery_limit,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            },
+        )
+        await work.bind(jobs, routing_key=f"{capability}.#")
+        work_queues[capability] = work
+        names: list[str] = []
+        for index, delay in enumerate(retry_delays_s):
+            name = retry_queue_name(capability, index)
+            # The delay lives in the queue's TTL, so a changed delay needs a new queue name:
+            # the name carries the delay in milliseconds.
+            name = f"{name}.{round(delay * 1000)}ms"
+            await channel.declare_queue(
+                name,
+                durable=True,
+                arguments={
+                    "x-message-ttl": round(delay * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": work_queue_name(capability),
+                },
+            )
+            names.append(name)
+        retry_queues[capability] = names
+    return Topology(
+        jobs=jobs,
+        status=status,
+        dead=dead,
+        work_queues=work_queues,
+        retry_queues=retry_queues,
+        retry_delays_s=retry_delays_s,
+    )
