@@ -1,0 +1,149 @@
+"""``loket-hub`` command line: run, simulators, demo, send, dev-pki, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from hub.config import REPO_ROOT, Settings, load_settings
+from hub.devpki import generate_dev_pki
+from hub.errors import ConfigurationError
+from hub.logging import configure_logging
+
+__all__ = ["main"]
+
+log = structlog.get_logger(__name__)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.config) if args.config else None)
+
+
+async def _run(settings: Settings) -> int:
+    from hub.app import running_hub
+
+    async with running_hub(settings) as hub:
+        hub.worker.install_signal_handlers()
+        await hub.worker.run()
+    return 0
+
+
+async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
+    from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+
+    simulator = await start_magda_simulator(
+        MagdaSimulatorSettings(
+            host=args.host,
+            port=args.port,
+            trusted_certs=(settings.magda.signing_cert,),
+            latency_ms=args.latency_ms,
+        )
+    )
+    print(f"MAGDA simulator listening on {simulator.base_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await simulator.close()
+    return 0
+
+
+async def _send(args: argparse.Namespace, settings: Settings) -> int:
+    from loket_hub.client import LoketClient
+
+    job = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    async with LoketClient.connect(settings.broker.url) as client:
+        result = await client.request(job, timeout=args.timeout)
+    summary = result.to_dict()
+    for document in summary["documents"]:
+        document["content_base64"] = f"<{len(document['content_base64'])} base64 chars>"
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for document in result.documents:
+            (out / document.file_name).write_bytes(document.content)
+    return 0
+
+
+def _check_config(settings: Settings) -> int:
+    from hub.app import build_registry
+    from hub.config import load_tenants
+
+    problems = build_registry(settings).check_config()
+    try:
+        if not load_tenants(settings.tenants_dir):
+            problems.append(f"no tenants in {settings.tenants_dir}")
+    except ConfigurationError as exc:
+        problems.append(str(exc))
+    for path in (settings.documents.signing_key, settings.documents.signing_cert):
+        if not path.is_file():
+            problems.append(f"document signing file not found: {path}")
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("configuration ok" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loket-hub", description=__doc__)
+    parser.add_argument("--config", help="TOML configuration file (default: $LOKET_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run a worker until SIGTERM")
+    sims = sub.add_parser("simulators", help="run the simulated back ends")
+    sims.add_argument("--host", default="127.0.0.1")
+    sims.add_argument("--port", type=int, default=8701)
+    sims.add_argument("--latency-ms", type=int, default=0)
+    demo = sub.add_parser("demo", help="simulators + hub + a few jobs, documents to a folder")
+    demo.add_argument("--out", default=str(REPO_ROOT / "out/demo"))
+    send = sub.add_parser("send", help="publish one job from a JSON file and wait for its result")
+    send.add_argument("file")
+    send.add_argument("--timeout", type=float, default=60.0)
+    send.add_argument("--out", help="folder to write the documents to")
+    pki = sub.add_parser("dev-pki", help="generate development keys and certificates")
+    pki.add_argument("--dir", default=str(REPO_ROOT / "var/dev-pki"))
+    sub.add_parser("check-config", help="validate the configuration and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        configure_logging(settings.log_format, settings.log_level)
+        match args.command:
+            case "run":
+                return asyncio.run(_run(settings))
+            case "simulators":
+                return asyncio.run(_simulators(args, settings))
+            case "demo":
+                from hub.demo import run_demo
+
+                return asyncio.run(run_demo(settings, Path(args.out)))
+            case "send":
+                return asyncio.run(_send(args, settings))
+            case "dev-pki":
+                for name, pair in generate_dev_pki(Path(args.dir)).items():
+                    print(f"{name}: {pair.key} {pair.cert}")
+                return 0
+            case "check-config":
+                return _check_config(settings)
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""``loket-hub demo``: the simulated back ends and a worker in one process, a few jobs through
+RabbitMQ, each outcome printed as it arrives, the documents written to a folder.
+
+Exits 0 only when every job ended as the demo expects it to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from hub.app import running_hub
+from hub.config import Settings
+from hub.contract import Result
+from hub.devpki import generate_dev_pki
+from hub.identifiers import mask_insz
+from hub.logging import configure_logging
+from loket_hub.client import LoketClient
+from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+from simulators.population_data import WELL_KNOWN
+
+__all__ = ["run_demo"]
+
+
+def _job(insz: str, *, tenant: str = "gent", job_id: str | None = None) -> dict[str, Any]:
+    return {
+        "contract_version": 1,
+        "job_id": job_id or f"demo-{uuid.uuid4()}",
+        "type": "population.attest",
+        "tenant": tenant,
+        "requester": {"capacity": "person", "identifier": insz, "authenticated": True},
+        "subject": {"kind": "person", "identifier": insz},
+        "product_id": 1473,
+        "dossier_id": f"DOS-{uuid.uuid4().hex[:8].upper()}",
+        "purpose": "household-composition certificate requested at the e-counter",
+        "parameters": {"attest": "household-composition", "language": "nl"},
+    }
+
+
+@dataclasses.dataclass
+class _Case:
+    title: str
+    job: dict[str, Any]
+    expected: str
+    expected_code: str | None = None
+
+
+def _cases() -> list[_Case]:
+    head = WELL_KNOWN["household_head"]
+    repeated = _job(WELL_KNOWN["single"])
+    return [
+        _Case("household of a family (head asks)", _job(head), "delivered"),
+        _Case("household of a single person", repeated, "delivered"),
+        _Case("same job id published again (idempotent)", repeated, "delivered"),
+        _Case("back end fails once, then answers (retry)", _job(WELL_KNOWN["partner"]),
+              "delivered"),
+        _Case("person unknown to the register", _job(WELL_KNOWN["unknown"]), "rejected",
+              "SUBJECT_UNKNOWN"),
+        _Case("INSZ with wrong check digits", _job(WELL_KNOWN["invalid_check"]), "rejected",
+              "INVALID_INSZ"),
+    ]
+
+
+def _verify_with_xmlsec1(path: Path, cert: Path) -> str:
+    if shutil.which("xmlsec1") is None:
+        return "xmlsec1 not installed: signature not checked independently"
+    done = subprocess.run(
+        ["xmlsec1", "--verify", "--trusted-pem", str(cert), str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    return "signature verified by xmlsec1" if done.returncode == 0 else "SIGNATURE DID NOT VERIFY"
+
+
+async def run_demo(settings: Settings, out_dir: Path) -> int:
+    pki = generate_dev_pki(settings.magda.signing_cert.parent)
+    simulator = await start_magda_simulator(
+        MagdaSimulatorSettings(port=0, trusted_certs=(pki["magda-client"].cert,))
+    )
+    settings = dataclasses.replace(
+        settings,
+        magda=dataclasses.replace(settings.magda, base_url=simulator.base_url),
+        broker=dataclasses.replace(settings.broker, retry_delays_s=(1.0, 2.0)),
+        log_level="warning",
+    )
+    # The demo prints its own progress; only warnings and errors of the hub interleave with it.
+    configure_logging(settings.log_format, settings.log_level)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cases = _cases()
+    print(f"loket-hub demo — MAGDA simulator at {simulator.base_url}, broker {settings.broker.url}")
+    failures = 0
+    try:
+        async with running_hub(settings) as hub, aiohttp.ClientSession() as http:
+            worker = asyncio.create_task(hub.worker.run())
+            await asyncio.wait_for(hub.worker.ready.wait(), timeout=30)
+            # One technical failure of the register for the "retry" case.
+            await http.post(
+                f"{simulator.base_url}/_control/faults",
+                json={"service": "GeefGezinssamenstelling", "kind": "http-500", "times": 1,
+                      "insz": WELL_KNOWN["partner"]},
+            )
+            async with LoketClient.connect(settings.broker.url) as client:
+                started = time.perf_counter()
+                for index, case in enumerate(cases, start=1):
+                    subject = mask_insz(case.job["subject"]["identifier"])
+                    print(f"[{index}/{len(cases)}] {case.title} (subject {subject}) … ",
+                          end="", flush=True)
+                    result = await client.request(case.job, timeout=60)
+                    ok = result.outcome.value == case.expected and (
+                        case.expected_code is None
+                        or (result.error is not None and result.error.code == case.expected_code)
+                    )
+                    failures += 0 if ok else 1
+                    print(_describe(result, out_dir, pki["document-signing"].cert)
+                          + ("" if ok else f"  ✗ expected {case.expected}"))
+                print(f"{len(cases)} jobs in {time.perf_counter() - started:.1f} s; "
+                      f"documents in {out_dir}")
+            hub.worker.request_stop()
+            await worker
+    finally:
+        await simulator.close()
+    if failures:
+        print(f"{failures} job(s) did not end as expected", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _describe(result: Result, out_dir: Path, cert: Path) -> str:
+    text = f"{result.outcome.value} after {result.attempts} attempt(s)"
+    if result.error:
+        text += f" — {result.error.code}: {result.error.message}"
+    for document in result.documents:
+        path = out_dir / f"{result.job_id}-{document.file_name}"
+        path.write_bytes(document.content)
+        text += f"\n      → {path.name} ({len(document.content)} bytes, "
+        text += f"{_verify_with_xmlsec1(path, cert)})"
+    return text

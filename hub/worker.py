@@ -1,0 +1,445 @@
+"""The consume loop and its acknowledgement discipline.
+
+For every delivery: decode → claim the job id → run the pipeline → store the result → publish the
+result and the status event with publisher confirms → mark published → ack. A message is acked
+only after the broker confirmed everything it caused; anything else leaves it unacked, so the
+broker redelivers it and the stored result is replayed (never a second back-end call).
+
+Retries never sleep here: a transient failure republishes the job to the delayed retry queue of
+its attempt (TTL, dead-lettered back to the work queue) and acks the original.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import signal
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import aio_pika
+import structlog
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+from aio_pika.exceptions import AMQPError, DeliveryError
+
+from hub import topology
+from hub.config import Settings
+from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
+from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
+from hub.pipeline import Pipeline
+from hub.store import ClaimState, OutcomeStore
+
+__all__ = ["Worker"]
+
+log = structlog.get_logger(__name__)
+
+
+def _attempt_of(headers: Mapping[str, Any]) -> int:
+    try:
+        return max(1, int(headers.get(topology.ATTEMPT_HEADER, 1)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1
+
+
+class Worker:
+    """One worker process's consumer. ``run()`` returns after a graceful stop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline: Pipeline,
+        store: OutcomeStore,
+        capabilities: list[str],
+    ) -> None:
+        self._settings = settings
+        self._pipeline = pipeline
+        self._store = store
+        self._capabilities = capabilities
+        self.worker_id = settings.worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self._stopping = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._topology: topology.Topology | None = None
+        self._consumer_tags: list[tuple[Any, str]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set while the worker consumes every queue it serves."""
+        return self._ready
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+
+    async def run(self) -> None:
+        """Consume until asked to stop; reconnect (with backoff) whenever the broker goes away."""
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                closed = await self._connect_and_consume()
+                backoff = 0.5
+                stop = asyncio.create_task(self._stopping.wait())
+                await asyncio.wait({closed, stop}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                if self._stopping.is_set():
+                    await self._drain_and_close()
+                    return
+                log.warning("broker.connection.lost", reconnect_in_s=backoff)
+            except (AMQPError, OSError, ConnectionError) as exc:
+                log.warning("broker.connect.failed", error=str(exc), retry_in_s=backoff)
+            self._ready.clear()
+            await self._close_quietly()
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+            backoff = min(backoff * 2, 15.0)
+        await self._drain_and_close()
+
+    async def _connect_and_consume(self) -> asyncio.Future[None]:
+        # A plain connection and our own reconnect loop: aio-pika's robust reconnect can come
+        # back without consumers, and we want topology and consumers declared every time.
+        connection = await aio_pika.connect(self._settings.broker.url, timeout=10)
+        self._connection = connection  # type: ignore[assignment]
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_close(*_: Any) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        connection.close_callbacks.add(on_close)
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        channel.close_callbacks.add(on_close)
+        await channel.set_qos(prefetch_count=self._settings.broker.prefetch)
+        self._channel = channel
+        self._topology = await topology.declare(
+            channel,
+            self._capabilities,
+            self._settings.broker.retry_delays_s,
+            self._settings.broker.delivery_limit,
+        )
+        self._consumer_tags = []
+        for queue in self._topology.work_queues.values():
+            tag = await queue.consume(self._on_message)
+            self._consumer_tags.append((queue, tag))
+        self._ready.set()
+        log.info("worker.consuming", worker=self.worker_id, queues=list(self._topology.work_queues))
+        return closed
+
+    async def _drain_and_close(self) -> None:
+        """Stop consuming, let in-flight jobs finish within the grace period, then close.
+
+        What does not finish is simply never acked: closing the channel hands it back to the
+        broker for redelivery.
+        """
+        self._ready.clear()
+        for queue, tag in self._consumer_tags:
+            try:
+                await queue.cancel(tag)
+            except (AMQPError, RuntimeError, OSError):
+                pass
+        self._consumer_tags = []
+        if self._in_flight:
+            log.info("worker.draining", in_flight=len(self._in_flight))
+            _, pending = await asyncio.wait(
+                set(self._in_flight), timeout=self._settings.broker.shutdown_grace_s
+            )
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("worker.drain.incomplete", requeued=len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
+        await self._close_quietly()
+        log.info("worker.stopped", worker=self.worker_id)
+
+    async def _close_quietly(self) -> None:
+        if self._connection is not None:
+            try:
+                await self._connection.close()
+            except (AMQPError, RuntimeError, OSError):
+                pass
+        self._connection = None
+        self._channel = None
+
+    # -- one message -------------------------------------------------------------------------
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            with structlog.contextvars.bound_contextvars(
+                job_id=message.message_id,
+                correlation_id=message.correlation_id,
+                worker=self.worker_id,
+            ):
+                await self._handle(message)
+        except BrokerError as exc:
+            # Not acked: the broker redelivers and the stored result is replayed.
+            log.warning("job.unacked", reason=str(exc))
+            await self._nack_quietly(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a worker survives any input; this is the last guard
+            log.exception("job.crashed")
+            await self._nack_quietly(message)
+        finally:
+            self._in_flight.discard(task)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        attempt = _attempt_of(message.headers or {})
+        try:
+            job = decode_job(message.body, message.message_id)
+        except InvalidInput as error:
+            await self._refuse_unreadable(message, error)
+            return
+        structlog.contextvars.bind_contextvars(tenant=job.tenant, job_type=job.type)
+        claim = await self._store.claim(
+            job.job_id, self.worker_id, self._settings.store.claim_lease_s
+        )
+        if claim.state is ClaimState.DONE:
+            assert claim.result is not None
+            if message.redelivered and claim.published:
+                log.info("job.already_answered")
+            else:
+                log.info("job.replayed")
+                await self._publish_outcome(message, job, Result.from_json(claim.result))
+            await message.ack()
+            return
+        if claim.state is ClaimState.BUSY:
+            # Another worker has it; look again after the first retry delay, attempt unchanged.
+            log.info("job.busy_elsewhere")
+            await self._schedule_retry(message, job, attempt, same_attempt=True)
+            return
+
+        try:
+            result = await self._pipeline.process(job, attempt)
+        except TransientError as error:
+            await self._store.release(job.job_id, self.worker_id)
+            if await self._schedule_retry(message, job, attempt, error=error):
+                return
+            log.warning("job.failed.retries_exhausted", code=error.code, attempts=attempt)
+            result = Result.for_job(
+                job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
+            )
+        except OurFault as error:
+            log.error("job.failed.our_fault", code=error.code, reason=error.message)
+            result = Result.for_job(
+                job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
+            )
+            await self._dead_letter(message, reason="our-fault", error=result.error)
+        except HubError as error:  # any other kind of ours: treat as our fault, never crash
+            log.error("job.failed.unexpected", code=error.code)
+            result = Result.for_job(
+                job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
+            )
+            await self._dead_letter(message, reason="unexpected", error=result.error)
+        await self._store.complete(job.job_id, self.worker_id, result.to_json())
+        await self._publish_outcome(message, job, result)
+        await message.ack()
+        log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def _publish(
+        self,
+        exchange: AbstractExchange,
+        routing_key: str,
+        message: aio_pika.Message,
+        *,
+        mandatory: bool = True,
+    ) -> None:
+        """Publish and wait for the broker's confirm; every failure is a typed broker error."""
+        try:
+            async with asyncio.timeout(self._settings.broker.publish_timeout_s):
+                await exchange.publish(message, routing_key=routing_key, mandatory=mandatory)
+        except DeliveryError:
+            raise
+        except (TimeoutError, AMQPError, RuntimeError, OSError, ConnectionError) as exc:
+            raise BrokerError(f"publish to {routing_key!r} not confirmed: {exc!r}") from exc
+
+    def _exchanges(self) -> tuple[AbstractChannel, topology.Topology]:
+        if self._channel is None or self._topology is None:
+            raise BrokerError("no open channel")
+        return self._channel, self._topology
+
+    async def _publish_outcome(
+        self, incoming: AbstractIncomingMessage, job: Job, result: Result
+    ) -> None:
+        channel, topo = self._exchanges()
+        tasks = [self._publish_status(topo, job, result)]
+        if incoming.reply_to:
+            tasks.append(self._publish_result(channel, incoming, result))
+        await asyncio.gather(*tasks)
+        await self._store.mark_published(job.job_id)
+
+    async def _publish_result(
+        self, channel: AbstractChannel, incoming: AbstractIncomingMessage, result: Result
+    ) -> None:
+        assert incoming.reply_to is not None
+        reply = aio_pika.Message(
+            body=result.to_json(),
+            content_type="application/json",
+            correlation_id=incoming.correlation_id,
+            message_id=result.job_id,
+            type="loket.result.v1",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={"outcome": result.outcome.value},
+        )
+        try:
+            await self._publish(channel.default_exchange, incoming.reply_to, reply)
+        except DeliveryError:
+            # The front office's reply queue is gone. The result stays in the store and goes
+            # to the dead letters, where an operator can see it; the job itself is done.
+            log.error("result.unroutable", reply_to=incoming.reply_to)
+            await self._dead_letter_body(
+                result.to_json(), reason="unroutable-result", properties=reply
+            )
+
+    async def _publish_status(self, topo: topology.Topology, job: Job, result: Result) -> None:
+        event = {
+            "event_id": str(uuid.uuid4()),
+            "job_id": job.job_id,
+            "type": job.type,
+            "tenant": job.tenant,
+            "dossier_id": job.dossier_id,
+            "product_id": job.product_id,
+            "applicant": {
+                "capacity": job.requester.capacity,
+                "identifier": job.requester.identifier,
+            },
+            "status": result.outcome.value,
+            "error_code": result.error.code if result.error else None,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        }
+        await self._publish(
+            topo.status,
+            f"{job.tenant}.{result.outcome.value}",
+            aio_pika.Message(
+                body=json.dumps(event).encode(),
+                content_type="application/json",
+                message_id=event["event_id"],
+                type="loket.status.v1",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+        )
+
+    async def _schedule_retry(
+        self,
+        message: AbstractIncomingMessage,
+        job: Job,
+        attempt: int,
+        *,
+        error: HubError | None = None,
+        same_attempt: bool = False,
+    ) -> bool:
+        """Republish to the retry queue for this attempt and ack. False when none is left."""
+        channel, topo = self._exchanges()
+        queue = topo.retry_queue_for(job.capability, 1 if same_attempt else attempt)
+        if queue is None:
+            return False
+        next_attempt = attempt if same_attempt else attempt + 1
+        headers = dict(message.headers or {})
+        headers[topology.ATTEMPT_HEADER] = next_attempt
+        if error is not None:
+            headers[topology.ERROR_HEADER] = f"{error.code}: {error.message}"[:500]
+        await self._publish(
+            channel.default_exchange,
+            queue,
+            aio_pika.Message(
+                body=message.body,
+                headers=headers,
+                content_type=message.content_type,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                reply_to=message.reply_to,
+                type=message.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+        )
+        await message.ack()
+        if error is not None:
+            log.info("job.retry_scheduled", code=error.code, next_attempt=next_attempt, queue=queue)
+        return True
+
+    # -- refusals and dead letters -----------------------------------------------------------
+
+    async def _refuse_unreadable(
+        self, message: AbstractIncomingMessage, error: InvalidInput
+    ) -> None:
+        peeked = peek_job_fields(message.body)
+        result = Result(
+            job_id=message.message_id or peeked.get("job_id"),
+            outcome=Outcome.REJECTED,
+            type=peeked.get("type"),
+            tenant=peeked.get("tenant"),
+            dossier_id=peeked.get("dossier_id"),
+            error=ErrorInfo.from_exception(error),
+            attempts=1,
+        )
+        log.info("job.refused", code=error.code, reason=error.message)
+        if message.reply_to:
+            channel, _ = self._exchanges()
+            await self._publish_result(channel, message, result)
+        else:
+            await self._dead_letter(message, reason="unreadable", error=result.error)
+        await message.ack()
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, *, reason: str, error: ErrorInfo | None
+    ) -> None:
+        await self._dead_letter_body(message.body, reason=reason, properties=message, error=error)
+
+    async def _dead_letter_body(
+        self,
+        body: bytes,
+        *,
+        reason: str,
+        properties: aio_pika.Message | AbstractIncomingMessage,
+        error: ErrorInfo | None = None,
+    ) -> None:
+        _, topo = self._exchanges()
+        headers = dict(properties.headers or {})
+        headers["x-loket-dead-reason"] = reason
+        headers["x-loket-worker"] = self.worker_id
+        if error is not None:
+            headers[topology.ERROR_HEADER] = json.dumps(error.to_dict())[:2000]
+        await self._publish(
+            topo.dead,
+            "",
+            aio_pika.Message(
+                body=body,
+                headers=headers,
+                content_type=properties.content_type,
+                message_id=properties.message_id,
+                correlation_id=properties.correlation_id,
+                reply_to=properties.reply_to,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+        )
+
+    async def _nack_quietly(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.nack(requeue=True)
+        except (AMQPError, RuntimeError, OSError, ConnectionError):
+            pass  # the channel is gone: the broker requeues unacked messages by itself
