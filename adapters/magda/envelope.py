@@ -132,13 +132,14 @@ def parse_reply(
         raise BackendError(f"{service} answered with a DTD; refused",
                            code="BACKEND_ANSWER_UNSAFE")
     body = document.find(f"{{{SOAP_ENV}}}Body")
-    if body is None or len(body) == 0:
-        raise BackendError(f"{service} answered without a SOAP Body", code="BACKEND_ANSWER_UNREADABLE")
-    fault = body.find(f"{{{SOAP_ENV}}}Fault")
+    fault = body.find(f"{{{SOAP_ENV}}}Fault") if body is not None else None
     if fault is not None:
         raise _fault(fault, service)
     if status != 200:
         raise BackendError(f"{service} answered HTTP {status}", details={"http_status": status})
+    if body is None or len(body) == 0:
+        raise BackendError(f"{service} answered without a SOAP Body",
+                           code="BACKEND_ANSWER_UNREADABLE")
     repliek = body[0].find("Repliek")
     if repliek is None:
         raise BackendError(f"{service} answered without Repliek", code="BACKEND_ANSWER_UNREADABLE")

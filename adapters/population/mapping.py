@@ -64,6 +64,7 @@ class Household:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["members"] = list(data["members"])
         for member in data["members"]:
             member["birth_date"] = member["birth_date"].isoformat()
             member["first_names"] = list(member["first_names"])

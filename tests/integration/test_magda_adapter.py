@@ -1,0 +1,175 @@
+"""The population adapter against the MAGDA simulator: real SOAP over HTTP, real signatures."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.population import PopulationAdapter
+from hub.config import BackendSettings, MagdaSettings, TenantSettings
+from hub.contract import Job, Requester, Subject
+from hub.devpki import KeyPair
+from hub.errors import (
+    BackendError,
+    BackendTimeout,
+    ConfigurationError,
+    NotFound,
+    OurFault,
+)
+from hub.ports import CallContext
+from simulators.population_data import WELL_KNOWN
+
+TENANT = TenantSettings("gent", "Stad Gent", "44021", "urn://gent.be/cs-connector/loket-hub")
+
+
+def _context(insz: str) -> CallContext:
+    job = Job(
+        job_id="job-adapter-test",
+        type="population.attest",
+        tenant="gent",
+        requester=Requester("person", insz, True),
+        subject=Subject("person", insz),
+        product_id=1,
+        dossier_id="D-1",
+        parameters={"attest": "household-composition"},
+    )
+    return CallContext(job=job, tenant=TENANT, attempt=1)
+
+
+async def _adapter(sim: Any, pair: KeyPair, **backend: Any) -> PopulationAdapter:
+    magda = dataclasses.replace(
+        MagdaSettings(), base_url=sim.base_url, signing_key=pair.key, signing_cert=pair.cert
+    )
+    adapter = PopulationAdapter(magda, BackendSettings(**backend))
+    assert adapter.check_config() == []
+    await adapter.start()
+    return adapter
+
+
+@pytest.fixture
+async def adapter(simulator: Any, pki: dict[str, KeyPair]) -> AsyncIterator[PopulationAdapter]:
+    adapter = await _adapter(simulator, pki["magda-client"], total_timeout_s=2.0)
+    yield adapter
+    await adapter.close()
+
+
+async def _fault(sim: Any, **rule: Any) -> None:
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(
+            f"{sim.base_url}/_control/faults", json={"service": "GeefGezinssamenstelling", **rule}
+        )
+        assert reply.status < 300, await reply.text()
+
+
+async def _calls(sim: Any) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as http:
+        reply = await http.get(f"{sim.base_url}/_control/calls")
+        calls: list[dict[str, Any]] = await reply.json()
+        return calls
+
+
+async def test_household_of_a_known_citizen(adapter: PopulationAdapter, simulator: Any) -> None:
+    head = WELL_KNOWN["household_head"]
+    answer = await adapter.handle(_context(head))
+    facts = answer.certificate.facts["Household"]
+    assert facts["MemberCount"] >= 3
+    assert facts["Member"][0]["Insz"] == head
+    assert answer.certificate.kind == "household-composition"
+    calls = await _calls(simulator)
+    assert len(calls) == 1
+    # The MAGDA reference we put in the request is the one audited and returned.
+    assert calls[0]["referte"] == answer.backend_reference
+    assert calls[0]["signed"] is True
+
+
+async def test_unknown_citizen_is_not_found(adapter: PopulationAdapter) -> None:
+    with pytest.raises(NotFound) as info:
+        await adapter.handle(_context(WELL_KNOWN["unknown"]))
+    assert info.value.code == "SUBJECT_UNKNOWN"
+    assert info.value.details["magda_code"] == "30003"
+    assert info.value.details["magda_reference"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "error_type", "code"),
+    [
+        ({"kind": "http-500"}, BackendError, "BACKEND_UNAVAILABLE"),
+        ({"kind": "malformed-xml"}, BackendError, "BACKEND_ANSWER_UNREADABLE"),
+        ({"kind": "magda-error", "code": "90000"}, BackendError, "BACKEND_UNAVAILABLE"),
+        ({"kind": "magda-error", "code": "90000", "level": "repliek"}, BackendError,
+         "BACKEND_UNAVAILABLE"),
+        ({"kind": "magda-error", "code": "30001"}, NotFound, "SUBJECT_UNKNOWN"),
+        ({"kind": "soap-fault"}, BackendError, "BACKEND_UNAVAILABLE"),
+    ],
+)
+async def test_back_end_failures_become_typed_errors(
+    adapter: PopulationAdapter, simulator: Any, rule: dict[str, Any], error_type: type, code: str
+) -> None:
+    await _fault(simulator, times=1, **rule)
+    with pytest.raises(error_type) as info:
+        await adapter.handle(_context(WELL_KNOWN["single"]))
+    assert info.value.code == code
+    assert info.value.retryable is (code != "SUBJECT_UNKNOWN")
+    # The fault was consumed: the next call answers.
+    await adapter.handle(_context(WELL_KNOWN["single"]))
+
+
+async def test_not_authorised_is_permanent(adapter: PopulationAdapter, simulator: Any) -> None:
+    await _fault(simulator, kind="magda-error", code="13001", times=1)
+    with pytest.raises(Exception) as info:
+        await adapter.handle(_context(WELL_KNOWN["single"]))
+    assert getattr(info.value, "code", None) == "BACKEND_NOT_AUTHORISED"
+    assert getattr(info.value, "retryable", None) is False
+
+
+async def test_a_hanging_back_end_times_out(simulator: Any, pki: dict[str, KeyPair]) -> None:
+    adapter = await _adapter(simulator, pki["magda-client"], total_timeout_s=0.3)
+    try:
+        await _fault(simulator, kind="timeout", delay_ms=5000, times=1)
+        with pytest.raises(BackendTimeout):
+            await adapter.handle(_context(WELL_KNOWN["single"]))
+    finally:
+        await adapter.close()
+
+
+async def test_an_untrusted_signing_certificate_is_refused(
+    simulator: Any, untrusted_pair: KeyPair
+) -> None:
+    adapter = await _adapter(simulator, untrusted_pair)
+    try:
+        with pytest.raises(ConfigurationError) as info:
+            await adapter.handle(_context(WELL_KNOWN["single"]))
+        assert info.value.code == "BACKEND_SIGNATURE_REFUSED"
+        assert isinstance(info.value, OurFault)
+    finally:
+        await adapter.close()
+
+
+async def test_an_unsigned_request_is_refused_by_the_simulator(simulator: Any) -> None:
+    envelope = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        "<soapenv:Body><ns:GeefGezinssamenstelling "
+        'xmlns:ns="http://magda.vlaanderen.be/persoon/soap/geefgezinssamenstelling/v02_02"/>'
+        "</soapenv:Body></soapenv:Envelope>"
+    )
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(
+            f"{simulator.base_url}/GeefGezinssamenstellingDienst-02.02/soap/WebService",
+            data=envelope,
+            headers={"Content-Type": "text/xml"},
+        )
+        assert reply.status == 500
+        assert "ERR_025" in await reply.text()
+
+
+async def test_wsdl_is_never_fetched_from_the_network(pki: dict[str, KeyPair]) -> None:
+    from adapters.magda.transport import AiohttpTransport
+
+    async with aiohttp.ClientSession() as session:
+        transport = AiohttpTransport(session, max_response_bytes=1000)
+        with pytest.raises(ConfigurationError, match="local file"):
+            transport.load("http://example.org/service.wsdl")

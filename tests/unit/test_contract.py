@@ -1,0 +1,97 @@
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from hub.contract import Document, ErrorInfo, Outcome, Result, decode_job, result_schema
+from hub.errors import InvalidInput
+
+
+def _job(**overrides: Any) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "contract_version": 1,
+        "job_id": "job-0000-0001",
+        "type": "population.attest",
+        "tenant": "gent",
+        "requester": {"capacity": "person", "identifier": "85073003328", "authenticated": True},
+        "subject": {"kind": "person", "identifier": "85.07.30-033.28"},
+        "product_id": 1473,
+        "dossier_id": "DOS-1",
+        "parameters": {"attest": "household-composition"},
+    }
+    job.update(overrides)
+    return job
+
+
+def _refusal(body: bytes, message_id: str | None = None) -> InvalidInput:
+    with pytest.raises(InvalidInput) as info:
+        decode_job(body, message_id)
+    return info.value
+
+
+def test_valid_job_is_decoded_and_identifiers_normalised() -> None:
+    job = decode_job(json.dumps(_job()).encode(), "job-0000-0001")
+    assert job.subject.identifier == "85073003328"
+    assert job.capability == "population"
+    assert job.parameters == {"attest": "household-composition"}
+
+
+def test_malformed_json() -> None:
+    error = _refusal(b'{"contract_version": 1,')
+    assert error.code == "MALFORMED_JSON"
+
+
+def test_not_an_object() -> None:
+    assert _refusal(b"[1, 2]").code == "SCHEMA_VIOLATION"
+
+
+def test_schema_violation_names_the_pointer() -> None:
+    error = _refusal(json.dumps(_job(parameters={"attest": "moon-landing"})).encode())
+    assert error.code == "SCHEMA_VIOLATION"
+    assert error.message.startswith("/parameters/attest:")
+    violations = error.details["violations"]
+    assert isinstance(violations, list)
+    assert violations[0]["pointer"] == "/parameters/attest"
+
+
+def test_missing_field_and_unknown_field() -> None:
+    body = _job()
+    del body["tenant"]
+    body["surprise"] = True
+    error = _refusal(json.dumps(body).encode())
+    assert error.code == "SCHEMA_VIOLATION"
+    messages = " ".join(v["message"] for v in error.details["violations"])  # type: ignore[union-attr]
+    assert "tenant" in messages and "surprise" in messages
+
+
+def test_bad_insz_is_refused_without_echoing_it() -> None:
+    error = _refusal(
+        json.dumps(_job(subject={"kind": "person", "identifier": "46061400106"})).encode()
+    )
+    assert error.code == "INVALID_INSZ"
+    assert error.details == {"field": "/subject/identifier"}
+    assert "46061400106" not in error.message
+
+
+def test_message_id_must_match_job_id() -> None:
+    assert _refusal(json.dumps(_job()).encode(), "other-job-id").code == "JOB_ID_MISMATCH"
+
+
+def test_result_round_trip_matches_its_schema() -> None:
+    result = Result(
+        job_id="job-0000-0001",
+        outcome=Outcome.REJECTED,
+        error=ErrorInfo("SUBJECT_UNKNOWN", "not known", False, {"magda_code": "30003"}),
+        documents=(Document("x-xml", "application/xml", "x.xml", b"<x/>"),),
+    )
+    data = json.loads(result.to_json())
+    Draft202012Validator(result_schema()).validate(data)
+    assert Result.from_json(result.to_json()) == result
+
+
+def test_document_checksum_is_enforced() -> None:
+    data = Document("x-xml", "application/xml", "x.xml", b"<x/>").to_dict()
+    data["sha256"] = "0" * 64
+    with pytest.raises(ValueError, match="sha256"):
+        Document.from_dict(data)
