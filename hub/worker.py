@@ -234,6 +234,11 @@ class Worker:
 
         try:
             result = await self._pipeline.process(job, attempt)
+        except asyncio.CancelledError:
+            # Shutdown ran out of grace: give the claim back so the redelivery need not wait
+            # for the lease to expire. The message itself goes back unacked.
+            await asyncio.shield(self._store.release(job.job_id, self.worker_id))
+            raise
         except TransientError as error:
             await self._store.release(job.job_id, self.worker_id)
             if await self._schedule_retry(message, job, attempt, error=error):

@@ -18,7 +18,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
-from hub.contract import Result
+from hub.contract import Result, peek_job_fields
 
 __all__ = ["JOBS_EXCHANGE", "JobTimeout", "LoketClient"]
 
@@ -76,6 +76,7 @@ class LoketClient:
         if isinstance(job, bytes):
             body = job
             job_type = routing_key or "population.attest"
+            message_id = message_id or peek_job_fields(body).get("job_id")
         else:
             body = json.dumps(job).encode()
             job_type = routing_key or str(job["type"])

@@ -1,0 +1,123 @@
+"""Test helpers shipped with the hub: a running in-process hub, a job factory, queue readers.
+
+Used by our own tests and usable by front-office teams for theirs (against the simulators).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from hub import topology
+from hub.app import Hub, running_hub
+from hub.config import Settings
+from loket_hub.client import LoketClient
+
+__all__ = ["HubHarness", "make_job", "read_queue", "reset_broker", "running_test_hub"]
+
+
+def make_job(
+    subject: str,
+    *,
+    requester: str | None = None,
+    attest: str = "household-composition",
+    tenant: str = "gent",
+    job_id: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid ``population.attest`` job body; ``overrides`` replace top-level fields."""
+    job: dict[str, Any] = {
+        "contract_version": 1,
+        "job_id": job_id or f"test-{uuid.uuid4()}",
+        "type": "population.attest",
+        "tenant": tenant,
+        "requester": {
+            "capacity": "person",
+            "identifier": requester or subject,
+            "authenticated": True,
+        },
+        "subject": {"kind": "person", "identifier": subject},
+        "product_id": 1473,
+        "dossier_id": f"DOS-{uuid.uuid4().hex[:10]}",
+        "parameters": {"attest": attest},
+    }
+    job.update(overrides)
+    return job
+
+
+async def reset_broker(url: str, capabilities: list[str], retry_delays_s: tuple[float, ...]) -> None:
+    """Delete the hub's queues so a test starts from an empty broker state."""
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE]
+        for capability in capabilities:
+            names.append(topology.work_queue_name(capability))
+            names += [
+                f"{topology.retry_queue_name(capability, i)}.{round(d * 1000)}ms"
+                for i, d in enumerate(retry_delays_s)
+            ]
+        for name in names:
+            await channel.queue_delete(name)
+    finally:
+        await connection.close()
+
+
+async def read_queue(url: str, queue: str, *, limit: int = 10_000) -> list[AbstractIncomingMessage]:
+    """Take every message currently in ``queue`` (acknowledging them)."""
+    messages: list[AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.get_queue(queue, ensure=True)
+        while len(messages) < limit:
+            message = await declared.get(no_ack=True, fail=False)
+            if message is None:
+                break
+            messages.append(message)
+    finally:
+        await connection.close()
+    return messages
+
+
+@dataclass
+class HubHarness:
+    hub: Hub
+    client: LoketClient
+    settings: Settings
+    worker_task: asyncio.Task[None]
+
+    async def status_events(self) -> list[dict[str, Any]]:
+        messages = await read_queue(self.settings.broker.url, topology.STATUS_QUEUE)
+        return [json.loads(m.body) for m in messages]
+
+    async def dead_letters(self) -> list[AbstractIncomingMessage]:
+        return await read_queue(self.settings.broker.url, topology.DEAD_LETTER_QUEUE)
+
+    async def stop(self) -> None:
+        self.hub.worker.request_stop()
+        await asyncio.wait_for(self.worker_task, timeout=30)
+
+
+@asynccontextmanager
+async def running_test_hub(settings: Settings, *, reset: bool = True) -> AsyncIterator[HubHarness]:
+    """A worker consuming in this event loop, and a connected front-office client."""
+    if reset:
+        await reset_broker(settings.broker.url, ["population"], settings.broker.retry_delays_s)
+    async with running_hub(settings) as hub:
+        task = asyncio.create_task(hub.worker.run())
+        try:
+            await asyncio.wait_for(hub.worker.ready.wait(), timeout=30)
+            async with LoketClient.connect(settings.broker.url) as client:
+                yield HubHarness(hub=hub, client=client, settings=settings, worker_task=task)
+        finally:
+            hub.worker.request_stop()
+            await asyncio.wait_for(task, timeout=30)

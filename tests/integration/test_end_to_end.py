@@ -1,0 +1,235 @@
+"""Jobs through a real RabbitMQ, a real worker, the MAGDA simulator over SOAP and a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import aiohttp
+import pytest
+
+from hub.config import BackendSettings, Settings, load_settings
+from hub.contract import Outcome
+from hub.devpki import KeyPair
+from hub.testing import HubHarness, make_job, running_test_hub
+from simulators.population_data import WELL_KNOWN
+from tests.conftest import AMQP_URL
+
+pytestmark = pytest.mark.broker
+
+RETRY_DELAYS = (0.2, 0.4)
+
+
+def hub_settings(sim: Any, pki: dict[str, KeyPair], tmp_path: Path, **backend: Any) -> Settings:
+    base = load_settings(environ={})
+    return dataclasses.replace(
+        base,
+        broker=dataclasses.replace(
+            base.broker, url=AMQP_URL, retry_delays_s=RETRY_DELAYS, shutdown_grace_s=5.0
+        ),
+        store=dataclasses.replace(base.store, url=f"sqlite:///{tmp_path}/hub.db", claim_lease_s=5),
+        magda=dataclasses.replace(
+            base.magda,
+            base_url=sim.base_url,
+            signing_key=pki["magda-client"].key,
+            signing_cert=pki["magda-client"].cert,
+        ),
+        documents=dataclasses.replace(
+            base.documents,
+            signing_key=pki["document-signing"].key,
+            signing_cert=pki["document-signing"].cert,
+        ),
+        backends={"population": BackendSettings(**({"total_timeout_s": 2.0} | backend))},
+    )
+
+
+@pytest.fixture
+async def harness(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> AsyncIterator[HubHarness]:
+    async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
+        yield harness
+
+
+async def control(sim: Any, method: str, path: str, body: Any = None) -> Any:
+    async with aiohttp.ClientSession() as http:
+        reply = await http.request(method, f"{sim.base_url}/_control/{path}", json=body)
+        assert reply.status < 300, await reply.text()
+        return await reply.json() if reply.content_type == "application/json" else None
+
+
+async def test_round_trip_for_a_known_citizen(
+    harness: HubHarness, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    job = make_job(WELL_KNOWN["household_head"])
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.DELIVERED, result.error
+    assert result.job_id == job["job_id"]
+    assert result.dossier_id == job["dossier_id"]
+    assert result.backend_reference
+    (document,) = result.documents
+    assert document.media_type == "application/xml"
+    assert b"<Kind>household-composition</Kind>" in document.content
+    assert shutil.which("xmlsec1")
+    path = tmp_path / document.file_name
+    path.write_bytes(document.content)
+    verified = subprocess.run(
+        ["xmlsec1", "--verify", "--trusted-pem", str(pki["document-signing"].cert), str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+    # A status event was confirmed before the job was acked.
+    events = await harness.status_events()
+    assert [(e["job_id"], e["status"]) for e in events] == [(job["job_id"], "delivered")]
+    assert events[0]["product_id"] == 1473
+
+
+async def test_unknown_citizen_is_rejected(harness: HubHarness) -> None:
+    result = await harness.client.request(make_job(WELL_KNOWN["unknown"]), timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None
+    assert result.error.code == "SUBJECT_UNKNOWN"
+    assert result.error.retryable is False
+    assert result.error.details["magda_code"] == "30003"
+    assert result.documents == ()
+
+
+async def test_one_fault_then_success_is_delivered_after_a_retry(
+    harness: HubHarness, simulator: Any
+) -> None:
+    insz = WELL_KNOWN["partner"]
+    await control(simulator, "POST", "faults",
+                  {"service": "GeefGezinssamenstelling", "kind": "http-500", "times": 1})
+    result = await harness.client.request(make_job(insz), timeout=30)
+    assert result.outcome is Outcome.DELIVERED
+    assert result.attempts == 2
+    calls = await control(simulator, "GET", "calls")
+    assert len(calls) == 2
+
+
+async def test_permanent_timeouts_fail_after_the_last_retry(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    settings = hub_settings(simulator, pki, tmp_path, total_timeout_s=0.3)
+    async with running_test_hub(settings) as harness:
+        await control(simulator, "POST", "faults",
+                      {"service": "GeefGezinssamenstelling", "kind": "timeout", "times": 10,
+                       "delay_ms": 2000})
+        result = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
+        assert result.outcome is Outcome.FAILED
+        assert result.attempts == len(RETRY_DELAYS) + 1
+        assert result.error is not None
+        assert result.error.code == "BACKEND_TIMEOUT"
+        assert result.error.retryable is True
+        calls = await control(simulator, "GET", "calls")
+        assert len(calls) == len(RETRY_DELAYS) + 1
+
+
+async def test_same_job_id_twice_calls_the_back_end_once(
+    harness: HubHarness, simulator: Any
+) -> None:
+    job = make_job(WELL_KNOWN["household_head"])
+    first = await harness.client.request(job, timeout=30)
+    second = await harness.client.request(job, timeout=30)
+    assert first.outcome is Outcome.DELIVERED
+    assert second == first
+    calls = await control(simulator, "GET", "calls")
+    assert len(calls) == 1
+
+
+async def test_concurrent_duplicates_call_the_back_end_once(
+    harness: HubHarness, simulator: Any
+) -> None:
+    await control(simulator, "POST", "latency", {"latency_ms": 300})
+    job = make_job(WELL_KNOWN["household_head"])
+    futures = [await harness.client.publish(job) for _ in range(3)]
+    results = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+    assert {r.outcome for r in results} == {Outcome.DELIVERED}
+    assert len({r.to_json() for r in results}) == 1
+    assert len(await control(simulator, "GET", "calls")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"contract_version": 1, "job_id": ', "MALFORMED_JSON"),
+        (json.dumps(make_job(WELL_KNOWN["single"], parameters={"attest": "x"})).encode(),
+         "SCHEMA_VIOLATION"),
+        (json.dumps(make_job("46061400106")).encode(), "INVALID_INSZ"),
+        (json.dumps(make_job(WELL_KNOWN["single"], tenant="atlantis")).encode(),
+         "UNKNOWN_TENANT"),
+    ],
+)
+async def test_bad_input_gets_a_precise_rejection(
+    harness: HubHarness, simulator: Any, body: bytes, code: str
+) -> None:
+    future = await harness.client.publish(body, routing_key="population.attest")
+    result = await asyncio.wait_for(future, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None
+    assert result.error.code == code
+    assert result.error.retryable is False
+    assert await control(simulator, "GET", "calls") == []
+
+
+async def test_unreadable_job_without_reply_to_is_dead_lettered(harness: HubHarness) -> None:
+    await harness.client.publish(b"not json at all", routing_key="population.attest",
+                                 message_id="lost-1", reply=False)
+    for _ in range(100):
+        dead = await harness.dead_letters()
+        if dead:
+            break
+        await asyncio.sleep(0.05)
+    assert len(dead) == 1
+    assert dead[0].body == b"not json at all"
+    assert dead[0].headers["x-loket-dead-reason"] == "unreadable"
+    assert "MALFORMED_JSON" in str(dead[0].headers["x-loket-error"])
+
+
+async def test_worker_survives_a_burst_of_bad_and_good_jobs(harness: HubHarness) -> None:
+    bodies: list[bytes] = [b"\xff\xfe", b"null", b"{}", b"[]", b'"x"', b"1e999"]
+    futures = [await harness.client.publish(b, routing_key="population.attest") for b in bodies]
+    futures.append(await harness.client.publish(make_job(WELL_KNOWN["single"])))
+    results = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+    assert [r.outcome for r in results[:-1]] == [Outcome.REJECTED] * len(bodies)
+    assert results[-1].outcome is Outcome.DELIVERED
+
+
+async def test_unsigned_requests_are_refused_so_the_job_fails(
+    simulator: Any, pki: dict[str, KeyPair], untrusted_pair: KeyPair, tmp_path: Path
+) -> None:
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(
+        settings,
+        magda=dataclasses.replace(
+            settings.magda, signing_key=untrusted_pair.key, signing_cert=untrusted_pair.cert
+        ),
+    )
+    async with running_test_hub(settings) as harness:
+        result = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
+        assert result.outcome is Outcome.FAILED
+        assert result.error is not None
+        assert result.error.code == "BACKEND_SIGNATURE_REFUSED"
+        dead = await harness.dead_letters()
+        assert [d.headers["x-loket-dead-reason"] for d in dead] == ["our-fault"]
+
+
+async def test_nothing_is_acked_before_confirms(harness: HubHarness) -> None:
+    """Every result and status event is on the broker by the time the job leaves the queue."""
+    jobs = [make_job(WELL_KNOWN["single"]) for _ in range(20)]
+    futures = [await harness.client.publish(j) for j in jobs]
+    await asyncio.wait_for(asyncio.gather(*futures), timeout=60)
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue("jobs.population", passive=True)
+        assert queue.declaration_result.message_count == 0
+    events = await harness.status_events()
+    assert sorted(e["job_id"] for e in events) == sorted(j["job_id"] for j in jobs)
