@@ -119,7 +119,11 @@ class Worker:
     async def _connect_and_consume(self) -> asyncio.Future[None]:
         # A plain connection and our own reconnect loop: aio-pika's robust reconnect can come
         # back without consumers, and we want topology and consumers declared every time.
-        connection = await aio_pika.connect(self._settings.broker.url, timeout=10)
+        connection = await aio_pika.connect(
+            self._settings.broker.url,
+            timeout=10,
+            client_properties={"connection_name": f"loket-hub {self.worker_id}"},
+        )
         self._connection = connection  # type: ignore[assignment]
         closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -224,7 +228,7 @@ class Worker:
             else:
                 log.info("job.replayed")
                 await self._publish_outcome(message, job, Result.from_json(claim.result))
-            await message.ack()
+            await self._ack(message)
             return
         if claim.state is ClaimState.BUSY:
             # Another worker has it; look again after the first retry delay, attempt unchanged.
@@ -261,7 +265,7 @@ class Worker:
             await self._dead_letter(message, reason="unexpected", error=result.error)
         await self._store.complete(job.job_id, self.worker_id, result.to_json())
         await self._publish_outcome(message, job, result)
-        await message.ack()
+        await self._ack(message)
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
 
     # -- publishing --------------------------------------------------------------------------
@@ -382,7 +386,7 @@ class Worker:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
         )
-        await message.ack()
+        await self._ack(message)
         if error is not None:
             log.info("job.retry_scheduled", code=error.code, next_attempt=next_attempt, queue=queue)
         return True
@@ -408,7 +412,7 @@ class Worker:
             await self._publish_result(channel, message, result)
         else:
             await self._dead_letter(message, reason="unreadable", error=result.error)
-        await message.ack()
+        await self._ack(message)
 
     async def _dead_letter(
         self, message: AbstractIncomingMessage, *, reason: str, error: ErrorInfo | None
@@ -442,6 +446,13 @@ class Worker:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
         )
+
+    async def _ack(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.ack()
+        except (AMQPError, RuntimeError, OSError, ConnectionError) as exc:
+            # The channel this message came on is gone; the broker will redeliver it.
+            raise BrokerError(f"ack failed: {exc!r}") from exc
 
     async def _nack_quietly(self, message: AbstractIncomingMessage) -> None:
         try:

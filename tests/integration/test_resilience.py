@@ -1,0 +1,143 @@
+"""SIGTERM during in-flight jobs and a broker-side connection loss: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+
+from hub.contract import Outcome
+from hub.devpki import KeyPair
+from hub.testing import make_job, reset_broker, running_test_hub
+from loket_hub.client import LoketClient
+from simulators.population_data import WELL_KNOWN
+from tests.conftest import AMQP_URL
+from tests.integration.test_end_to_end import RETRY_DELAYS, control, hub_settings
+
+pytestmark = pytest.mark.broker
+
+
+def _worker_env(sim: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOKET_")}
+    env.update(
+        LOKET_BROKER__URL=AMQP_URL,
+        LOKET_BROKER__RETRY_DELAYS_S=",".join(str(d) for d in RETRY_DELAYS),
+        LOKET_BROKER__SHUTDOWN_GRACE_S=str(grace_s),
+        LOKET_STORE__URL=f"sqlite:///{tmp_path}/hub.db",
+        LOKET_STORE__CLAIM_LEASE_S="5",
+        LOKET_MAGDA__BASE_URL=sim.base_url,
+        LOKET_MAGDA__SIGNING_KEY=str(pki["magda-client"].key),
+        LOKET_MAGDA__SIGNING_CERT=str(pki["magda-client"].cert),
+        LOKET_DOCUMENTS__SIGNING_KEY=str(pki["document-signing"].key),
+        LOKET_DOCUMENTS__SIGNING_CERT=str(pki["document-signing"].cert),
+        LOKET_LOG_FORMAT="json",
+    )
+    return env
+
+
+async def _wait_until_all_taken(count: int) -> None:
+    """Until the worker holds every job (none ready in the queue, all unacked)."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for _ in range(400):
+            queue = await channel.declare_queue("jobs.population", passive=True)
+            result = queue.declaration_result
+            if result.consumer_count >= 1 and result.message_count == 0 and count > 0:
+                return
+            await asyncio.sleep(0.025)
+    raise AssertionError("the worker never took the jobs")
+
+
+async def _start_worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "run"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for _ in range(400):
+            try:
+                queue = await channel.declare_queue("jobs.population", passive=True)
+                if queue.declaration_result.consumer_count >= 1:
+                    return process
+            except aio_pika.exceptions.ChannelClosed:
+                channel = await connection.channel()
+            await asyncio.sleep(0.05)
+    process.kill()
+    raise AssertionError("worker process did not start consuming")
+
+
+@pytest.mark.parametrize("grace_s", [10.0, 0.2], ids=["drains-in-time", "requeues-the-rest"])
+async def test_sigterm_during_in_flight_jobs_loses_nothing(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float
+) -> None:
+    await reset_broker(AMQP_URL, ["population"], RETRY_DELAYS)
+    await control(simulator, "POST", "latency", {"latency_ms": 1000})
+    jobs = [make_job(WELL_KNOWN[k]) for k in ("household_head", "single", "partner") * 3]
+    process = await _start_worker_process(_worker_env(simulator, pki, tmp_path, grace_s))
+    async with LoketClient.connect(AMQP_URL) as client:
+        futures = [await client.publish(job) for job in jobs]
+        await _wait_until_all_taken(len(jobs))
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(process.communicate, None, 30)
+        stderr = err.decode()
+        assert process.returncode == 0, stderr[-2000:]
+        if grace_s < 1:
+            # What the first worker could not finish is taken over by a second one.
+            settings = hub_settings(simulator, pki, tmp_path)
+            async with running_test_hub(settings, reset=False):
+                results = await asyncio.wait_for(asyncio.gather(*futures), timeout=60)
+        else:
+            assert all(f.done() for f in futures), "drained jobs must be answered before exit"
+            results = [f.result() for f in futures]
+        await asyncio.sleep(0.3)  # a duplicate, if any, would arrive now
+        received = Counter(r.job_id for r in client.received)
+    assert {r.outcome for r in results} == {Outcome.DELIVERED}
+    assert received == Counter(j["job_id"] for j in jobs), "each job exactly one result"
+    # The worker process logged as JSON, with every national number masked.
+    for insz in WELL_KNOWN.values():
+        assert insz not in stderr
+
+
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=False, timeout=30
+    )
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="rabbitmqctl not available")
+async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplicates(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    if _rabbitmqctl("list_connections", "pid").returncode != 0:
+        pytest.skip("rabbitmqctl cannot reach the broker node")
+    await control(simulator, "POST", "latency", {"latency_ms": 500})
+    async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
+        jobs = [make_job(WELL_KNOWN[k]) for k in ("household_head", "single") * 4]
+        futures = [await harness.client.publish(job) for job in jobs]
+        await _wait_until_all_taken(len(jobs))
+        worker_name = f"loket-hub {harness.hub.worker.worker_id}"
+        listing = _rabbitmqctl("list_connections", "pid", "client_properties").stdout
+        pids = [line.split("\t")[0] for line in listing.splitlines() if worker_name in line]
+        assert len(pids) == 1, listing
+        assert _rabbitmqctl("close_connection", pids[0], "test: broker-side close").returncode == 0
+        results = await asyncio.wait_for(asyncio.gather(*futures), timeout=60)
+        after = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
+        await asyncio.sleep(0.3)  # a duplicate, if any, would arrive now
+        received = Counter(r.job_id for r in harness.client.received)
+    assert {r.outcome for r in results} == {Outcome.DELIVERED}
+    assert after.outcome is Outcome.DELIVERED
+    assert received == Counter([j["job_id"] for j in jobs] + [after.job_id])
+    calls = await control(simulator, "GET", "calls")
+    assert len(calls) <= len(jobs) + 1 + len(jobs)  # at most one justified repeat per job
