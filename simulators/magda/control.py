@@ -1,0 +1,91 @@
+"""The JSON control API tests and the demo use to steer a running simulator (``/_control``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from simulators.magda.faults import FaultRuleError, parse_fault_rule
+from simulators.magda.state import STATE
+
+__all__ = ["control_routes"]
+
+routes = web.RouteTableDef()
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as exc:  # bad JSON or bad UTF-8
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"invalid JSON: {exc}"}), content_type="application/json"
+        ) from exc
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+@routes.get("/_control/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness: 200 while the simulator runs."""
+    state = request.app[STATE]
+    return web.json_response({"status": "ok", "services": sorted(state.services)})
+
+
+@routes.post("/_control/faults")
+async def add_faults(request: web.Request) -> web.Response:
+    """Queue one rule (an object) or several (a list), consumed in order."""
+    state = request.app[STATE]
+    body = await _json_body(request)
+    items = body if isinstance(body, list) else [body]
+    try:
+        rules = [parse_fault_rule(item, state.services) for item in items]
+    except FaultRuleError as exc:
+        return _bad_request(str(exc))
+    for rule in rules:
+        state.faults.add(rule)
+    return web.json_response({"pending": state.faults.pending()}, status=201)
+
+
+@routes.get("/_control/faults")
+async def list_faults(request: web.Request) -> web.Response:
+    """The rules not yet consumed."""
+    return web.json_response({"pending": request.app[STATE].faults.pending()})
+
+
+@routes.delete("/_control/faults")
+async def clear_faults(request: web.Request) -> web.Response:
+    """Drop every pending rule."""
+    return web.json_response({"cleared": request.app[STATE].faults.clear()})
+
+
+@routes.post("/_control/latency")
+async def set_latency(request: web.Request) -> web.Response:
+    """Set the delay added to every SOAP call: ``{"latency_ms": 200}``."""
+    body = await _json_body(request)
+    value = body.get("latency_ms") if isinstance(body, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return _bad_request("latency_ms must be an integer >= 0")
+    request.app[STATE].latency_ms = value
+    return web.json_response({"latency_ms": value})
+
+
+@routes.get("/_control/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    """Every call that got past parsing, oldest first."""
+    return web.json_response([call.to_json() for call in request.app[STATE].calls])
+
+
+@routes.delete("/_control/calls")
+async def clear_calls(request: web.Request) -> web.Response:
+    """Forget the calls log."""
+    calls = request.app[STATE].calls
+    count = len(calls)
+    calls.clear()
+    return web.json_response({"cleared": count})
+
+
+control_routes = routes

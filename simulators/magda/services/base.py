@@ -1,0 +1,67 @@
+"""What a simulated service provides: a spec (name, version, WSDL) and a handler per Vraag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from simulators.magda.envelopes import Uitzondering
+from simulators.population_data import Population
+
+__all__ = ["Answer", "Question", "ServiceHandler", "ServiceSpec", "criteria_insz"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One schema-valid Vraag: the element itself, its Referte and its subject INSZ if any."""
+
+    element: etree._Element
+    referte: str
+    insz: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A handler's result for one Vraag: an ``Inhoud`` element and/or exceptions.
+
+    ``outcome`` is the short label the calls log shows (``ok``, ``not-found`` ...).
+    """
+
+    inhoud: etree._Element | None = None
+    uitzonderingen: tuple[Uitzondering, ...] = ()
+    outcome: str = "ok"
+
+
+ServiceHandler = Callable[[Question, Population], Answer]
+
+
+def criteria_insz(vraag: etree._Element) -> str | None:
+    """The subject of most person services: ``Inhoud/Criteria/INSZ``."""
+    value = vraag.findtext("Inhoud/Criteria/INSZ")
+    return value.strip() if value else None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A MAGDA service as the simulator serves it."""
+
+    name: str
+    """Service name, the Context/Naam and the root element's local name."""
+    version: str
+    """``vv.vv`` as in the URL (``GeefGezinssamenstellingDienst-02.02``)."""
+    namespace: str
+    """Namespace of the request and response root elements."""
+    wsdl: str
+    """WSDL path relative to the WSDL directory."""
+    schema: str
+    """Service XSD path relative to the WSDL directory."""
+    handler: ServiceHandler
+    subject: Callable[[etree._Element], str | None] = field(default=criteria_insz)
+    """How to find the subject INSZ in a Vraag (for fault matching and the calls log)."""
+
+    @property
+    def path(self) -> str:
+        """The endpoint path, as in production."""
+        return f"/{self.name}Dienst-{self.version}/soap/WebService"

@@ -1,0 +1,32 @@
+"""Settings of the MAGDA simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["MagdaSimulatorSettings", "default_wsdl_dir"]
+
+
+def default_wsdl_dir() -> Path:
+    """The repository's ``wsdl/magda`` folder (this file is ``simulators/magda/settings.py``)."""
+    return Path(__file__).resolve().parents[2] / "wsdl" / "magda"
+
+
+@dataclass(frozen=True)
+class MagdaSimulatorSettings:
+    """Where the simulator listens, whom it trusts, and how it behaves.
+
+    ``port`` 0 picks a free port (the started simulator reports the real one). With
+    ``require_signature`` every request needs a valid Body signature by one of ``trusted_certs``
+    (PEM or DER files); without it a signature is still checked when present, and only logged.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8701
+    trusted_certs: tuple[Path, ...] = ()
+    require_signature: bool = True
+    latency_ms: int = 0
+    seed: int = 7
+    households: int = 60
+    wsdl_dir: Path = field(default_factory=default_wsdl_dir)

@@ -1,0 +1,206 @@
+"""The SOAP endpoint every simulated MAGDA service shares.
+
+Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema -> latency and injected
+faults -> the service's answer. Levels 1-3 of MAGDA errors map to a SOAP Fault, a
+``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from lxml import etree
+
+from simulators.magda.envelopes import (
+    ERR_FORMAT,
+    ERR_SIGNATURE,
+    Uitzondering,
+    envelope_bytes,
+    fault_bytes,
+    reply_context,
+    sub,
+    uitzonderingen,
+)
+from simulators.magda.faults import FaultRule
+from simulators.magda.services import Answer, Question
+from simulators.magda.state import STATE, CallRecord, LoadedService, SimulatorState
+from simulators.wssecurity import (
+    SOAP11_NS,
+    WSSE_NS,
+    SignatureVerificationError,
+    UnsafeXMLError,
+    parse_untrusted_xml,
+)
+
+__all__ = ["ACCEPTED_CONTENT_TYPES", "soap_handler"]
+
+ACCEPTED_CONTENT_TYPES = ("text/xml", "application/soap+xml")
+_XML = "text/xml"
+_PROXY_ERROR = "<html><body><h1>500 Internal Server Error</h1></body></html>"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the calls log shows, read from the payload before it is trusted."""
+
+    insz: str | None
+    referte: str | None
+    afzender_referte: str | None
+
+
+def soap_handler(service: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The POST handler for one service's endpoint."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE]
+        return await _serve(state, state.services[service], request)
+
+    return handle
+
+
+async def _serve(
+    state: SimulatorState, loaded: LoadedService, request: web.Request
+) -> web.StreamResponse:
+    if request.content_type not in ACCEPTED_CONTENT_TYPES:
+        return web.Response(status=415, text="expected text/xml or application/soap+xml")
+    try:
+        envelope = parse_untrusted_xml(await request.read())
+    except UnsafeXMLError as exc:
+        return _fault(ERR_FORMAT, str(exc))
+    payload = _payload(envelope)
+    if payload is None:
+        return _fault(ERR_FORMAT, "expected a SOAP 1.1 Envelope with one element in its Body")
+    spec = loaded.spec
+    facts = _facts(payload, loaded)
+
+    signed, refusal = _check_signature(state, envelope)
+    if refusal is not None:
+        _record(state, loaded, facts, signed=False, outcome="signature-refused")
+        return _fault(ERR_SIGNATURE, refusal)
+
+    if payload.tag != f"{{{spec.namespace}}}{spec.name}" or not loaded.schema.validate(payload):
+        _record(state, loaded, facts, signed=signed, outcome="invalid-request")
+        error = loaded.schema.error_log.last_error
+        return _fault(ERR_FORMAT, str(error) if error else f"expected {spec.name}")
+
+    await state.pause(state.latency_ms)
+    rule = state.faults.take(spec.name, facts.insz)
+    if rule is not None and rule.kind != "magda-error":
+        _record(state, loaded, facts, signed=signed, outcome=f"fault:{rule.kind}")
+        if rule.kind == "http-500":
+            return web.Response(status=500, text=_PROXY_ERROR, content_type="text/html")
+        if rule.kind == "soap-fault":
+            return _fault(rule.faultstring, None, faultcode="Server")
+        if rule.kind == "timeout":
+            # A late answer, as from a slow back end; the client decides whether to wait.
+            await state.pause(rule.delay_ms)
+            return _xml(_reply(state, loaded, payload, None)[0])
+        # malformed-xml: a reply cut in half, with a 200 status.
+        document = _reply(state, loaded, payload, None)[0]
+        return _xml(document[: len(document) // 2])
+
+    document, outcome = _reply(state, loaded, payload, rule)
+    _record(state, loaded, facts, signed=signed, outcome=outcome)
+    return _xml(document)
+
+
+def _reply(
+    state: SimulatorState, loaded: LoadedService, payload: etree._Element, rule: FaultRule | None
+) -> tuple[bytes, str]:
+    """The Response document and the outcome label."""
+    spec = loaded.spec
+    root = etree.Element(f"{{{spec.namespace}}}{spec.name}Response", nsmap={"ns": spec.namespace})
+    repliek = sub(root, "Repliek")
+    reply_context(repliek, payload.find("Verzoek/Context"), spec.name, spec.version)
+    vragen = payload.findall("Verzoek/Vragen/Vraag")
+    injected = None if rule is None else _injected(rule)
+    injected_outcome = "" if rule is None else f"magda-error:{rule.code}"
+
+    if rule is not None and injected is not None and rule.level == "repliek":
+        uitzonderingen(repliek, [injected])
+        return envelope_bytes(root), injected_outcome
+    if len(vragen) != 1:
+        uitzonderingen(repliek, [Uitzondering("20110", "Te veel vragen in het bericht")])
+        return envelope_bytes(root), "too-many-questions"
+
+    vraag = vragen[0]
+    question = Question(vraag, vraag.findtext("Referte") or "", spec.subject(vraag))
+    if injected is not None:
+        # A FOUT carries no Inhoud; a WAARSCHUWING or INFORMATIE comes with the data.
+        base = Answer() if injected.type == "FOUT" else spec.handler(question, state.population)
+        answer = Answer(base.inhoud, (injected, *base.uitzonderingen), injected_outcome)
+    else:
+        answer = spec.handler(question, state.population)
+
+    antwoord = sub(sub(repliek, "Antwoorden"), "Antwoord")
+    sub(antwoord, "Referte", question.referte)
+    if answer.inhoud is not None:
+        antwoord.append(answer.inhoud)
+    if answer.uitzonderingen:
+        uitzonderingen(antwoord, list(answer.uitzonderingen))
+    return envelope_bytes(root), answer.outcome
+
+
+def _injected(rule: FaultRule) -> Uitzondering:
+    return Uitzondering(rule.code, rule.diagnose, oorsprong=rule.oorsprong, type=rule.type)
+
+
+def _payload(envelope: etree._Element) -> etree._Element | None:
+    if envelope.tag != f"{{{SOAP11_NS}}}Envelope":
+        return None
+    bodies = envelope.findall(f"{{{SOAP11_NS}}}Body")
+    if len(bodies) != 1:
+        return None
+    children = [child for child in bodies[0] if isinstance(child.tag, str)]
+    return children[0] if len(children) == 1 else None
+
+
+def _facts(payload: etree._Element, loaded: LoadedService) -> _Facts:
+    vraag = payload.find("Verzoek/Vragen/Vraag")
+    return _Facts(
+        insz=None if vraag is None else loaded.spec.subject(vraag),
+        referte=None if vraag is None else vraag.findtext("Referte"),
+        afzender_referte=payload.findtext("Verzoek/Context/Bericht/Afzender/Referte"),
+    )
+
+
+def _check_signature(state: SimulatorState, envelope: etree._Element) -> tuple[bool, str | None]:
+    """(signed, refusal reason); a reason only when a signature is required."""
+    required = state.settings.require_signature
+    if not required and envelope.find(f"{{{SOAP11_NS}}}Header/{{{WSSE_NS}}}Security") is None:
+        return False, None
+    try:
+        state.verifier.verify(envelope)
+    except SignatureVerificationError as exc:
+        return False, exc.reason if required else None
+    return True, None
+
+
+def _record(
+    state: SimulatorState, loaded: LoadedService, facts: _Facts, *, signed: bool, outcome: str
+) -> None:
+    state.calls.append(
+        CallRecord(
+            service=loaded.spec.name,
+            insz=facts.insz,
+            referte=facts.referte,
+            afzender_referte=facts.afzender_referte,
+            signed=signed,
+            outcome=outcome,
+        )
+    )
+
+
+def _xml(document: bytes) -> web.Response:
+    return web.Response(body=document, content_type=_XML, charset="utf-8")
+
+
+def _fault(faultstring: str, detail: str | None, *, faultcode: str = "Client") -> web.Response:
+    return web.Response(
+        status=500,
+        body=fault_bytes(faultstring, faultcode=faultcode, detail=detail),
+        content_type=_XML,
+        charset="utf-8",
+    )

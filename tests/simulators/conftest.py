@@ -1,0 +1,193 @@
+"""Fixtures for the simulator tests: dev certificates, zeep-built requests, a running simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import xmlsec
+import zeep
+from lxml import etree
+from zeep.wsse.signature import BinarySignature
+
+from hub.devpki import KeyPair, generate_self_signed
+from simulators.magda import MagdaSimulator, MagdaSimulatorSettings, start_magda_simulator
+from simulators.population_data import Population, generate_population
+
+REPO = Path(__file__).resolve().parents[2]
+WSDL_DIR = REPO / "wsdl" / "magda"
+HOUSEHOLD_WSDL = WSDL_DIR / "GeefGezinssamenstelling-02.02" / "GeefGezinssamenstelling.wsdl"
+HOUSEHOLD_XSD = WSDL_DIR / "GeefGezinssamenstelling-02.02" / "GeefGezinssamenstelling.xsd"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVICE_NS = "http://magda.vlaanderen.be/persoon/soap/geefgezinssamenstelling/v02_02"
+CLIENT_ID = "kb.vlaanderen.be/aiv/loket-hub-test"
+
+BuildRequest = Callable[..., bytes]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
+    """A trusted client key pair and one the simulator has never heard of."""
+    directory = tmp_path_factory.mktemp("pki")
+    return {
+        "trusted": generate_self_signed(directory, "trusted", "loket-hub test client"),
+        "untrusted": generate_self_signed(directory, "untrusted", "someone else"),
+    }
+
+
+@pytest.fixture(scope="session")
+def household_schema() -> etree.XMLSchema:
+    """The service XSD, compiled once."""
+    return etree.XMLSchema(etree.parse(str(HOUSEHOLD_XSD)))
+
+
+@pytest.fixture(scope="session")
+def zeep_clients(pki: dict[str, KeyPair]) -> dict[str | None, zeep.Client]:
+    """zeep clients on our WSDL: unsigned (None) and signing as the hub does (RSA-SHA256)."""
+    clients: dict[str | None, zeep.Client] = {None: zeep.Client(str(HOUSEHOLD_WSDL))}
+    for name, pair in pki.items():
+        signer = BinarySignature(
+            str(pair.key),
+            str(pair.cert),
+            signature_method=xmlsec.Transform.RSA_SHA256,
+            digest_method=xmlsec.Transform.SHA256,
+        )
+        clients[name] = zeep.Client(str(HOUSEHOLD_WSDL), wsse=signer)
+    return clients
+
+
+def verzoek(insz: str | list[str], *, referte: str | None = None) -> dict[str, Any]:
+    """A GeefGezinssamenstelling Verzoek as zeep takes it; one Vraag per INSZ."""
+    referte = referte or str(uuid.uuid4())
+    inszs = [insz] if isinstance(insz, str) else insz
+    return {
+        "Context": {
+            "Naam": "GeefGezinssamenstelling",
+            "Versie": "02.02.0000",
+            "Bericht": {
+                "Type": "VRAAG",
+                "Tijdstip": {"Datum": dt.date(2025, 3, 4), "Tijd": "09:15:00.000"},
+                "Afzender": {"Identificatie": CLIENT_ID, "Referte": referte,
+                             "Hoedanigheid": "1234"},
+                "Ontvanger": {"Identificatie": "vip.vlaanderen.be", "Naam": "VIP"},
+            },
+        },
+        "Vragen": {
+            "Vraag": [
+                {"Referte": referte, "Inhoud": {"Criteria": {"INSZ": value}, "Bron": "RR"}}
+                for value in inszs
+            ]
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def build_request(zeep_clients: dict[str | None, zeep.Client]) -> BuildRequest:
+    """``build_request(insz, signer="trusted"|"untrusted"|None, referte=None) -> bytes``."""
+
+    def build(
+        insz: str | list[str], signer: str | None = "trusted", referte: str | None = None
+    ) -> bytes:
+        client = zeep_clients[signer]
+        envelope = client.create_message(
+            client.service, "GeefGezinssamenstelling", Verzoek=verzoek(insz, referte=referte)
+        )
+        return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def population() -> Population:
+    """The default population (seed 7, 60 households)."""
+    return generate_population()
+
+
+@pytest.fixture
+def settings(pki: dict[str, KeyPair]) -> MagdaSimulatorSettings:
+    """A simulator on a free port, trusting the test client."""
+    return MagdaSimulatorSettings(port=0, trusted_certs=(pki["trusted"].cert,), wsdl_dir=WSDL_DIR)
+
+
+@pytest.fixture
+async def simulator(
+    settings: MagdaSimulatorSettings, population: Population
+) -> AsyncIterator[MagdaSimulator]:
+    """A running simulator, closed after the test."""
+    running = await start_magda_simulator(settings, population)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client session."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class SoapReply:
+    """A posted request's status, raw body and (when well-formed) the Body's payload."""
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        self.status = status
+        self.content_type = content_type
+        self.body = body
+
+    @property
+    def payload(self) -> etree._Element:
+        """The single element in the SOAP Body."""
+        envelope = etree.fromstring(self.body)
+        return envelope.find(f"{{{SOAP_NS}}}Body")[0]
+
+    @property
+    def faultstring(self) -> str | None:
+        """The Fault's faultstring, if this is a Fault."""
+        payload = self.payload
+        if payload.tag != f"{{{SOAP_NS}}}Fault":
+            return None
+        text: str | None = payload.findtext("faultstring")
+        return text
+
+
+Post = Callable[..., Any]
+
+
+@pytest.fixture
+def post(simulator: MagdaSimulator, http: aiohttp.ClientSession) -> Post:
+    """``await post(body_bytes, content_type="text/xml", client_timeout=None) -> SoapReply``."""
+
+    async def send(
+        body: bytes,
+        content_type: str = "text/xml; charset=utf-8",
+        client_timeout: float | None = None,
+    ) -> SoapReply:
+        async with http.post(
+            simulator.url_for("GeefGezinssamenstelling"),
+            data=body,
+            headers={"Content-Type": content_type, "SOAPAction": '""'},
+            timeout=aiohttp.ClientTimeout(total=client_timeout),
+        ) as response:
+            return SoapReply(response.status, response.headers["Content-Type"],
+                             await response.read())
+
+    return send
+
+
+@pytest.fixture
+def control(simulator: MagdaSimulator, http: aiohttp.ClientSession) -> Callable[..., Any]:
+    """``await control(method, path, json=None) -> (status, parsed JSON)`` on /_control."""
+
+    async def call(method: str, path: str, json: Any = None) -> tuple[int, Any]:
+        async with http.request(method, f"{simulator.base_url}/_control/{path}",
+                                json=json) as response:
+            return response.status, await response.json()
+
+    return call
