@@ -1,4 +1,4 @@
-"""Configuration as typed value objects, read from a TOML file and ``LOKET_*`` environment variables.
+"""Typed configuration value objects, read from a TOML file and ``LOKET_*`` environment variables.
 
 Precedence: defaults < TOML file (``--config`` or ``LOKET_CONFIG``) < environment. An environment
 variable names the path of a setting with ``__`` between levels, e.g. ``LOKET_BROKER__URL`` or
@@ -154,7 +154,7 @@ def _build(cls: type[Any], values: Mapping[str, Any], where: str) -> Any:
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for name, value in environ.items():
-        if not name.startswith("LOKET_") or name == "LOKET_CONFIG" or name.startswith("LOKET_TEST_"):
+        if not name.startswith("LOKET_") or name.startswith(("LOKET_CONFIG", "LOKET_TEST_")):
             continue
         path = name[len("LOKET_") :].lower().split("__")
         node = tree

@@ -257,7 +257,9 @@ def _normalize_identifier(kind: str, value: str, where: str) -> str:
         return normalize_association_number(value)
     except IdentifierError as exc:
         # The value itself stays out of the error: it may be a national number.
-        raise InvalidInput(f"{where}: {exc.message}", code=exc.code, details={"field": where}) from exc
+        raise InvalidInput(
+            f"{where}: {exc.message}", code=exc.code, details={"field": where}
+        ) from exc
 
 
 def decode_job(body: bytes, message_id: str | None) -> Job:

@@ -1,4 +1,4 @@
-"""Belgian identifiers: INSZ (national number / bis number), KBO enterprise number, association number.
+"""Belgian identifiers: INSZ (national or bis number), KBO enterprise number, association number.
 
 Pure functions with no dependencies, shared by the hub, the adapters and the simulators.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "INSZ_PATTERN",
     "IdentifierError",
     "insz_century",
     "is_valid_insz",
@@ -19,10 +20,12 @@ __all__ = [
     "normalize_association_number",
     "normalize_insz",
     "normalize_kbo",
-    "INSZ_PATTERN",
 ]
 
-INSZ_PATTERN = re.compile(r"(?<!\d)(\d{2})[.\s-]?(\d{2})[.\s-]?(\d{2})[.\s-]?(\d{3})[.\s-]?(\d{2})(?!\d)")
+_SEP = r"[.\s-]?"
+INSZ_PATTERN = re.compile(
+    rf"(?<!\d)(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{3}}){_SEP}(\d{{2}})(?!\d)"
+)
 _SEPARATORS = re.compile(r"[.\s\-/]")
 _ASSOCIATION = re.compile(r"^V\d{7}$")
 

@@ -53,7 +53,9 @@ def make_job(
     return job
 
 
-async def reset_broker(url: str, capabilities: list[str], retry_delays_s: tuple[float, ...]) -> None:
+async def reset_broker(
+    url: str, capabilities: list[str], retry_delays_s: tuple[float, ...]
+) -> None:
     """Delete the hub's queues so a test starts from an empty broker state."""
     connection = await aio_pika.connect(url)
     try:

@@ -3,7 +3,8 @@
 ::
 
     loket.jobs (topic) ──<capability>.#──▶ jobs.<capability> (quorum, delivery limit → loket.dead)
-    default exchange ──▶ retry.<capability>.<n> (classic, TTL = delay n) ──dead-letters──▶ jobs.<capability>
+    default exchange ──▶ retry.<capability>.<n>.<ms>ms (classic, TTL)
+                         ──dead-letters──▶ jobs.<capability>
     loket.status (topic) ──#──▶ status.events (quorum)
     loket.dead (fanout) ──▶ dead.letters (quorum)
 

@@ -12,6 +12,7 @@ its attempt (TTL, dead-lettered back to the work queue) and acks the original.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -43,7 +44,7 @@ log = structlog.get_logger(__name__)
 
 def _attempt_of(headers: Mapping[str, Any]) -> int:
     try:
-        return max(1, int(headers.get(topology.ATTEMPT_HEADER, 1)))  # type: ignore[arg-type]
+        return max(1, int(headers.get(topology.ATTEMPT_HEADER, 1)))
     except (TypeError, ValueError):
         return 1
 
@@ -98,7 +99,7 @@ class Worker:
             try:
                 closed = await self._connect_and_consume()
                 backoff = 0.5
-                stop = asyncio.create_task(self._stopping.wait())
+                stop: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
                 await asyncio.wait({closed, stop}, return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
                 if self._stopping.is_set():
@@ -109,10 +110,8 @@ class Worker:
                 log.warning("broker.connect.failed", error=str(exc), retry_in_s=backoff)
             self._ready.clear()
             await self._close_quietly()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
             backoff = min(backoff * 2, 15.0)
         await self._drain_and_close()
 
@@ -158,10 +157,8 @@ class Worker:
         """
         self._ready.clear()
         for queue, tag in self._consumer_tags:
-            try:
+            with contextlib.suppress(AMQPError, RuntimeError, OSError):
                 await queue.cancel(tag)
-            except (AMQPError, RuntimeError, OSError):
-                pass
         self._consumer_tags = []
         if self._in_flight:
             log.info("worker.draining", in_flight=len(self._in_flight))
@@ -178,10 +175,8 @@ class Worker:
 
     async def _close_quietly(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(AMQPError, RuntimeError, OSError):
                 await self._connection.close()
-            except (AMQPError, RuntimeError, OSError):
-                pass
         self._connection = None
         self._channel = None
 
@@ -204,7 +199,7 @@ class Worker:
             await self._nack_quietly(message)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a worker survives any input; this is the last guard
+        except Exception:
             log.exception("job.crashed")
             await self._nack_quietly(message)
         finally:
@@ -326,8 +321,9 @@ class Worker:
             )
 
     async def _publish_status(self, topo: topology.Topology, job: Job, result: Result) -> None:
+        event_id = str(uuid.uuid4())
         event = {
-            "event_id": str(uuid.uuid4()),
+            "event_id": event_id,
             "job_id": job.job_id,
             "type": job.type,
             "tenant": job.tenant,
@@ -347,7 +343,7 @@ class Worker:
             aio_pika.Message(
                 body=json.dumps(event).encode(),
                 content_type="application/json",
-                message_id=event["event_id"],
+                message_id=event_id,
                 type="loket.status.v1",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
@@ -455,7 +451,6 @@ class Worker:
             raise BrokerError(f"ack failed: {exc!r}") from exc
 
     async def _nack_quietly(self, message: AbstractIncomingMessage) -> None:
-        try:
+        # When the channel is gone the broker requeues unacked messages by itself.
+        with contextlib.suppress(AMQPError, RuntimeError, OSError, ConnectionError):
             await message.nack(requeue=True)
-        except (AMQPError, RuntimeError, OSError, ConnectionError):
-            pass  # the channel is gone: the broker requeues unacked messages by itself

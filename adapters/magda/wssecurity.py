@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 import xmlsec
 from lxml import etree
+from xmlsec import constants as xmlsec_constants
 from zeep.exceptions import SignatureVerificationFailed
 from zeep.wsse.signature import (
     BinarySignature,
@@ -28,7 +29,7 @@ __all__ = ["BodySignature"]
 log = structlog.get_logger(__name__)
 
 
-class BodySignature(BinarySignature):  # type: ignore[misc]
+class BodySignature(BinarySignature):
     """Signs the Body of every request; checks replies by ``response_policy``."""
 
     def __init__(
@@ -43,13 +44,16 @@ class BodySignature(BinarySignature):  # type: ignore[misc]
             super().__init__(
                 str(key_file),
                 str(cert_file),
-                signature_method=xmlsec.Transform.RSA_SHA256,
-                digest_method=xmlsec.Transform.SHA256,
+                signature_method=xmlsec_constants.TransformRsaSha256,
+                digest_method=xmlsec_constants.TransformSha256,
             )
-            self._key = xmlsec.Key.from_memory(self.key_data, xmlsec.KeyFormat.PEM, None)
-            self._key.load_cert_from_memory(self.cert_data, xmlsec.KeyFormat.PEM)
+            pem = xmlsec_constants.KeyDataFormatPem
+            self._key = xmlsec.Key.from_memory(self.key_data, pem, None)
+            self._key.load_cert_from_memory(self.cert_data, pem)
         except (OSError, xmlsec.Error) as exc:
-            raise ConfigurationError(f"cannot load the MAGDA signing key/certificate: {exc}") from exc
+            raise ConfigurationError(
+                f"cannot load the MAGDA signing key/certificate: {exc}"
+            ) from exc
         if response_policy not in {"verify", "log-only", "off"}:
             raise ConfigurationError("response signature policy must be verify, log-only or off")
         self._policy = response_policy

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from hub.config import BackendSettings, MagdaSettings
-from hub.errors import ConfigurationError
-from hub.ports import AdapterAnswer, CallContext
-
 from adapters.population.client import HOUSEHOLD, PopulationClients
 from adapters.population.errors import UnsupportedAttest
 from adapters.population.mapping import household_certificate, household_from_inhoud
+from hub.config import BackendSettings, MagdaSettings
+from hub.errors import ConfigurationError
+from hub.ports import AdapterAnswer, CallContext
 
 __all__ = ["PopulationAdapter"]
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.population.errors import SubjectNotInHousehold
 from hub.errors import MappingError
 from hub.ports import CertificateModel
-
-from adapters.population.errors import SubjectNotInHousehold
 
 __all__ = [
     "Address",
@@ -72,7 +71,7 @@ class Household:
 
 
 def _text(element: etree._Element, path: str, *, required: bool = True) -> str | None:
-    value = element.findtext(path)
+    value: str | None = element.findtext(path)
     if value is None or not value.strip():
         if required:
             raise MappingError(f"household answer lacks {path}", details={"path": path})

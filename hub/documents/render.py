@@ -15,7 +15,7 @@ from lxml import etree
 from hub.config import TenantSettings
 from hub.ports import CertificateModel
 
-__all__ = ["CERTIFICATE_NS", "AVAILABILITY", "render_certificate_xml"]
+__all__ = ["AVAILABILITY", "CERTIFICATE_NS", "render_certificate_xml"]
 
 CERTIFICATE_NS = "urn:loket-hub:certificate:v1"
 # Delivered documents stay downloadable from the personal page for three months.

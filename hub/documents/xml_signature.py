@@ -11,10 +11,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from lxml import etree
-from signxml import SignatureConfiguration, XMLSigner, XMLVerifier, methods
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.exceptions import InvalidInput as SignxmlInvalidInput
 from signxml.exceptions import InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from hub.errors import ConfigurationError, SignatureError
 
@@ -34,7 +35,9 @@ class XmlDocumentSigner:
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             self._cert_pem = cert_path.read_text(encoding="ascii")
         except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"cannot load document signing key/certificate: {exc}") from exc
+            raise ConfigurationError(
+                f"cannot load document signing key/certificate: {exc}"
+            ) from exc
         if not isinstance(key, RSAPrivateKey):
             raise ConfigurationError("the document signing key must be an RSA key")
         self._key = key
@@ -46,7 +49,7 @@ class XmlDocumentSigner:
     def sign(self, root: etree._Element) -> bytes:
         """Return the signed document as UTF-8 bytes with an XML declaration."""
         signer = XMLSigner(
-            method=methods.enveloped,
+            method=SignatureConstructionMethod.enveloped,
             signature_algorithm="rsa-sha256",
             digest_algorithm="sha256",
             c14n_algorithm=_EXC_C14N,

@@ -25,6 +25,9 @@ async def open_store(url: str) -> OutcomeStore:
 
         store = PostgresStore(url)
     else:
-        raise ConfigurationError(f"store.url must start with sqlite:/// or postgresql://, not {url.split(':')[0]}")
+        scheme = url.split(":")[0]
+        raise ConfigurationError(
+            f"store.url must start with sqlite:/// or postgresql://, not {scheme}"
+        )
     await store.open()
     return store

@@ -1,4 +1,4 @@
-"""SIGTERM during in-flight jobs and a broker-side connection loss: nothing lost, nothing doubled."""
+"""SIGTERM during in-flight jobs and a broker-side connection loss: no loss, no duplicate."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ from tests.integration.test_end_to_end import RETRY_DELAYS, control, hub_setting
 pytestmark = pytest.mark.broker
 
 
-def _worker_env(sim: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float) -> dict[str, str]:
+def _worker_env(
+    sim: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOKET_")}
     env.update(
         LOKET_BROKER__URL=AMQP_URL,

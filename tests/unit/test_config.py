@@ -38,7 +38,7 @@ def test_unknown_setting_is_named(tmp_path: Path) -> None:
 
 
 def test_unreadable_value_is_named() -> None:
-    with pytest.raises(ConfigurationError, match="broker.prefetch"):
+    with pytest.raises(ConfigurationError, match=r"broker\.prefetch"):
         load_settings(environ={"LOKET_BROKER__PREFETCH": "many"})
 
 
