@@ -68,6 +68,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._ready = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # prefetch bounds what the broker hands us; this bounds what we work on at once.
+        self._slots = asyncio.Semaphore(settings.broker.concurrency)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._topology: topology.Topology | None = None
@@ -192,7 +194,8 @@ class Worker:
                 correlation_id=message.correlation_id,
                 worker=self.worker_id,
             ):
-                await self._handle(message)
+                async with self._slots:
+                    await self._handle(message)
         except BrokerError as exc:
             # Not acked: the broker redelivers and the stored result is replayed.
             log.warning("job.unacked", reason=str(exc))
