@@ -1,0 +1,87 @@
+"""End-to-end throughput and latency of one worker against the MAGDA simulator.
+
+    .venv/bin/python -m benchmarks.end_to_end --jobs 2000 --prefetch 64
+
+Publishes N household-composition jobs through RabbitMQ to an in-process worker (real broker,
+real SOAP over HTTP with WS-Security, real SQLite store, real document signatures) and prints
+jobs/s and the per-job latency percentiles as the front office sees them. Not a test: numbers
+depend on the machine; issue 9 turns this into ratios against a bare pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from hub.config import BackendSettings, load_settings
+from hub.contract import Outcome
+from hub.devpki import generate_dev_pki
+from hub.logging import configure_logging
+from hub.testing import make_job, running_test_hub
+from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+from simulators.population_data import WELL_KNOWN
+
+
+async def main(jobs: int, prefetch: int, latency_ms: int, amqp_url: str) -> None:
+    configure_logging("console", "warning")
+    work = Path(tempfile.mkdtemp(prefix="loket-bench-"))
+    pki = generate_dev_pki(work / "pki")
+    simulator = await start_magda_simulator(
+        MagdaSimulatorSettings(port=0, trusted_certs=(pki["magda-client"].cert,),
+                               latency_ms=latency_ms)
+    )
+    base = load_settings(environ={})
+    settings = dataclasses.replace(
+        base,
+        broker=dataclasses.replace(base.broker, url=amqp_url, prefetch=prefetch,
+                                   concurrency=prefetch),
+        store=dataclasses.replace(base.store, url=f"sqlite:///{work}/hub.db"),
+        magda=dataclasses.replace(base.magda, base_url=simulator.base_url,
+                                  signing_key=pki["magda-client"].key,
+                                  signing_cert=pki["magda-client"].cert),
+        documents=dataclasses.replace(base.documents, signing_key=pki["document-signing"].key,
+                                      signing_cert=pki["document-signing"].cert),
+        backends={"population": BackendSettings(concurrency=max(prefetch, 10))},
+    )
+    people = [WELL_KNOWN[k] for k in ("household_head", "single", "extended_head")]
+    try:
+        async with running_test_hub(settings) as harness:
+            # Warm-up: connections, WSDL caches, first signatures.
+            await asyncio.gather(*[await harness.client.publish(make_job(p)) for p in people])
+            sent: dict[str, float] = {}
+            done: list[float] = []
+            started = time.perf_counter()
+            futures = []
+            for i in range(jobs):
+                job = make_job(people[i % len(people)])
+                sent[job["job_id"]] = time.perf_counter()
+                future = await harness.client.publish(job)
+                future.add_done_callback(
+                    lambda f, t=sent[job["job_id"]]: done.append(time.perf_counter() - t)
+                )
+                futures.append(future)
+            results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
+            elapsed = time.perf_counter() - started
+    finally:
+        await simulator.close()
+    delivered = sum(r.outcome is Outcome.DELIVERED for r in results)
+    q = statistics.quantiles(done, n=100)
+    print(f"jobs: {jobs} delivered: {delivered} prefetch: {prefetch} latency_ms: {latency_ms}")
+    print(f"throughput jobs/s: {jobs / elapsed:.1f}")
+    print(f"latency p50 ms: {q[49] * 1000:.1f}")
+    print(f"latency p99 ms: {q[98] * 1000:.1f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--prefetch", type=int, default=64)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    args = parser.parse_args()
+    asyncio.run(main(args.jobs, args.prefetch, args.latency_ms, args.amqp_url))
