@@ -16,10 +16,11 @@ import dataclasses
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hub.config import BackendSettings, load_settings
-from hub.contract import Outcome
+from hub.contract import Outcome, Result
 from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
@@ -57,13 +58,15 @@ async def main(jobs: int, prefetch: int, latency_ms: int, amqp_url: str) -> None
             done: list[float] = []
             started = time.perf_counter()
             futures = []
+
+            def record(started_at: float) -> Callable[[asyncio.Future[Result]], None]:
+                return lambda _: done.append(time.perf_counter() - started_at)
+
             for i in range(jobs):
                 job = make_job(people[i % len(people)])
                 sent[job["job_id"]] = time.perf_counter()
                 future = await harness.client.publish(job)
-                future.add_done_callback(
-                    lambda f, t=sent[job["job_id"]]: done.append(time.perf_counter() - t)
-                )
+                future.add_done_callback(record(sent[job["job_id"]]))
                 futures.append(future)
             results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
             elapsed = time.perf_counter() - started
