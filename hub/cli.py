@@ -79,12 +79,15 @@ def _check_config(settings: Settings) -> int:
     from hub.app import build_registry
     from hub.config import load_tenants
 
-    problems = build_registry(settings).check_config()
+    problems: list[str] = []
+    tenants = {}
     try:
-        if not load_tenants(settings.tenants_dir):
+        tenants = load_tenants(settings.tenants_dir)
+        if not tenants:
             problems.append(f"no tenants in {settings.tenants_dir}")
     except ConfigurationError as exc:
         problems.append(str(exc))
+    problems += build_registry(settings, tenants).check_config()
     for path in (settings.documents.signing_key, settings.documents.signing_cert):
         if not path.is_file():
             problems.append(f"document signing file not found: {path}")

@@ -20,12 +20,14 @@ from typing import Any
 from hub.errors import ConfigurationError
 
 __all__ = [
+    "AuditSettings",
     "BackendSettings",
     "BrokerSettings",
     "DocumentSettings",
     "MagdaSettings",
     "Settings",
     "StoreSettings",
+    "TenantMagdaSettings",
     "TenantSettings",
     "load_settings",
     "load_tenants",
@@ -60,6 +62,12 @@ class BackendSettings:
     read_timeout_s: float = 30.0
     total_timeout_s: float = 45.0
     concurrency: int = 50
+    # Cheap retries inside one attempt, for connection failures only (never for timeouts).
+    connect_retries: int = 2
+    breaker_failure_threshold: int = 5
+    breaker_reset_timeout_s: float = 30.0
+    breaker_half_open_calls: int = 1
+    max_answer_bytes: int = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,14 @@ class MagdaSettings:
     signing_key: Path = REPO_ROOT / "var/dev-pki/magda-client.key"
     signing_cert: Path = REPO_ROOT / "var/dev-pki/magda-client.crt"
     wsdl_dir: Path = REPO_ROOT / "wsdl/magda"
+    # Mutual TLS: our client certificate and key, and the CA that signs MAGDA's server
+    # certificate. Empty: no client certificate / the system trust store.
+    tls_cert: str = ""
+    tls_key: str = ""
+    ca_file: str = ""
+    # Signatures on MAGDA's replies: "verify", "log-only" or "off", with MAGDA's certificate.
+    reply_signature: str = "off"
+    reply_signing_cert: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,18 @@ class DocumentSettings:
 
 
 @dataclass(frozen=True)
+class TenantMagdaSettings:
+    """A tenant's own MAGDA identity; empty values fall back to the ``[magda]`` settings."""
+
+    client_identification: str = ""
+    hoedanigheid: str = ""
+    signing_key: str = ""
+    signing_cert: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     """One municipality (bestuur); read from ``mappings/tenants/<slug>.toml``."""
 
@@ -90,6 +118,13 @@ class TenantSettings:
     name: str
     nis_code: str
     connector_urn: str
+    magda: TenantMagdaSettings = field(default_factory=TenantMagdaSettings)
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    # Consultations of personal data through MAGDA are kept ten years.
+    retention_years: int = 10
 
 
 @dataclass(frozen=True)
@@ -101,6 +136,7 @@ class Settings:
     backends: dict[str, BackendSettings] = field(
         default_factory=lambda: {"population": BackendSettings()}
     )
+    audit: AuditSettings = field(default_factory=AuditSettings)
     tenants_dir: Path = REPO_ROOT / "mappings/tenants"
     log_format: str = "console"
     log_level: str = "info"
@@ -195,6 +231,8 @@ def load_settings(
     settings: Settings = _build(Settings, values, "")
     if settings.log_format not in {"json", "console"}:
         raise ConfigurationError("log_format must be 'json' or 'console'")
+    if settings.magda.reply_signature not in {"verify", "log-only", "off"}:
+        raise ConfigurationError("magda.reply_signature must be verify, log-only or off")
     return settings
 
 
@@ -204,10 +242,18 @@ def load_tenants(directory: Path) -> dict[str, TenantSettings]:
     for file in sorted(directory.glob("*.toml")):
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
-            tenants[file.stem] = TenantSettings(slug=file.stem, **data)
+            tenants[file.stem] = _build(TenantSettings, {"slug": file.stem, **data}, file.stem)
         except (TypeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigurationError(f"tenant file {file}: {exc}") from exc
         urn_prefix = "urn://"
         if not tenants[file.stem].connector_urn.startswith(urn_prefix):
             raise ConfigurationError(f"tenant file {file}: connector_urn must start with urn://")
     return tenants
+
+
+def resolve_path(value: str) -> Path | None:
+    """A configured file path (relative to the repository root), or None when empty."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path

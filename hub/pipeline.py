@@ -1,4 +1,4 @@
-"""Steps 3–6 of a job as one straight function: tenant, adapter call, mapping, document.
+"""Steps 3–6 of a job as one straight function: tenant, guarded adapter call, document.
 
 Decoding (1), idempotency (2) and publishing (7–8) belong to the worker, which owns the message.
 A permanent problem comes back as a ``rejected`` or ``failed`` :class:`Result`; a transient one is
@@ -12,12 +12,13 @@ from concurrent.futures import Executor
 
 import structlog
 
+from hub.breaker import CircuitBreaker
 from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.render import render_certificate_xml
 from hub.documents.xml_signature import XmlDocumentSigner
 from hub.errors import InvalidInput, PermanentError
-from hub.ports import CallContext, Clock
+from hub.ports import AuditTrail, CallContext, Clock
 from hub.registry import AdapterRegistry
 
 __all__ = ["Pipeline"]
@@ -34,7 +35,11 @@ class Pipeline:
         signer: XmlDocumentSigner,
         clock: Clock,
         document_pool: Executor,
+        audit: AuditTrail,
+        breakers: dict[str, CircuitBreaker],
     ) -> None:
+        self._audit = audit
+        self._breakers = breakers
         self._registry = registry
         self._tenants = tenants
         self._signer = signer
@@ -51,7 +56,13 @@ class Pipeline:
             if adapter is None:
                 raise InvalidInput(f"no adapter serves {job.type!r}", code="UNSUPPORTED_JOB_TYPE")
             structlog.contextvars.bind_contextvars(adapter=adapter.name)
-            answer = await adapter.handle(CallContext(job=job, tenant=tenant, attempt=attempt))
+            context = CallContext(job=job, tenant=tenant, attempt=attempt, audit=self._audit)
+            breaker = self._breakers.get(adapter.name)
+            if breaker is None:
+                answer = await adapter.handle(context)
+            else:
+                async with breaker.guard():
+                    answer = await adapter.handle(context)
         except PermanentError as error:
             log.info("job.rejected", code=error.code, reason=error.message)
             return Result.for_job(

@@ -6,6 +6,7 @@ Adapters and other collaborators arrive through constructors; the core imports n
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -13,12 +14,16 @@ from typing import Any, Protocol, runtime_checkable
 from hub.config import TenantSettings
 from hub.contract import Job
 
+_REFERENCE_NAMESPACE = uuid.UUID("6c6f6b65-7468-7562-2d72-656665726e63")
+
 __all__ = [
     "Adapter",
     "AdapterAnswer",
+    "AuditTrail",
     "CallContext",
     "CertificateModel",
     "Clock",
+    "Consultation",
     "SystemClock",
 ]
 
@@ -48,10 +53,72 @@ class AdapterAnswer:
 
 
 @dataclass(frozen=True)
+class Consultation:
+    """One call to a government back end, as the audit records it (references, never data)."""
+
+    reference: str  # the request reference we sent (MAGDA Referte); unique
+    job_id: str
+    attempt: int
+    tenant: str
+    service: str
+    service_version: str
+    client_identification: str
+    requester_capacity: str
+    requester_identifier: str
+    acting_person: str | None
+    subject_identifier: str
+    purpose: str
+    started_at: dt.datetime
+
+
+class AuditTrail(Protocol):
+    """Append-only record of consultations: written before the call, completed once after."""
+
+    async def consultation_started(self, consultation: Consultation) -> None:
+        """Record the call before it is made; a repeat of the same reference is ignored."""
+
+    async def consultation_finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None:
+        """Complete the record (only the first completion counts)."""
+
+
+@dataclass(frozen=True)
 class CallContext:
     job: Job
     tenant: TenantSettings
     attempt: int
+    audit: AuditTrail
+
+    def reference(self, service: str, step: str = "query") -> str:
+        """The request reference for one call of this job attempt.
+
+        Derived, not random: a redelivered attempt repeats the same consultation under the same
+        reference, so the audit keeps one record for it and the back end sees one question.
+        """
+        name = f"{self.job.job_id}|{self.attempt}|{service}|{step}"
+        return str(uuid.uuid5(_REFERENCE_NAMESPACE, name))
+
+    def consultation(
+        self, *, reference: str, service: str, version: str, client_identification: str,
+        purpose: str,
+    ) -> Consultation:
+        job = self.job
+        return Consultation(
+            reference=reference,
+            job_id=job.job_id,
+            attempt=self.attempt,
+            tenant=job.tenant,
+            service=service,
+            service_version=version,
+            client_identification=client_identification,
+            requester_capacity=job.requester.capacity,
+            requester_identifier=job.requester.identifier,
+            acting_person=job.requester.acting_person,
+            subject_identifier=job.subject.identifier,
+            purpose=purpose,
+            started_at=dt.datetime.now(dt.UTC),
+        )
 
 
 @runtime_checkable

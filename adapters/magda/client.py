@@ -2,7 +2,9 @@
 
 The WSDL is loaded once, from ``wsdl/``, when the adapter starts: zeep loads synchronously.
 Every call has its own deadline (``asyncio.timeout``) on top of aiohttp's connect and read
-timeouts, because zeep's own ``timeout`` covers WSDL loading only.
+timeouts, because zeep's own ``timeout`` covers WSDL loading only. A connection that could not
+be made is retried at once (tenacity, a few times, within the deadline): the request never left.
+Everything else that is transient goes back to the hub's delayed retry queues.
 """
 
 from __future__ import annotations
@@ -12,21 +14,22 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 import zeep
 from lxml import etree
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from zeep.exceptions import Error as ZeepError
 from zeep.proxy import AsyncServiceProxy
 
-from adapters.magda.envelope import RequestIdentity, build_verzoek, new_reference, parse_reply
+from adapters.magda.connection import MagdaConnection
+from adapters.magda.envelope import build_verzoek, new_reference, parse_reply
 from adapters.magda.errors import MagdaException, error_for
-from adapters.magda.transport import AiohttpTransport
-from adapters.magda.wssecurity import BodySignature
+from adapters.magda.transport import ConnectionFailed, HttpResponse
 from hub.errors import BackendTimeout, ConfigurationError, HubError, OurFault
 
-__all__ = ["MagdaAnswer", "MagdaServiceClient", "ServiceSpec"]
+__all__ = ["ConsultationHook", "MagdaAnswer", "MagdaServiceClient", "ServiceSpec"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +56,21 @@ class MagdaAnswer:
     reply_reference: str | None
 
 
+class ConsultationHook(Protocol):
+    """The audit seen from a MAGDA call: told before the call and once after it."""
+
+    async def started(self, service: ServiceSpec, reference: str) -> None: ...
+
+    async def finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None: ...
+
+
+def _outcome_of(error: HubError) -> str:
+    magda_code = error.details.get("magda_code")
+    return f"error:{magda_code}" if magda_code else f"error:{error.code}"
+
+
 class MagdaServiceClient:
     def __init__(
         self,
@@ -60,26 +78,26 @@ class MagdaServiceClient:
         *,
         base_url: str,
         wsdl_dir: Path,
-        identity: RequestIdentity,
-        transport: AiohttpTransport,
-        signature: BodySignature,
+        connection: MagdaConnection,
         limit: asyncio.Semaphore,
         total_timeout_s: float,
+        connect_retries: int = 2,
     ) -> None:
         self.spec = spec
         self._url = base_url.rstrip("/") + spec.path
         self._wsdl = wsdl_dir / spec.wsdl
-        self._identity = identity
-        self._transport = transport
-        self._signature = signature
+        self._connection = connection
         self._limit = limit
         self._total_timeout_s = total_timeout_s
+        self._connect_retries = connect_retries
         self._proxy: AsyncServiceProxy | None = None
 
     def load(self) -> None:
         """Parse the WSDL (local files only) and bind it to the configured address."""
         if not self._wsdl.is_file():
             raise ConfigurationError(f"WSDL not found: {self._wsdl}")
+        if self._connection.transport is None:
+            raise ConfigurationError("MAGDA connection not opened before loading a WSDL")
         settings = zeep.Settings(
             strict=True,
             raw_response=True,
@@ -89,12 +107,34 @@ class MagdaServiceClient:
             xml_huge_tree=False,
         )
         client = zeep.AsyncClient(
-            str(self._wsdl), transport=self._transport, wsse=self._signature, settings=settings
+            str(self._wsdl),
+            transport=self._connection.transport,
+            wsse=self._connection.signature,
+            settings=settings,
         )
         binding = next(iter(client.wsdl.bindings.values()))
         self._proxy = AsyncServiceProxy(client, binding, address=self._url)
 
-    async def call(self, inhoud: dict[str, Any], *, referte: str | None = None) -> MagdaAnswer:
+    async def _send(self, verzoek: dict[str, Any]) -> HttpResponse:
+        assert self._proxy is not None
+        operation = getattr(self._proxy, self.spec.name)
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(ConnectionFailed),
+            stop=stop_after_attempt(1 + self._connect_retries),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            reraise=True,
+        ):
+            with attempt:
+                response: HttpResponse = await operation(Verzoek=verzoek)
+        return response
+
+    async def call(
+        self,
+        inhoud: dict[str, Any],
+        *,
+        referte: str | None = None,
+        audit: ConsultationHook | None = None,
+    ) -> MagdaAnswer:
         """Ask one question. Raises a typed :class:`HubError` for every failure."""
         if self._proxy is None:
             raise ConfigurationError(f"{self.spec.name}: client not loaded")
@@ -102,23 +142,48 @@ class MagdaServiceClient:
         verzoek = build_verzoek(
             service=self.spec.name,
             version=self.spec.version,
-            identity=self._identity,
+            identity=self._connection.profile.identity,
             inhoud=inhoud,
             referte=referte,
             now=dt.datetime.now(dt.UTC),
         )
-        operation = getattr(self._proxy, self.spec.name)
+        if audit is not None:
+            # On record before the call, so an unanswered consultation is audited too.
+            await audit.started(self.spec, referte)
         started = time.perf_counter()
+        outcome, reply_reference = "error:unknown", None
+        try:
+            answer = await self._call(verzoek, referte)
+            reply_reference = answer.reply_reference
+            outcome = "ok" if not answer.warnings else "warning:" + ",".join(
+                w.code for w in answer.warnings
+            )
+            return answer
+        except HubError as error:
+            error.details.setdefault("magda_reference", referte)
+            outcome = _outcome_of(error)
+            replied = error.details.get("reply_reference")
+            reply_reference = replied if isinstance(replied, str) else None
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            if audit is not None:
+                await asyncio.shield(audit.finished(
+                    referte, outcome=outcome, reply_reference=reply_reference,
+                    duration_ms=duration_ms,
+                ))
+            log.info("magda.call.completed", service=self.spec.name, referte=referte,
+                     reply_referte=reply_reference, outcome=outcome, duration_ms=duration_ms)
+
+    async def _call(self, verzoek: dict[str, Any], referte: str) -> MagdaAnswer:
         try:
             async with self._limit, asyncio.timeout(self._total_timeout_s):
-                response = await operation(Verzoek=verzoek)
+                response = await self._send(verzoek)
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"{self.spec.name}: no answer within {self._total_timeout_s} s",
                 details={"service": self.spec.name, "magda_reference": referte},
             ) from exc
-        except HubError:
-            raise
         except ZeepError as exc:
             raise OurFault(f"{self.spec.name}: zeep refused to build the request: {exc}",
                            code="BACKEND_REQUEST_INVALID") from exc
@@ -128,18 +193,9 @@ class MagdaServiceClient:
             service=self.spec.name,
             expected_referte=referte,
         )
-        self._signature.verify(document)
-        log.info(
-            "magda.call.completed",
-            service=self.spec.name,
-            referte=referte,
-            reply_referte=reply.reply_reference,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            errors=[e.code for e in reply.errors],
-            warnings=[w.code for w in reply.warnings],
-        )
+        self._connection.signature.verify(document)
         if reply.errors:
             error = error_for(reply.errors[0], service=self.spec.name)
-            error.details.setdefault("magda_reference", referte)
+            error.details["reply_reference"] = reply.reply_reference
             raise error
         return MagdaAnswer(reply.inhoud, reply.warnings, referte, reply.reply_reference)

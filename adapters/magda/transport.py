@@ -17,9 +17,15 @@ from urllib.parse import urlparse
 import aiohttp
 from lxml import etree
 
-from hub.errors import BackendError, BackendTimeout, ConfigurationError
+from hub.errors import BackendError, BackendTimeout, ConfigurationError, OurFault
 
-__all__ = ["AiohttpTransport", "HttpResponse"]
+__all__ = ["AiohttpTransport", "ConnectionFailed", "HttpResponse"]
+
+
+class ConnectionFailed(BackendError):
+    """No connection could be made: the request never left, so trying again is safe and cheap."""
+
+    default_code = "BACKEND_UNREACHABLE"
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,17 @@ class AiohttpTransport:
             async with self._session.post(address, data=message, headers=dict(headers)) as reply:
                 content = await reply.content.read(self._max_response_bytes + 1)
                 if len(content) > self._max_response_bytes:
-                    raise BackendError(
+                    # Too large is a property of the answer, not a passing fault: retrying
+                    # would fetch the same bytes again.
+                    raise OurFault(
                         f"answer larger than {self._max_response_bytes} bytes",
                         code="BACKEND_ANSWER_TOO_LARGE",
                     )
                 return HttpResponse(reply.status, content, dict(reply.headers), reply.charset)
         except TimeoutError as exc:
             raise BackendTimeout(f"no answer from {urlparse(address).path} in time") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise ConnectionFailed(f"cannot connect: {type(exc).__name__}: {exc}") from exc
         except aiohttp.ClientError as exc:
             raise BackendError(f"transport error: {type(exc).__name__}: {exc}") from exc
 

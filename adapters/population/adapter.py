@@ -1,12 +1,26 @@
-"""The population adapter: implements :class:`hub.ports.Adapter` for ``population.attest``."""
+"""The population adapter: implements :class:`hub.ports.Adapter` for ``population.attest``.
+
+Each certificate is built from one MAGDA answer (see ``mappings/population-certificates.toml``):
+the household, the person now, or the person's history.
+"""
 
 from __future__ import annotations
 
-from adapters.population.client import HOUSEHOLD, PopulationClients
+from adapters.magda import ContextAudit, MagdaAnswer
+from adapters.population.catalogue import CertificateSpec, load_catalogue
+from adapters.population.client import HISTORY, PERSON, SERVICES, PopulationClients
 from adapters.population.errors import UnsupportedAttest
-from adapters.population.mapping import household_certificate, household_from_inhoud
-from hub.config import BackendSettings, MagdaSettings
-from hub.errors import ConfigurationError
+from adapters.population.mapping import (
+    Household,
+    Issuer,
+    Person,
+    PersonHistory,
+    build_certificate,
+    history_from_inhoud,
+    household_from_inhoud,
+    person_from_inhoud,
+)
+from hub.config import BackendSettings, MagdaSettings, TenantSettings
 from hub.ports import AdapterAnswer, CallContext
 
 __all__ = ["PopulationAdapter"]
@@ -16,23 +30,30 @@ class PopulationAdapter:
     name = "population"
     job_types = frozenset({"population.attest"})
 
-    def __init__(self, magda: MagdaSettings, backend: BackendSettings) -> None:
+    def __init__(
+        self,
+        magda: MagdaSettings,
+        backend: BackendSettings,
+        tenants: dict[str, TenantSettings] | None = None,
+    ) -> None:
         self._magda = magda
-        self._clients = PopulationClients(magda, backend)
+        self._catalogue = load_catalogue()
+        self._clients = PopulationClients(magda, backend, tenants or {})
 
     def check_config(self) -> list[str]:
         problems = [
-            f"{label} not found: {path}"
-            for label, path in (
-                ("MAGDA signing key", self._magda.signing_key),
-                ("MAGDA signing certificate", self._magda.signing_cert),
-                ("WSDL", self._magda.wsdl_dir / HOUSEHOLD.wsdl),
-            )
-            if not path.is_file()
+            f"WSDL not found: {self._magda.wsdl_dir / spec.wsdl}"
+            for spec in SERVICES
+            if not (self._magda.wsdl_dir / spec.wsdl).is_file()
         ]
+        for profile in self._clients.profiles:
+            problems += [
+                f"{label} not found: {path}" for label, path in profile.files()
+                if not path.is_file()
+            ]
         if not self._magda.base_url.startswith(("http://", "https://")):
             problems.append("magda.base_url must be an http(s) URL")
-        return problems
+        return sorted(set(problems))
 
     async def start(self) -> None:
         await self._clients.start()
@@ -40,22 +61,57 @@ class PopulationAdapter:
     async def close(self) -> None:
         await self._clients.close()
 
+    def _spec(self, attest: str) -> CertificateSpec:
+        spec = self._catalogue.get(attest)
+        if spec is None:
+            raise UnsupportedAttest(f"attest {attest!r} is not offered")
+        return spec
+
     async def handle(self, context: CallContext) -> AdapterAnswer:
         job = context.job
-        attest = job.parameters["attest"]
+        spec = self._spec(job.parameters["attest"])
         language = job.parameters.get("language", "nl")
-        if attest != "household-composition":
-            raise UnsupportedAttest(f"attest {attest!r} is not offered")
-        if self._clients.household is None:
-            raise ConfigurationError("population adapter used before start()")
-        answer = await self._clients.household.call(
-            {"Criteria": {"INSZ": job.subject.identifier}}
+        services = self._clients.for_tenant(job.tenant)
+        insz = job.subject.identifier
+        purpose = f"{spec.id} (product {job.product_id})"
+        if job.purpose:
+            purpose += f": {job.purpose}"
+        audit = ContextAudit(
+            context,
+            client_identification=services.profile.identity.client_identification,
+            purpose=purpose,
         )
-        household = household_from_inhoud(answer.inhoud)
+        answer: MagdaAnswer
+        model: Household | Person | PersonHistory
+        if spec.source == "household":
+            answer = await services.household(
+                insz, referte=context.reference("GeefGezinssamenstelling"), audit=audit
+            )
+            model = household_from_inhoud(answer.inhoud)
+        else:
+            service = PERSON if spec.source == "person" else HISTORY
+            answer = await services.person_data(
+                service,
+                insz,
+                references=(
+                    context.reference(service.name),
+                    context.reference("RegistreerInschrijving"),
+                    context.reference(service.name, "after-registration"),
+                ),
+                audit=audit,
+            )
+            model = (person_from_inhoud if service is PERSON else history_from_inhoud)(
+                answer.inhoud
+            )
+        certificate = build_certificate(
+            spec,
+            model,
+            subject_insz=insz,
+            issuer=Issuer(nis_code=context.tenant.nis_code, name=context.tenant.name),
+            language=language,
+        )
         return AdapterAnswer(
-            certificate=household_certificate(
-                household, subject_insz=job.subject.identifier, language=language
-            ),
+            certificate=certificate,
             backend_reference=answer.request_reference,
             warnings=tuple(f"{w.code} {w.diagnosis}" for w in answer.warnings),
         )

@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["Claim", "ClaimState", "OutcomeStore"]
+from hub.ports import Consultation
+
+__all__ = ["AuditRecord", "Claim", "ClaimState", "OutcomeStore"]
+
+AUDIT_COLUMNS = (
+    "reference", "job_id", "attempt", "tenant", "service", "service_version",
+    "client_identification", "requester_capacity", "requester_identifier", "acting_person",
+    "subject_identifier", "purpose", "started_at", "finished_at", "outcome", "reply_reference",
+    "duration_ms",
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One consultation as stored; ``outcome`` is None while the call had no answer."""
+
+    reference: str
+    job_id: str
+    attempt: int
+    tenant: str
+    service: str
+    service_version: str
+    client_identification: str
+    requester_capacity: str
+    requester_identifier: str
+    acting_person: str | None
+    subject_identifier: str
+    purpose: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str | None
+    reply_reference: str | None
+    duration_ms: float | None
+
+
+def consultation_row(c: Consultation) -> tuple[object, ...]:
+    return (
+        c.reference, c.job_id, c.attempt, c.tenant, c.service, c.service_version,
+        c.client_identification, c.requester_capacity, c.requester_identifier, c.acting_person,
+        c.subject_identifier, c.purpose, c.started_at,
+    )
 
 
 class ClaimState(StrEnum):
@@ -47,3 +88,19 @@ class OutcomeStore(Protocol):
 
     async def result(self, job_id: str) -> bytes | None:
         """The stored result, if any."""
+
+    # -- audit of consultations (the AuditTrail port) ----------------------------------------
+
+    async def consultation_started(self, consultation: Consultation) -> None: ...
+
+    async def consultation_finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None: ...
+
+    async def audit_records(
+        self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
+    ) -> list[AuditRecord]:
+        """Newest first."""
+
+    async def purge_audit(self, older_than: dt.datetime) -> int:
+        """Delete records started before ``older_than`` (retention); returns how many."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from psycopg_pool import AsyncConnectionPool
 
-from hub.store.base import Claim, ClaimState
+from hub.ports import Consultation
+from hub.store.base import AUDIT_COLUMNS, AuditRecord, Claim, ClaimState, consultation_row
 
 __all__ = ["PostgresStore"]
 
@@ -19,6 +22,27 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     completed_at TIMESTAMPTZ
 );
+CREATE TABLE IF NOT EXISTS audit_consultations (
+    reference             TEXT PRIMARY KEY,
+    job_id                TEXT NOT NULL,
+    attempt               INTEGER NOT NULL,
+    tenant                TEXT NOT NULL,
+    service               TEXT NOT NULL,
+    service_version       TEXT NOT NULL,
+    client_identification TEXT NOT NULL,
+    requester_capacity    TEXT NOT NULL,
+    requester_identifier  TEXT NOT NULL,
+    acting_person         TEXT,
+    subject_identifier    TEXT NOT NULL,
+    purpose               TEXT NOT NULL,
+    started_at            TIMESTAMPTZ NOT NULL,
+    finished_at           TIMESTAMPTZ,
+    outcome               TEXT,
+    reply_reference       TEXT,
+    duration_ms           DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 """
 
 # Take the row when it is new, released, or its lease ran out; otherwise leave it untouched
@@ -99,3 +123,50 @@ class PostgresStore:
             )
             row = await cursor.fetchone()
         return bytes(row[0]) if row else None
+
+    # -- audit -------------------------------------------------------------------------------
+
+    async def consultation_started(self, consultation: Consultation) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                f"INSERT INTO audit_consultations ({', '.join(AUDIT_COLUMNS[:13])})"
+                f" VALUES ({', '.join(['%s'] * 13)}) ON CONFLICT (reference) DO NOTHING",
+                consultation_row(consultation),
+            )
+
+    async def consultation_finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None:
+        async with self._pool.connection() as conn:
+            # Only the first completion counts: the audit is append-only from the hub's side.
+            await conn.execute(
+                "UPDATE audit_consultations SET outcome = %s, reply_reference = %s,"
+                " duration_ms = %s, finished_at = now() WHERE reference = %s AND outcome IS NULL",
+                (outcome, reply_reference, duration_ms, reference),
+            )
+
+    async def audit_records(
+        self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
+    ) -> list[AuditRecord]:
+        clauses: list[str] = []
+        params: list[object] = []
+        for column, value in (("job_id", job_id), ("tenant", tenant)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_consultations{where}"
+                " ORDER BY started_at DESC LIMIT %s",
+                (*params, limit),
+            )
+            rows = await cursor.fetchall()
+        return [AuditRecord(**dict(zip(AUDIT_COLUMNS, row, strict=True))) for row in rows]
+
+    async def purge_audit(self, older_than: dt.datetime) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM audit_consultations WHERE started_at < %s", (older_than,)
+            )
+            return cursor.rowcount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import time
 from collections.abc import Callable
@@ -10,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from hub.store.base import Claim, ClaimState
+from hub.ports import Consultation
+from hub.store.base import AUDIT_COLUMNS, AuditRecord, Claim, ClaimState, consultation_row
 
 __all__ = ["SqliteStore"]
 
@@ -27,6 +29,31 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     created_at   REAL NOT NULL,
     completed_at REAL
 );
+CREATE TABLE IF NOT EXISTS audit_consultations (
+    reference             TEXT PRIMARY KEY,
+    job_id                TEXT NOT NULL,
+    attempt               INTEGER NOT NULL,
+    tenant                TEXT NOT NULL,
+    service               TEXT NOT NULL,
+    service_version       TEXT NOT NULL,
+    client_identification TEXT NOT NULL,
+    requester_capacity    TEXT NOT NULL,
+    requester_identifier  TEXT NOT NULL,
+    acting_person         TEXT,
+    subject_identifier    TEXT NOT NULL,
+    purpose               TEXT NOT NULL,
+    started_at            TEXT NOT NULL,
+    finished_at           TEXT,
+    outcome               TEXT,
+    reply_reference       TEXT,
+    duration_ms           REAL
+);
+CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
+-- The audit is append-only from the hub's side: a finished record never changes again.
+CREATE TRIGGER IF NOT EXISTS audit_finished_is_final
+BEFORE UPDATE ON audit_consultations WHEN OLD.outcome IS NOT NULL
+BEGIN SELECT RAISE(IGNORE); END;
 """
 
 
@@ -138,3 +165,62 @@ class SqliteStore:
             ).fetchone()
         )
         return bytes(row[0]) if row else None
+
+    # -- audit -------------------------------------------------------------------------------
+
+    async def consultation_started(self, consultation: Consultation) -> None:
+        row = list(consultation_row(consultation))
+        row[-1] = consultation.started_at.isoformat()
+        await self._run(
+            lambda c: c.execute(
+                f"INSERT INTO audit_consultations ({', '.join(AUDIT_COLUMNS[:13])})"
+                f" VALUES ({', '.join('?' * 13)}) ON CONFLICT (reference) DO NOTHING",
+                row,
+            )
+        )
+
+    async def consultation_finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None:
+        finished = dt.datetime.now(dt.UTC).isoformat()
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE audit_consultations SET outcome = ?, reply_reference = ?,"
+                " duration_ms = ?, finished_at = ? WHERE reference = ? AND outcome IS NULL",
+                (outcome, reply_reference, duration_ms, finished, reference),
+            )
+        )
+
+    async def audit_records(
+        self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
+    ) -> list[AuditRecord]:
+        clauses, params = [], []
+        for column, value in (("job_id", job_id), ("tenant", tenant)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._run(
+            lambda c: c.execute(
+                f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_consultations{where}"
+                " ORDER BY started_at DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        )
+        return [_audit_record(row) for row in rows]
+
+    async def purge_audit(self, older_than: dt.datetime) -> int:
+        cursor = await self._run(
+            lambda c: c.execute(
+                "DELETE FROM audit_consultations WHERE started_at < ?", (older_than.isoformat(),)
+            )
+        )
+        return int(cursor.rowcount)
+
+
+def _audit_record(row: tuple[object, ...]) -> AuditRecord:
+    values = dict(zip(AUDIT_COLUMNS, row, strict=True))
+    for key in ("started_at", "finished_at"):
+        raw = values[key]
+        values[key] = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    return AuditRecord(**values)  # type: ignore[arg-type]

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from adapters.population.catalogue import load_catalogue
 from adapters.population.errors import SubjectNotInHousehold
-from adapters.population.mapping import household_certificate, household_from_inhoud
+from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
 from hub.errors import MappingError
+
+GENT = Issuer(nis_code="44021", name="Stad Gent")
+HOUSEHOLD = load_catalogue()["household-composition"]
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden/population"
 CASES = sorted(p.stem for p in GOLDEN.glob("household-*.xml"))
@@ -28,7 +32,9 @@ def _inhoud(xml: bytes) -> etree._Element:
 def _mapped(case: str) -> dict[str, object]:
     household = household_from_inhoud(_inhoud((GOLDEN / f"{case}.xml").read_bytes()))
     subject = household.members[-1].insz
-    certificate = household_certificate(household, subject_insz=subject, language="nl")
+    certificate = build_certificate(
+        HOUSEHOLD, household, subject_insz=subject, issuer=GENT, language="nl"
+    )
     return {
         "household": household.to_dict(),
         "certificate": {
@@ -84,4 +90,6 @@ def test_unreadable_birth_date_is_a_mapping_error() -> None:
 def test_subject_must_be_in_the_household() -> None:
     household = household_from_inhoud(_inhoud((GOLDEN / "household-single.xml").read_bytes()))
     with pytest.raises(SubjectNotInHousehold):
-        household_certificate(household, subject_insz="85073003328", language="nl")
+        build_certificate(
+            HOUSEHOLD, household, subject_insz="85073003328", issuer=GENT, language="nl"
+        )
