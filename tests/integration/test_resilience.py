@@ -112,13 +112,18 @@ async def test_sigterm_during_in_flight_jobs_loses_nothing(
         assert insz not in stderr
 
 
+# Where scripts/ensure-services.sh started its own broker node, plain `rabbitmqctl` would reach
+# the package's node instead; test.sh then names the wrapper that reaches ours.
+RABBITMQCTL = os.environ.get("LOKET_TEST_RABBITMQCTL", "rabbitmqctl")
+
+
 def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=False, timeout=30
+        [RABBITMQCTL, "-q", *args], capture_output=True, text=True, check=False, timeout=30
     )
 
 
-@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="rabbitmqctl not available")
+@pytest.mark.skipif(shutil.which(RABBITMQCTL) is None, reason="rabbitmqctl not available")
 async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplicates(
     simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from hub.ports import Consultation
 from hub.store import ClaimState, OutcomeStore, open_store
 from tests.conftest import POSTGRES_DSN
 
@@ -76,3 +78,60 @@ async def test_concurrent_claims_give_exactly_one_owner(store: OutcomeStore) -> 
 
 async def test_ping(store: OutcomeStore) -> None:
     await store.ping()
+
+
+def _consultation(
+    reference: str, *, job_id: str, started_at: dt.datetime | None = None
+) -> Consultation:
+    return Consultation(
+        reference=reference,
+        job_id=job_id,
+        attempt=1,
+        tenant="gent",
+        service="GeefPersoon",
+        service_version="02.02.0000",
+        client_identification="kb.vlaanderen.be/aiv/loket-hub-dev",
+        requester_capacity="person",
+        requester_identifier="85073003328",
+        acting_person=None,
+        subject_identifier="85073003328",
+        purpose="proof-of-life (product 1473)",
+        started_at=started_at or dt.datetime.now(dt.UTC),
+    )
+
+
+async def test_audit_record_is_written_before_and_completed_once(store: OutcomeStore) -> None:
+    job = _job_id()
+    reference = str(uuid.uuid4())
+    await store.consultation_started(_consultation(reference, job_id=job))
+    (pending,) = await store.audit_records(job_id=job)
+    assert pending.outcome is None and pending.finished_at is None
+    await store.consultation_finished(reference, outcome="ok", reply_reference="r-1",
+                                      duration_ms=12.5)
+    await store.consultation_finished(reference, outcome="error:90000", reply_reference="r-2",
+                                      duration_ms=99.0)
+    (record,) = await store.audit_records(job_id=job)
+    assert (record.outcome, record.reply_reference, record.duration_ms) == ("ok", "r-1", 12.5)
+    assert record.subject_identifier == "85073003328"
+    assert record.purpose == "proof-of-life (product 1473)"
+    assert record.finished_at is not None
+
+
+async def test_the_same_reference_is_recorded_once(store: OutcomeStore) -> None:
+    job = _job_id()
+    reference = str(uuid.uuid4())
+    for _ in range(3):
+        await store.consultation_started(_consultation(reference, job_id=job))
+    assert len(await store.audit_records(job_id=job)) == 1
+
+
+async def test_retention_purges_only_old_records(store: OutcomeStore) -> None:
+    job = _job_id()
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=365 * 11)
+    await store.consultation_started(
+        _consultation(str(uuid.uuid4()), job_id=job, started_at=old)
+    )
+    await store.consultation_started(_consultation(str(uuid.uuid4()), job_id=job))
+    purged = await store.purge_audit(dt.datetime.now(dt.UTC) - dt.timedelta(days=3653))
+    assert purged >= 1
+    assert len(await store.audit_records(job_id=job)) == 1
