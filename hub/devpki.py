@@ -6,15 +6,16 @@ Never used in production: a tenant there configures its own key and certificate 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["KeyPair", "generate_dev_pki", "generate_self_signed"]
+__all__ = ["KeyPair", "generate_dev_pki", "generate_self_signed", "generate_server_cert"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,77 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
             directory, "document-signing", "loket-hub dev document signing"
         ),
     }
+
+
+def generate_server_cert(
+    directory: Path, name: str, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+) -> KeyPair:
+    """Write a self-signed TLS server certificate ``<name>.crt`` and key for ``hosts``.
+
+    Each host becomes a subjectAltName entry (an IP address or a DNS name), since TLS clients
+    check the name there, not in the common name. A client trusts the server by loading the
+    certificate itself as its CA file. Like :func:`generate_self_signed`, nothing is written
+    when both files already exist.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    pair = KeyPair(key=directory / f"{name}.key", cert=directory / f"{name}.crt")
+    if pair.key.exists() and pair.cert.exists():
+        return pair
+    alt_names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            alt_names.append(x509.DNSName(host))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "loket-hub development"),
+            x509.NameAttribute(NameOID.COMMON_NAME, hosts[0] if hosts else name),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    public_key = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=825))
+        # Its own trust anchor: a CA flag keeps strict verifiers happy with a self-signed leaf.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pair.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pair.key.chmod(0o600)
+    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return pair

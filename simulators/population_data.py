@@ -4,97 +4,107 @@ Nobody here is a real person: every INSZ has its birth month shifted by 60 (mont
 range MAGDA reserves for its own test persons, with valid mod-97 check digits. The counter's
 parity carries the sex (odd = male, even = female), as in a real INSZ.
 
-The same ``seed`` always yields the same population. A few hand-made households (see
-:data:`WELL_KNOWN`) are part of every population, whatever the seed, so tests and the demo can
-name them without depending on the random part.
+Every person has a household entry (what GeefGezinssamenstelling answers) and register facts
+(:class:`PersonFacts`: birth place, residence, nationality and civil-status histories, and
+where applicable death, legal cohabitation and a burial declaration; what GeefPersoon and
+GeefHistoriekPersoon answer), consistent with the household: see :mod:`simulators.population_facts`.
+
+The same ``seed`` always yields the same population. Hand-made fixtures are part of every
+population, whatever the seed, with the same facts; tests and the demo name them through
+:data:`WELL_KNOWN` (INSZ values pinned in ``tests/simulators/test_sim_population.py``):
+
+==========================  ===================================================================
+key                         what it is for
+==========================  ===================================================================
+``household_head``          Jan Karel Peeters, Antwerpen: head of a family of four (partner,
+                            two children); married ("20") to ``partner`` since 2010-06-12. The
+                            "married" case: certificates of civil status, household.
+``partner``                 Sofie Janssens, relation 02, married to ``household_head``.
+``child``                   Seppe Peeters, born 2015 (INSZ check computed with the 2000 rule).
+``single``                  Els Maes, Gent, alone in her household: "10" Ongehuwd, no
+                            cohabitation, no burial declaration.
+``cohabitant_head``         Wout Claes, Leuven: legal cohabitation with ``cohabitant`` since
+``cohabitant``              2019-05-04 in Leuven (24062); Marie Louise Dubois (relation 10) is
+                            French ("111"), born in Lille.
+``extended_head``           Geert Wouters, Grimbergen: six members, relations 01/02/03/08/99.
+``parent``                  Maria Josephina Wouters, relation 08, widowed ("30").
+``foreigner``               Joost de Vries, Dutch ("129" Nederlander), in Gent (44021) since
+                            2016, born in Rotterdam: refusals of Belgian-nationality certificates.
+``mover``                   Lars Vermeulen, Belgian: Gent 1990-2001, Leuven 2001-2010, Brugge
+                            2010-2015, Gent again since 2015-03-01. Residence history; also the
+                            "never lived in Antwerpen (11002)" case.
+``burial_declared``         Greet De Wilde, Brugge, living, Belgian, widowed: declared
+                            CREMATIE_VERSTROOIING + NIET_CONFESSIONEEL on 2022-03-15 in Brugge.
+``large_household_head``    Dirk Mertens, Hasselt: head of a household of nine.
+``deceased``                Jef Lambrechts, died 2024-02-11 in Antwerpen: no current residence,
+                            in no household (GeefGezinssamenstelling answers 30001).
+``struck_off``              Koen Hermans, struck off ex officio (ambtshalve afgevoerd): known,
+                            no current residence (last one ended 2023-06-30), in no household.
+``unknown``                 valid check digits, never in any population (30003).
+``invalid_check``           eleven digits whose check never matches (20002).
+==========================  ===================================================================
+
+Everyone is alive unless said otherwise. Periods end on their last day (inclusive).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from simulators.population_facts import household_facts, random_address
+from simulators.population_fixtures import (
+    FIXTURE_FACTS,
+    FIXTURE_HOUSEHOLDS,
+    FIXTURE_KEYS,
+    FIXTURE_OTHERS,
+)
+from simulators.population_model import (
+    BELGIAN,
+    BURIAL_METHODS,
+    BURIAL_RITES,
+    CIVIL_STATES,
+    MUNICIPALITIES,
+    NATIONALITIES,
+    REFERENCE_DATE,
+    RELATIONS,
+    Address,
+    BurialDeclaration,
+    CodedPeriod,
+    Cohabitation,
+    Death,
+    Household,
+    Person,
+    PersonFacts,
+    Place,
+    Population,
+    Residence,
+    make_insz,
+)
+
 __all__ = [
+    "BURIAL_METHODS",
+    "BURIAL_RITES",
+    "CIVIL_STATES",
     "NATIONALITIES",
     "RELATIONS",
     "WELL_KNOWN",
     "Address",
+    "BurialDeclaration",
+    "CodedPeriod",
+    "Cohabitation",
+    "Death",
     "Household",
     "Person",
+    "PersonFacts",
+    "Place",
     "Population",
+    "Residence",
     "generate_population",
     "make_insz",
 ]
 
-# Ages are computed against a fixed date, not today, so a population never drifts over time.
-REFERENCE_DATE = date(2025, 1, 1)
-_TEST_MONTH_OFFSET = 60
-
-RELATIONS: dict[str, str] = {
-    "01": "Referentiepersoon",
-    "02": "Echtgeno(o)t(e)",
-    "03": "Zoon of dochter",
-    "08": "Vader of moeder",
-    "10": "Wettelijk samenwonende",
-    "99": "Niet verwant",
-}
-
-# NIS country codes as the national register uses them for nationality.
-NATIONALITIES: dict[str, str] = {
-    "150": "Belg",
-    "129": "Nederlander",
-    "111": "Fransman",
-    "103": "Duitser",
-    "128": "Italiaan",
-    "139": "Pool",
-    "124": "Roemeen",
-}
-_BELGIAN = "150"
-_FOREIGN = [code for code in NATIONALITIES if code != _BELGIAN]
-
-
-@dataclass(frozen=True)
-class _Municipality:
-    nis_code: str
-    name: str
-    postcodes: tuple[str, ...]
-    streets: tuple[str, ...]
-
-
-_COMMON_STREETS = (
-    "Kerkstraat",
-    "Stationsstraat",
-    "Dorpsstraat",
-    "Molenstraat",
-    "Schoolstraat",
-    "Nieuwstraat",
-    "Kapelstraat",
-    "Beukenlaan",
-    "Lindelaan",
-    "Veldstraat",
-    "Kouter",
-    "Meersstraat",
-)
-
-_MUNICIPALITIES = (
-    _Municipality("11002", "Antwerpen", ("2000", "2018", "2060"),
-                  ("Meir", "Lange Nieuwstraat", "Kammenstraat", "Mechelsesteenweg")),
-    _Municipality("44021", "Gent", ("9000",),
-                  ("Korenmarkt", "Veldstraat", "Overpoortstraat", "Sint-Pietersnieuwstraat")),
-    _Municipality("24062", "Leuven", ("3000",),
-                  ("Bondgenotenlaan", "Naamsestraat", "Tiensestraat", "Diestsestraat")),
-    _Municipality("31005", "Brugge", ("8000",),
-                  ("Steenstraat", "Langestraat", "Ezelstraat", "Katelijnestraat")),
-    _Municipality("71022", "Hasselt", ("3500",),
-                  ("Demerstraat", "Koning Albertstraat", "Kuringersteenweg", "Thonissenlaan")),
-    # Grimbergen is NIS 23025 (23062 is Overijse, also listed).
-    _Municipality("23025", "Grimbergen", ("1850",),
-                  ("Sint-Servaasstraat", "Prinsenstraat", "Vilvoordsesteenweg", "Abdijstraat")),
-    _Municipality("23062", "Overijse", ("3090",),
-                  ("Brusselsesteenweg", "Stationsplein", "Druivenstraat", "Terhulpensesteenweg")),
-)
+_FOREIGN = [code for code in NATIONALITIES if code != BELGIAN]
 
 _MALE_NAMES = (
     "Jan", "Pieter", "Luc", "Koen", "Tom", "Bart", "Wim", "Geert", "Dirk", "Stijn", "Jens",
@@ -113,181 +123,8 @@ _LAST_NAMES = (
 _HOUSEHOLD_SIZE_WEIGHTS = ((1, 28), (2, 30), (3, 16), (4, 15), (5, 7), (6, 4))
 
 
-@dataclass(frozen=True)
-class Address:
-    """A main residence (hoofdverblijfplaats)."""
-
-    street: str
-    house_number: str
-    box: str | None
-    postcode: str
-    nis_code: str
-    municipality: str
-
-
-@dataclass(frozen=True)
-class Person:
-    """One synthetic inhabitant; ``relation_*`` is the relation to the household's head."""
-
-    insz: str
-    first_names: tuple[str, ...]
-    last_name: str
-    birth_date: date
-    sex: str  # "M" or "V"
-    nationality_code: str
-    nationality_description: str
-    relation_code: str
-    relation_description: str
-    household_id: str
-
-
-@dataclass(frozen=True)
-class Household:
-    """A household: the reference person comes first in ``members``."""
-
-    id: str
-    address: Address
-    members: tuple[Person, ...]
-
-    @property
-    def head(self) -> Person:
-        """The reference person (relation code 01)."""
-        return self.members[0]
-
-
-@dataclass(frozen=True)
-class Population:
-    """All households, with look-ups by INSZ."""
-
-    households: tuple[Household, ...]
-    _persons: dict[str, Person] = field(init=False, repr=False, compare=False)
-    _households: dict[str, Household] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        persons: dict[str, Person] = {}
-        by_insz: dict[str, Household] = {}
-        for household in self.households:
-            for person in household.members:
-                if person.insz in persons:
-                    raise ValueError(f"duplicate INSZ in population: {person.insz}")
-                persons[person.insz] = person
-                by_insz[person.insz] = household
-        # Frozen dataclass: the indexes are derived once, here.
-        object.__setattr__(self, "_persons", persons)
-        object.__setattr__(self, "_households", by_insz)
-
-    def persons(self) -> Iterator[Person]:
-        """Every person, household by household."""
-        for household in self.households:
-            yield from household.members
-
-    def by_insz(self, insz: str) -> Person | None:
-        """The person with this INSZ (11 digits), or None."""
-        return self._persons.get(insz)
-
-    def household_of(self, insz: str) -> Household | None:
-        """The household this INSZ belongs to, or None."""
-        return self._households.get(insz)
-
-
-def make_insz(birth_date: date, counter: int) -> str:
-    """A test-person INSZ: birth month + 60, the counter (odd = M), valid mod-97 check digits."""
-    if not 1 <= counter <= 998:
-        raise ValueError("the INSZ counter is 001-998")
-    first9 = (
-        f"{birth_date.year % 100:02d}{birth_date.month + _TEST_MONTH_OFFSET:02d}"
-        f"{birth_date.day:02d}{counter:03d}"
-    )
-    # Births from 2000 have their check computed on "2" + the first nine digits.
-    base = int(("2" if birth_date.year >= 2000 else "") + first9)
-    return f"{first9}{97 - base % 97:02d}"
-
-
-# ----- the well-known fixtures -----
-
-@dataclass(frozen=True)
-class _Fixture:
-    key: str | None
-    first_names: tuple[str, ...]
-    last_name: str
-    birth_date: date
-    counter: int
-    relation: str
-    nationality: str = _BELGIAN
-
-
-def _fixture_households() -> list[tuple[Address, list[_Fixture]]]:
-    return [
-        (
-            Address("Kerkstraat", "12", None, "2000", "11002", "Antwerpen"),
-            [
-                _Fixture("household_head", ("Jan", "Karel"), "Peeters", date(1985, 7, 30),
-                         33, "01"),
-                _Fixture("partner", ("Sofie",), "Janssens", date(1987, 3, 14), 124, "02"),
-                _Fixture(None, ("Lotte",), "Peeters", date(2012, 5, 2), 46, "03"),
-                _Fixture("child", ("Seppe",), "Peeters", date(2015, 11, 21), 17, "03"),
-            ],
-        ),
-        (
-            Address("Korenmarkt", "3", "2B", "9000", "44021", "Gent"),
-            [_Fixture("single", ("Els",), "Maes", date(1972, 1, 9), 202, "01")],
-        ),
-        (
-            Address("Naamsestraat", "58", None, "3000", "24062", "Leuven"),
-            [
-                _Fixture("cohabitant_head", ("Wout",), "Claes", date(1994, 9, 5), 151, "01"),
-                _Fixture("cohabitant", ("Marie", "Louise"), "Dubois", date(1995, 2, 28),
-                         88, "10", "111"),
-                _Fixture(None, ("Noor",), "Claes", date(2021, 6, 17), 64, "03"),
-            ],
-        ),
-        (
-            Address("Abdijstraat", "7", None, "1850", "23025", "Grimbergen"),
-            [
-                _Fixture("extended_head", ("Geert",), "Wouters", date(1968, 12, 1), 5, "01"),
-                _Fixture(None, ("Hilde",), "Segers", date(1970, 4, 19), 96, "02"),
-                _Fixture(None, ("Arne",), "Wouters", date(2001, 8, 8), 219, "03"),
-                _Fixture(None, ("Fien",), "Wouters", date(2004, 10, 30), 38, "03"),
-                _Fixture("parent", ("Maria", "Josephina"), "Wouters", date(1941, 3, 3),
-                         142, "08"),
-                _Fixture(None, ("Piotr",), "Nowak", date(1990, 7, 12), 303, "99", "139"),
-            ],
-        ),
-    ]
-
-
-def _fixture_person(fixture: _Fixture, household_id: str) -> Person:
-    return Person(
-        insz=make_insz(fixture.birth_date, fixture.counter),
-        first_names=fixture.first_names,
-        last_name=fixture.last_name,
-        birth_date=fixture.birth_date,
-        sex="M" if fixture.counter % 2 else "V",
-        nationality_code=fixture.nationality,
-        nationality_description=NATIONALITIES[fixture.nationality],
-        relation_code=fixture.relation,
-        relation_description=RELATIONS[fixture.relation],
-        household_id=household_id,
-    )
-
-
-def _build_fixtures() -> tuple[list[Household], dict[str, str]]:
-    households: list[Household] = []
-    keys: dict[str, str] = {}
-    for index, (address, fixtures) in enumerate(_fixture_households(), start=1):
-        household_id = f"HH-{index:04d}"
-        members = tuple(_fixture_person(f, household_id) for f in fixtures)
-        households.append(Household(household_id, address, members))
-        for fixture, person in zip(fixtures, members, strict=True):
-            if fixture.key is not None:
-                keys[fixture.key] = person.insz
-    return households, keys
-
-
-_FIXTURE_HOUSEHOLDS, _FIXTURE_KEYS = _build_fixtures()
-
 WELL_KNOWN: dict[str, str] = {
-    **_FIXTURE_KEYS,
+    **FIXTURE_KEYS,
     # Valid check digits and a test-person month, but never part of any population.
     "unknown": make_insz(date(1980, 2, 29), 997),
     # Eleven digits whose check can never match: 97 - (n mod 97) is 01-97, never 00.
@@ -342,20 +179,10 @@ class _Generator:
         )
 
     def nationality(self) -> str:
-        return _BELGIAN if self.rng.random() < 0.85 else self.rng.choice(_FOREIGN)
+        return BELGIAN if self.rng.random() < 0.85 else self.rng.choice(_FOREIGN)
 
     def address(self) -> Address:
-        town = self.rng.choice(_MUNICIPALITIES)
-        street = self.rng.choice(town.streets + _COMMON_STREETS)
-        box = str(self.rng.randrange(1, 30)) if self.rng.random() < 0.2 else None
-        return Address(
-            street=street,
-            house_number=str(self.rng.randrange(1, 240)),
-            box=box,
-            postcode=self.rng.choice(town.postcodes),
-            nis_code=town.nis_code,
-            municipality=town.name,
-        )
+        return random_address(self.rng, self.rng.choice(MUNICIPALITIES))
 
     def household(self, household_id: str) -> Household:
         rng = self.rng
@@ -400,13 +227,19 @@ class _Generator:
 
 def generate_population(seed: int = 7, households: int = 60) -> Population:
     """A population of ``households`` households (the fixtures included), the same for a seed."""
-    if households < len(_FIXTURE_HOUSEHOLDS):
-        raise ValueError(f"at least {len(_FIXTURE_HOUSEHOLDS)} households (the fixtures)")
-    reserved = {p.insz for h in _FIXTURE_HOUSEHOLDS for p in h.members}
+    if households < len(FIXTURE_HOUSEHOLDS):
+        raise ValueError(f"at least {len(FIXTURE_HOUSEHOLDS)} households (the fixtures)")
+    reserved = {p.insz for h in FIXTURE_HOUSEHOLDS for p in h.members}
+    reserved.update(p.insz for p in FIXTURE_OTHERS)
     reserved.add(WELL_KNOWN["unknown"])
     generator = _Generator(random.Random(seed), reserved)
     generated = [
         generator.household(f"HH-{index:04d}")
-        for index in range(len(_FIXTURE_HOUSEHOLDS) + 1, households + 1)
+        for index in range(len(FIXTURE_HOUSEHOLDS) + 1, households + 1)
     ]
-    return Population(tuple(_FIXTURE_HOUSEHOLDS + generated))
+    facts = dict(FIXTURE_FACTS)
+    for household in generated:
+        # A source per household, apart from the one that drew the households, so adding facts
+        # never changed who lives where.
+        facts.update(household_facts(household, random.Random(f"facts:{seed}:{household.id}")))
+    return Population(tuple(FIXTURE_HOUSEHOLDS + generated), facts, tuple(FIXTURE_OTHERS))

@@ -66,7 +66,7 @@ class AiohttpTransport:
     async def post(self, address: str, message: bytes, headers: Mapping[str, str]) -> HttpResponse:
         try:
             async with self._session.post(address, data=message, headers=dict(headers)) as reply:
-                content = await reply.content.read(self._max_response_bytes + 1)
+                content = await self._read_capped(reply)
                 if len(content) > self._max_response_bytes:
                     # Too large is a property of the answer, not a passing fault: retrying
                     # would fetch the same bytes again.
@@ -81,6 +81,17 @@ class AiohttpTransport:
             raise ConnectionFailed(f"cannot connect: {type(exc).__name__}: {exc}") from exc
         except aiohttp.ClientError as exc:
             raise BackendError(f"transport error: {type(exc).__name__}: {exc}") from exc
+
+    async def _read_capped(self, reply: aiohttp.ClientResponse) -> bytes:
+        """The body, but never more than one byte past the limit (a hostile answer is cut)."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in reply.content.iter_chunked(64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self._max_response_bytes:
+                break
+        return b"".join(chunks)
 
     @contextmanager
     def settings(self, timeout: float | None = None) -> Iterator[None]:

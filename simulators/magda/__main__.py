@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from hub.devpki import KeyPair
 from simulators.magda.server import start_magda_simulator
-from simulators.magda.settings import MagdaSimulatorSettings
+from simulators.magda.settings import MagdaSimulatorSettings, TlsSettings
 
 
 def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
@@ -21,7 +22,21 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
                         help="accept unsigned requests (a signature present is still checked)")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-repertorium", action="store_true",
+                        help="answer GeefPersoon/GeefHistoriekPersoon without a registration")
+    parser.add_argument("--reply-key", type=Path, help="PEM key that signs every reply")
+    parser.add_argument("--reply-cert", type=Path, help="PEM certificate of --reply-key")
+    parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
+    parser.add_argument("--tls-key", type=Path, help="PEM key of --tls-cert")
+    parser.add_argument("--client-ca", type=Path, action="append", default=[],
+                        help="trusted client certificate or CA (PEM) for mutual TLS; repeatable")
+    parser.add_argument("--client-cert-optional", action="store_true",
+                        help="with --tls-cert: do not require a client certificate")
     args = parser.parse_args(argv)
+    if (args.reply_key is None) != (args.reply_cert is None):
+        parser.error("--reply-key and --reply-cert go together")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     return MagdaSimulatorSettings(
         host=args.host,
         port=args.port,
@@ -29,6 +44,14 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
         require_signature=not args.no_signature,
         latency_ms=args.latency_ms,
         seed=args.seed,
+        enforce_repertorium=not args.no_repertorium,
+        reply_signing=None if args.reply_key is None else KeyPair(args.reply_key, args.reply_cert),
+        tls=None if args.tls_cert is None else TlsSettings(
+            cert=args.tls_cert,
+            key=args.tls_key,
+            client_cas=tuple(args.client_ca),
+            require_client_cert=not args.client_cert_optional,
+        ),
     )
 
 

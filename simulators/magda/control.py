@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulators.magda.faults import FaultRuleError, parse_fault_rule
+from simulators.magda.faults import SIGNING_FAULT_KINDS, FaultRuleError, parse_fault_rule
 from simulators.magda.state import STATE
 
 __all__ = ["control_routes"]
@@ -45,6 +45,8 @@ async def add_faults(request: web.Request) -> web.Response:
         rules = [parse_fault_rule(item, state.services) for item in items]
     except FaultRuleError as exc:
         return _bad_request(str(exc))
+    if state.signer is None and any(rule.kind in SIGNING_FAULT_KINDS for rule in rules):
+        return _bad_request("tampered-reply-signature needs reply signing (reply_signing)")
     for rule in rules:
         state.faults.add(rule)
     return web.json_response({"pending": state.faults.pending()}, status=201)
@@ -86,6 +88,19 @@ async def clear_calls(request: web.Request) -> web.Response:
     count = len(calls)
     calls.clear()
     return web.json_response({"cleared": count})
+
+
+@routes.get("/_control/registrations")
+async def list_registrations(request: web.Request) -> web.Response:
+    """Every repertorium registration, oldest first."""
+    registrations = request.app[STATE].repertorium.registrations()
+    return web.json_response([registration.to_json() for registration in registrations])
+
+
+@routes.delete("/_control/registrations")
+async def clear_registrations(request: web.Request) -> web.Response:
+    """Forget every repertorium registration."""
+    return web.json_response({"cleared": request.app[STATE].repertorium.clear()})
 
 
 control_routes = routes

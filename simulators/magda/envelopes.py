@@ -20,6 +20,7 @@ __all__ = [
     "GATEWAY_ID",
     "GATEWAY_NAME",
     "Uitzondering",
+    "envelope",
     "envelope_bytes",
     "fault_bytes",
     "reply_context",
@@ -118,13 +119,17 @@ def uitzonderingen(parent: etree._Element, items: list[Uitzondering]) -> etree._
     return container
 
 
+def envelope(payload: etree._Element) -> etree._Element:
+    """A SOAP 1.1 envelope with an empty Header (room for wsse:Security) around ``payload``."""
+    root = etree.Element(f"{{{SOAP11_NS}}}Envelope", nsmap={"soapenv": SOAP11_NS})
+    sub(root, f"{{{SOAP11_NS}}}Header")
+    sub(root, f"{{{SOAP11_NS}}}Body").append(payload)
+    return root
+
+
 def envelope_bytes(payload: etree._Element) -> bytes:
     """Wrap a body element in a SOAP 1.1 envelope and serialise it as UTF-8."""
-    envelope = etree.Element(f"{{{SOAP11_NS}}}Envelope", nsmap={"soapenv": SOAP11_NS})
-    sub(envelope, f"{{{SOAP11_NS}}}Header")
-    body = sub(envelope, f"{{{SOAP11_NS}}}Body")
-    body.append(payload)
-    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+    return bytes(etree.tostring(envelope(payload), xml_declaration=True, encoding="UTF-8"))
 
 
 def fault_bytes(faultstring: str, *, faultcode: str = "Client", detail: str | None = None) -> bytes:

@@ -6,9 +6,32 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultPlan", "FaultRule", "FaultRuleError", "parse_fault_rule"]
+__all__ = [
+    "FAULT_KINDS",
+    "PADDING_CODE",
+    "SIGNING_FAULT_KINDS",
+    "FaultPlan",
+    "FaultRule",
+    "FaultRuleError",
+    "parse_fault_rule",
+]
 
-FAULT_KINDS = ("http-500", "timeout", "magda-error", "soap-fault", "malformed-xml")
+FAULT_KINDS = (
+    "http-500",
+    "timeout",
+    "magda-error",
+    "soap-fault",
+    "malformed-xml",
+    "entity-declaration",
+    "tampered-reply-signature",
+    "unsigned-reply",
+    "huge-answer",
+)
+SIGNING_FAULT_KINDS = ("tampered-reply-signature",)
+"""Kinds that need reply signing switched on (``reply_signing`` in the settings)."""
+PADDING_CODE = "99000"
+"""The simulator's own code for the huge-answer padding warning (no MAGDA code)."""
+_MAX_PADDING = 64 * 1024 * 1024
 _LEVELS = ("antwoord", "repliek")
 _TYPES = ("FOUT", "WAARSCHUWING", "INFORMATIE")
 
@@ -23,8 +46,15 @@ class FaultRule:
 
     ``kind``: ``http-500`` (a bare HTTP 500, as from a proxy), ``timeout`` (wait ``delay_ms``,
     then answer normally), ``magda-error`` (an Uitzondering ``code`` on the Antwoord or Repliek
-    ``level``), ``soap-fault`` (HTTP 500 with a SOAP Fault) or ``malformed-xml`` (HTTP 200 with a
-    truncated document).
+    ``level``), ``soap-fault`` (HTTP 500 with a SOAP Fault), ``malformed-xml`` (HTTP 200 with a
+    truncated document), ``entity-declaration`` (HTTP 200, the document starts with a DOCTYPE
+    declaring an internal entity the Body uses), ``tampered-reply-signature`` (signed, then one
+    character of the Body changed; needs reply signing), ``unsigned-reply`` (no signature even
+    with reply signing on) or ``huge-answer`` (the normal answer plus a WAARSCHUWING
+    :data:`PADDING_CODE` whose Diagnose is padded to ``size_bytes``).
+
+    With ``timeout``, ``malformed-xml`` and the reply kinds the service still does its work, so
+    a registration is recorded even when its answer is then lost or spoilt.
     """
 
     kind: str
@@ -38,6 +68,7 @@ class FaultRule:
     diagnose: str = "Gesimuleerde fout"
     delay_ms: int = 60_000
     faultstring: str = "Gesimuleerde SOAP-fout"
+    size_bytes: int = 3_000_000
 
     def matches(self, service: str, insz: str | None) -> bool:
         """Whether this rule applies to a call about ``insz`` to ``service``."""
@@ -69,6 +100,8 @@ def parse_fault_rule(data: Mapping[str, Any], services: Iterable[str]) -> FaultR
         (rule.service is None or rule.service in known, f"unknown service {rule.service!r}"),
         (_positive_int(rule.times), "times must be a positive integer"),
         (_positive_int(rule.delay_ms) or rule.delay_ms == 0, "delay_ms must be an integer >= 0"),
+        (_positive_int(rule.size_bytes) and rule.size_bytes <= _MAX_PADDING,
+         f"size_bytes must be an integer from 1 to {_MAX_PADDING}"),
         (rule.level in _LEVELS, "level must be antwoord or repliek"),
         (rule.type in _TYPES, "type must be FOUT, WAARSCHUWING or INFORMATIE"),
         (rule.insz is None or (isinstance(rule.insz, str) and rule.insz.isdigit()),

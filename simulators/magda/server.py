@@ -13,8 +13,10 @@ from lxml import etree
 from simulators.magda.control import control_routes
 from simulators.magda.services import SERVICES
 from simulators.magda.settings import MagdaSimulatorSettings
+from simulators.magda.signing import ReplySigner
 from simulators.magda.soap import soap_handler
 from simulators.magda.state import STATE, LoadedService, SimulatorState
+from simulators.magda.tls import server_ssl_context
 from simulators.population_data import Population, generate_population
 from simulators.wssecurity import SignatureVerifier
 
@@ -29,7 +31,8 @@ _SERVED_SUFFIXES = (".wsdl", ".xsd")
 def create_magda_app(settings: MagdaSimulatorSettings, population: Population) -> web.Application:
     """An aiohttp application serving every service in ``SERVICES`` plus ``/_control``.
 
-    WSDLs, schemas and trusted certificates are loaded here, once, not per request.
+    WSDLs, schemas, trusted certificates and the reply-signing key are loaded here, once, not
+    per request.
     """
     services = {
         name: LoadedService(spec, _load_schema(settings.wsdl_dir / spec.schema))
@@ -41,6 +44,7 @@ def create_magda_app(settings: MagdaSimulatorSettings, population: Population) -
         services=services,
         verifier=SignatureVerifier.from_files(settings.trusted_certs),
         latency_ms=settings.latency_ms,
+        signer=None if settings.reply_signing is None else ReplySigner(settings.reply_signing),
     )
     app = web.Application()
     app[STATE] = state
@@ -109,11 +113,13 @@ class MagdaSimulator:
     host: str
     port: int
     population: Population
+    scheme: str = "http"
+    """``https`` when the settings have ``tls``."""
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` without a trailing slash."""
-        return f"http://{self.host}:{self.port}"
+        """``http(s)://host:port`` without a trailing slash."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def app(self) -> web.Application:
@@ -143,17 +149,23 @@ class MagdaSimulator:
 async def start_magda_simulator(
     settings: MagdaSimulatorSettings, population: Population | None = None
 ) -> MagdaSimulator:
-    """Start the simulator on ``settings.host:settings.port`` (0 = a free port)."""
+    """Start the simulator on ``settings.host:settings.port`` (0 = a free port).
+
+    With ``settings.tls`` it serves HTTPS only (mutual TLS unless the client certificate is
+    optional); the TLS files are read before anything listens.
+    """
     population = population or generate_population(settings.seed, settings.households)
+    ssl_context = None if settings.tls is None else server_ssl_context(settings.tls)
     app = create_magda_app(settings, population)
     # handler_cancellation: a client that gives up on an injected timeout ends its handler too.
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     try:
         await site.start()
     except BaseException:
         await runner.cleanup()
         raise
     port = int(runner.addresses[0][1])
-    return MagdaSimulator(runner=runner, host=settings.host, port=port, population=population)
+    return MagdaSimulator(runner=runner, host=settings.host, port=port, population=population,
+                          scheme="http" if ssl_context is None else "https")

@@ -5,12 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MagdaSimulatorSettings", "default_wsdl_dir"]
+from hub.devpki import KeyPair
+
+__all__ = ["MagdaSimulatorSettings", "TlsSettings", "default_wsdl_dir"]
 
 
 def default_wsdl_dir() -> Path:
     """The repository's ``wsdl/magda`` folder (this file is ``simulators/magda/settings.py``)."""
     return Path(__file__).resolve().parents[2] / "wsdl" / "magda"
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Serve HTTPS with ``cert``/``key`` (PEM); with ``require_client_cert``, mutual TLS.
+
+    Each of ``client_cas`` (PEM) is trusted as a CA for client certificates; a self-signed client
+    certificate is simply listed itself, as MAGDA's dev certificates are.
+    """
+
+    cert: Path
+    key: Path
+    client_cas: tuple[Path, ...] = ()
+    require_client_cert: bool = True
 
 
 @dataclass(frozen=True)
@@ -20,6 +36,9 @@ class MagdaSimulatorSettings:
     ``port`` 0 picks a free port (the started simulator reports the real one). With
     ``require_signature`` every request needs a valid Body signature by one of ``trusted_certs``
     (PEM or DER files); without it a signature is still checked when present, and only logged.
+    With ``enforce_repertorium`` GeefPersoon and GeefHistoriekPersoon answer 40003 for an INSZ
+    the calling client has not registered through RegistreerInschrijving. ``reply_signing``
+    signs every SOAP reply (not faults) as the requests are signed; ``tls`` serves HTTPS.
     """
 
     host: str = "127.0.0.1"
@@ -30,3 +49,6 @@ class MagdaSimulatorSettings:
     seed: int = 7
     households: int = 60
     wsdl_dir: Path = field(default_factory=default_wsdl_dir)
+    enforce_repertorium: bool = True
+    reply_signing: KeyPair | None = None
+    tls: TlsSettings | None = None

@@ -1,8 +1,8 @@
 """The SOAP endpoint every simulated MAGDA service shares.
 
 Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema -> latency and injected
-faults -> the service's answer. Levels 1-3 of MAGDA errors map to a SOAP Fault, a
-``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``.
+faults -> the service's answer -> reply signature. Levels 1-3 of MAGDA errors map to a SOAP
+Fault, a ``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``. Faults are never signed.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from simulators.magda.envelopes import (
     ERR_FORMAT,
     ERR_SIGNATURE,
     Uitzondering,
-    envelope_bytes,
     fault_bytes,
     reply_context,
     sub,
     uitzonderingen,
 )
-from simulators.magda.faults import FaultRule
+from simulators.magda.faults import PADDING_CODE, FaultRule
 from simulators.magda.services import Answer, Question
+from simulators.magda.signing import render_reply
 from simulators.magda.state import STATE, CallRecord, LoadedService, SimulatorState
 from simulators.wssecurity import (
     SOAP11_NS,
@@ -87,7 +87,9 @@ async def _serve(
 
     await state.pause(state.latency_ms)
     rule = state.faults.take(spec.name, facts.insz)
+    kind = None if rule is None else rule.kind
     if rule is not None and rule.kind != "magda-error":
+        # Logged before acting, so a client that gives up on a timeout still finds its call.
         _record(state, loaded, facts, signed=signed, outcome=f"fault:{rule.kind}")
         if rule.kind == "http-500":
             return web.Response(status=500, text=_PROXY_ERROR, content_type="text/html")
@@ -96,51 +98,63 @@ async def _serve(
         if rule.kind == "timeout":
             # A late answer, as from a slow back end; the client decides whether to wait.
             await state.pause(rule.delay_ms)
-            return _xml(_reply(state, loaded, payload, None)[0])
-        # malformed-xml: a reply cut in half, with a 200 status.
-        document = _reply(state, loaded, payload, None)[0]
-        return _xml(document[: len(document) // 2])
 
-    document, outcome = _reply(state, loaded, payload, rule)
-    _record(state, loaded, facts, signed=signed, outcome=outcome)
+    root, outcome = _reply(state, loaded, payload, rule)
+    document = render_reply(root, state.signer, kind)
+    if kind == "malformed-xml":
+        # A reply cut in half, with a 200 status.
+        document = document[: len(document) // 2]
+    if rule is None or rule.kind == "magda-error":
+        _record(state, loaded, facts, signed=signed, outcome=outcome)
     return _xml(document)
 
 
 def _reply(
     state: SimulatorState, loaded: LoadedService, payload: etree._Element, rule: FaultRule | None
-) -> tuple[bytes, str]:
-    """The Response document and the outcome label."""
+) -> tuple[etree._Element, str]:
+    """The Response element and the outcome label; ``rule`` may shape the answer."""
     spec = loaded.spec
     root = etree.Element(f"{{{spec.namespace}}}{spec.name}Response", nsmap={"ns": spec.namespace})
     repliek = sub(root, "Repliek")
-    reply_context(repliek, payload.find("Verzoek/Context"), spec.name, spec.version)
+    context = payload.find("Verzoek/Context")
+    reply_context(repliek, context, spec.name, spec.version)
     vragen = payload.findall("Verzoek/Vragen/Vraag")
-    injected = None if rule is None else _injected(rule)
+    injected = _injected(rule) if rule is not None and rule.kind == "magda-error" else None
     injected_outcome = "" if rule is None else f"magda-error:{rule.code}"
 
     if rule is not None and injected is not None and rule.level == "repliek":
         uitzonderingen(repliek, [injected])
-        return envelope_bytes(root), injected_outcome
+        return root, injected_outcome
     if len(vragen) != 1:
         uitzonderingen(repliek, [Uitzondering("20110", "Te veel vragen in het bericht")])
-        return envelope_bytes(root), "too-many-questions"
+        return root, "too-many-questions"
 
     vraag = vragen[0]
-    question = Question(vraag, vraag.findtext("Referte") or "", spec.subject(vraag))
+    client = None if context is None else context.findtext("Bericht/Afzender/Identificatie")
+    question = Question(vraag, vraag.findtext("Referte") or "", spec.subject(vraag), client)
+    registers = state.registers
     if injected is not None:
         # A FOUT carries no Inhoud; a WAARSCHUWING or INFORMATIE comes with the data.
-        base = Answer() if injected.type == "FOUT" else spec.handler(question, state.population)
+        base = Answer() if injected.type == "FOUT" else spec.handler(question, registers)
         answer = Answer(base.inhoud, (injected, *base.uitzonderingen), injected_outcome)
     else:
-        answer = spec.handler(question, state.population)
+        answer = spec.handler(question, registers)
+    extra = (_padding(rule.size_bytes),) if rule is not None and rule.kind == "huge-answer" else ()
 
     antwoord = sub(sub(repliek, "Antwoorden"), "Antwoord")
     sub(antwoord, "Referte", question.referte)
     if answer.inhoud is not None:
         antwoord.append(answer.inhoud)
-    if answer.uitzonderingen:
-        uitzonderingen(antwoord, list(answer.uitzonderingen))
-    return envelope_bytes(root), answer.outcome
+    if answer.uitzonderingen or extra:
+        uitzonderingen(antwoord, [*answer.uitzonderingen, *extra])
+    return root, answer.outcome
+
+
+def _padding(size: int) -> Uitzondering:
+    # Padding a warning's Diagnose keeps the answer schema-valid and its data intact.
+    prefix = "Gesimuleerd groot antwoord: "
+    return Uitzondering(PADDING_CODE, prefix + "x" * max(0, size - len(prefix)),
+                        type="WAARSCHUWING")
 
 
 def _injected(rule: FaultRule) -> Uitzondering:

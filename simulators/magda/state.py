@@ -1,4 +1,4 @@
-"""The mutable state of one running simulator: population, faults, latency and the calls log."""
+"""The mutable state of one running simulator: population, repertorium, faults, calls log."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from aiohttp import web
 from lxml import etree
 
 from simulators.magda.faults import FaultPlan
-from simulators.magda.services import ServiceSpec
+from simulators.magda.repertorium import Repertorium
+from simulators.magda.services import Registers, ServiceSpec
 from simulators.magda.settings import MagdaSimulatorSettings
+from simulators.magda.signing import ReplySigner
 from simulators.population_data import Population
 from simulators.wssecurity import SignatureVerifier
 
@@ -54,9 +56,16 @@ class SimulatorState:
     services: dict[str, LoadedService]
     verifier: SignatureVerifier
     latency_ms: int
+    signer: ReplySigner | None = None
+    repertorium: Repertorium = field(default_factory=Repertorium)
     faults: FaultPlan = field(default_factory=FaultPlan)
     calls: list[CallRecord] = field(default_factory=list)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def registers(self) -> Registers:
+        """What the service handlers consult."""
+        return Registers(self.population, self.repertorium, self.settings.enforce_repertorium)
 
     async def pause(self, milliseconds: int) -> None:
         """Sleep, but wake at once when the simulator shuts down."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,12 +22,13 @@ from hub.errors import (
     OurFault,
 )
 from hub.ports import CallContext
+from hub.store import OutcomeStore, open_store
 from simulators.population_data import WELL_KNOWN
 
 TENANT = TenantSettings("gent", "Stad Gent", "44021", "urn://gent.be/cs-connector/loket-hub")
 
 
-def _context(insz: str) -> CallContext:
+def _context(insz: str, audit: OutcomeStore) -> CallContext:
     job = Job(
         job_id="job-adapter-test",
         type="population.attest",
@@ -37,7 +39,7 @@ def _context(insz: str) -> CallContext:
         dossier_id="D-1",
         parameters={"attest": "household-composition"},
     )
-    return CallContext(job=job, tenant=TENANT, attempt=1)
+    return CallContext(job=job, tenant=TENANT, attempt=1, audit=audit)
 
 
 async def _adapter(sim: Any, pair: KeyPair, **backend: Any) -> PopulationAdapter:
@@ -48,6 +50,13 @@ async def _adapter(sim: Any, pair: KeyPair, **backend: Any) -> PopulationAdapter
     assert adapter.check_config() == []
     await adapter.start()
     return adapter
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[OutcomeStore]:
+    opened = await open_store(f"sqlite:///{tmp_path}/audit.db")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -72,9 +81,11 @@ async def _calls(sim: Any) -> list[dict[str, Any]]:
         return calls
 
 
-async def test_household_of_a_known_citizen(adapter: PopulationAdapter, simulator: Any) -> None:
+async def test_household_of_a_known_citizen(
+    adapter: PopulationAdapter, store: OutcomeStore, simulator: Any
+) -> None:
     head = WELL_KNOWN["household_head"]
-    answer = await adapter.handle(_context(head))
+    answer = await adapter.handle(_context(head, store))
     facts = answer.certificate.facts["Household"]
     assert facts["MemberCount"] >= 3
     assert facts["Member"][0]["Insz"] == head
@@ -86,9 +97,11 @@ async def test_household_of_a_known_citizen(adapter: PopulationAdapter, simulato
     assert calls[0]["signed"] is True
 
 
-async def test_unknown_citizen_is_not_found(adapter: PopulationAdapter) -> None:
+async def test_unknown_citizen_is_not_found(
+    adapter: PopulationAdapter, store: OutcomeStore
+) -> None:
     with pytest.raises(NotFound) as info:
-        await adapter.handle(_context(WELL_KNOWN["unknown"]))
+        await adapter.handle(_context(WELL_KNOWN["unknown"], store))
     assert info.value.code == "SUBJECT_UNKNOWN"
     assert info.value.details["magda_code"] == "30003"
     assert info.value.details["magda_reference"]
@@ -107,42 +120,51 @@ async def test_unknown_citizen_is_not_found(adapter: PopulationAdapter) -> None:
     ],
 )
 async def test_back_end_failures_become_typed_errors(
-    adapter: PopulationAdapter, simulator: Any, rule: dict[str, Any], error_type: type, code: str
+    adapter: PopulationAdapter,
+    store: OutcomeStore,
+    simulator: Any,
+    rule: dict[str, Any],
+    error_type: type,
+    code: str,
 ) -> None:
     await _fault(simulator, times=1, **rule)
     with pytest.raises(error_type) as info:
-        await adapter.handle(_context(WELL_KNOWN["single"]))
+        await adapter.handle(_context(WELL_KNOWN["single"], store))
     assert info.value.code == code
     assert info.value.retryable is (code != "SUBJECT_UNKNOWN")
     # The fault was consumed: the next call answers.
-    await adapter.handle(_context(WELL_KNOWN["single"]))
+    await adapter.handle(_context(WELL_KNOWN["single"], store))
 
 
-async def test_not_authorised_is_permanent(adapter: PopulationAdapter, simulator: Any) -> None:
+async def test_not_authorised_is_permanent(
+    adapter: PopulationAdapter, store: OutcomeStore, simulator: Any
+) -> None:
     await _fault(simulator, kind="magda-error", code="13001", times=1)
     with pytest.raises(Exception) as info:
-        await adapter.handle(_context(WELL_KNOWN["single"]))
+        await adapter.handle(_context(WELL_KNOWN["single"], store))
     assert getattr(info.value, "code", None) == "BACKEND_NOT_AUTHORISED"
     assert getattr(info.value, "retryable", None) is False
 
 
-async def test_a_hanging_back_end_times_out(simulator: Any, pki: dict[str, KeyPair]) -> None:
+async def test_a_hanging_back_end_times_out(
+    simulator: Any, pki: dict[str, KeyPair], store: OutcomeStore
+) -> None:
     adapter = await _adapter(simulator, pki["magda-client"], total_timeout_s=0.3)
     try:
         await _fault(simulator, kind="timeout", delay_ms=5000, times=1)
         with pytest.raises(BackendTimeout):
-            await adapter.handle(_context(WELL_KNOWN["single"]))
+            await adapter.handle(_context(WELL_KNOWN["single"], store))
     finally:
         await adapter.close()
 
 
 async def test_an_untrusted_signing_certificate_is_refused(
-    simulator: Any, untrusted_pair: KeyPair
+    simulator: Any, untrusted_pair: KeyPair, store: OutcomeStore
 ) -> None:
     adapter = await _adapter(simulator, untrusted_pair)
     try:
         with pytest.raises(ConfigurationError) as info:
-            await adapter.handle(_context(WELL_KNOWN["single"]))
+            await adapter.handle(_context(WELL_KNOWN["single"], store))
         assert info.value.code == "BACKEND_SIGNATURE_REFUSED"
         assert isinstance(info.value, OurFault)
     finally:

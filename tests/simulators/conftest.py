@@ -26,8 +26,20 @@ HOUSEHOLD_XSD = WSDL_DIR / "GeefGezinssamenstelling-02.02" / "GeefGezinssamenste
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://magda.vlaanderen.be/persoon/soap/geefgezinssamenstelling/v02_02"
 CLIENT_ID = "kb.vlaanderen.be/aiv/loket-hub-test"
+SERVICE_FILES = {
+    "GeefGezinssamenstelling": ("GeefGezinssamenstelling-02.02", "02.02.0000"),
+    "GeefPersoon": ("GeefPersoon-02.02", "02.02.0000"),
+    "GeefHistoriekPersoon": ("GeefHistoriekPersoon-02.02", "02.02.0000"),
+    "RegistreerInschrijving": ("RegistreerInschrijving-02.01", "02.01.0000"),
+}
+"""Service -> (folder under wsdl/magda, Context/Versie)."""
 
 BuildRequest = Callable[..., bytes]
+
+
+def service_file(service: str, suffix: str) -> Path:
+    """The service's WSDL (``.wsdl``) or XSD (``.xsd``)."""
+    return WSDL_DIR / SERVICE_FILES[service][0] / f"{service}{suffix}"
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +109,73 @@ def build_request(zeep_clients: dict[str | None, zeep.Client]) -> BuildRequest:
         envelope = client.create_message(
             client.service, "GeefGezinssamenstelling", Verzoek=verzoek(insz, referte=referte)
         )
+        return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def gateway_pair(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
+    """The key pair the simulator signs its replies with, when asked to."""
+    return generate_self_signed(tmp_path_factory.mktemp("gateway"), "gateway", "MAGDA sim")
+
+
+@pytest.fixture(scope="session")
+def schemas() -> dict[str, etree.XMLSchema]:
+    """Every service XSD, compiled once."""
+    return {name: etree.XMLSchema(etree.parse(str(service_file(name, ".xsd"))))
+            for name in SERVICE_FILES}
+
+
+def service_verzoek(
+    service: str, inhoud: dict[str, Any], *, client_id: str = CLIENT_ID,
+    referte: str | None = None,
+) -> dict[str, Any]:
+    """A Verzoek for ``service`` with one Vraag whose Inhoud is ``inhoud``, as zeep takes it."""
+    referte = referte or str(uuid.uuid4())
+    return {
+        "Context": {
+            "Naam": service,
+            "Versie": SERVICE_FILES[service][1],
+            "Bericht": {
+                "Type": "VRAAG",
+                "Tijdstip": {"Datum": dt.date(2025, 3, 4), "Tijd": "09:15:00.000"},
+                "Afzender": {"Identificatie": client_id, "Referte": referte,
+                             "Hoedanigheid": "1234"},
+                "Ontvanger": {"Identificatie": "vip.vlaanderen.be", "Naam": "VIP"},
+            },
+        },
+        "Vragen": {"Vraag": [{"Referte": referte, "Inhoud": inhoud}]},
+    }
+
+
+@pytest.fixture(scope="session")
+def build_service_request(pki: dict[str, KeyPair]) -> BuildRequest:
+    """``build_service_request(service, inhoud, signer="trusted", client_id=CLIENT_ID) -> bytes``.
+
+    Built and signed by zeep from our WSDL, as the hub builds them.
+    """
+    clients: dict[tuple[str, str | None], zeep.Client] = {}
+
+    def client_for(service: str, signer: str | None) -> zeep.Client:
+        if (service, signer) not in clients:
+            wsse = None
+            if signer is not None:
+                wsse = BinarySignature(
+                    str(pki[signer].key), str(pki[signer].cert),
+                    signature_method=xmlsec.Transform.RSA_SHA256,
+                    digest_method=xmlsec.Transform.SHA256,
+                )
+            clients[service, signer] = zeep.Client(str(service_file(service, ".wsdl")), wsse=wsse)
+        return clients[service, signer]
+
+    def build(
+        service: str, inhoud: dict[str, Any], signer: str | None = "trusted",
+        client_id: str = CLIENT_ID, referte: str | None = None,
+    ) -> bytes:
+        client = client_for(service, signer)
+        verzoek = service_verzoek(service, inhoud, client_id=client_id, referte=referte)
+        envelope = client.create_message(client.service, service, Verzoek=verzoek)
         return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
     return build
@@ -179,6 +258,51 @@ def post(simulator: MagdaSimulator, http: aiohttp.ClientSession) -> Post:
                              await response.read())
 
     return send
+
+
+Call = Callable[..., Any]
+
+
+@pytest.fixture
+def call(
+    simulator: MagdaSimulator, http: aiohttp.ClientSession, build_service_request: BuildRequest
+) -> Call:
+    """``await call(service, inhoud, signer="trusted", client_id=CLIENT_ID) -> SoapReply``."""
+
+    async def send(service: str, inhoud: dict[str, Any], **options: Any) -> SoapReply:
+        body = build_service_request(service, inhoud, **options)
+        async with http.post(simulator.url_for(service), data=body,
+                             headers={"Content-Type": "text/xml; charset=utf-8"}) as response:
+            return SoapReply(response.status, response.headers["Content-Type"],
+                             await response.read())
+
+    return send
+
+
+def person_inhoud(insz: str) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefPersoon (and of GeefGezinssamenstelling)."""
+    return {"Criteria": {"INSZ": insz}, "Bron": "RR", "Taal": "nl"}
+
+
+def history_inhoud(insz: str, day: dt.date, op: str) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefHistoriekPersoon: Datum with its Op attribute."""
+    return {"Criteria": {"INSZ": insz, "Datum": {"_value_1": day, "Op": op}}}
+
+
+def registration_inhoud(insz: str | list[str], client_id: str = CLIENT_ID) -> dict[str, Any]:
+    """Vraag/Inhoud of RegistreerInschrijving for one INSZ or several."""
+    keys = [insz] if isinstance(insz, str) else insz
+    return {
+        "Inschrijving": {
+            "Identificatie": client_id,
+            "Hoedanigheid": "1234",
+            "BetrokkenSubject": {
+                "Type": "PERS",
+                "Subjecten": {"Subject": [{"Type": "OND", "Sleutel": key} for key in keys]},
+            },
+            "Periode": {"Begin": dt.date(2025, 1, 1), "Einde": dt.date(2025, 12, 31)},
+        }
+    }
 
 
 @pytest.fixture

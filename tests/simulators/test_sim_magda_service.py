@@ -204,7 +204,9 @@ async def test_the_calls_log_records_every_call(
 
 async def test_health(control: Control) -> None:
     status, body = await control("GET", "health")
-    assert status == 200 and body["services"] == ["GeefGezinssamenstelling"]
+    assert status == 200 and body["services"] == [
+        "GeefGezinssamenstelling", "GeefHistoriekPersoon", "GeefPersoon", "RegistreerInschrijving"
+    ]
 
 
 async def test_signature_optional_mode_accepts_unsigned_requests(
@@ -262,3 +264,19 @@ async def test_zeep_loads_the_served_wsdl_over_http(simulator: MagdaSimulator) -
     assert client.service._binding_options["address"] == simulator.url_for(
         "GeefGezinssamenstelling"
     )
+
+
+@pytest.mark.parametrize(
+    "service", ["GeefPersoon", "GeefHistoriekPersoon", "RegistreerInschrijving"]
+)
+async def test_every_service_serves_its_wsdl(
+    simulator: MagdaSimulator, http: aiohttp.ClientSession, service: str
+) -> None:
+    url = simulator.url_for(service)
+    async with http.get(url + "?wsdl") as response:
+        assert response.status == 200
+        wsdl = etree.fromstring(await response.read())
+    assert wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location") == url
+    schema_url = wsdl.find(".//{http://www.w3.org/2001/XMLSchema}import").get("schemaLocation")
+    async with http.get(schema_url) as response:
+        assert response.status == 200

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,7 +13,10 @@ from hub.identifiers import insz_century, is_valid_insz
 from simulators.population_data import (
     RELATIONS,
     WELL_KNOWN,
+    CodedPeriod,
+    PersonFacts,
     Population,
+    Residence,
     generate_population,
     make_insz,
 )
@@ -26,9 +31,16 @@ EXPECTED_WELL_KNOWN = {
     "cohabitant": "95622808846",
     "extended_head": "68720100554",
     "parent": "41630314203",
+    "foreigner": "83661504165",
+    "mover": "90641205778",
+    "burial_declared": "48710212856",
+    "large_household_head": "75621107156",
+    "deceased": "39652002171",
+    "struck_off": "80700309941",
     "unknown": "80622999753",
     "invalid_check": "80622999700",
 }
+FIXTURE_HOUSEHOLDS = 8
 
 
 def test_same_seed_gives_the_same_population() -> None:
@@ -42,9 +54,9 @@ def test_another_seed_gives_another_population() -> None:
 
 def test_household_count_includes_the_fixtures() -> None:
     assert len(generate_population(households=60).households) == 60
-    assert len(generate_population(households=4).households) == 4
+    assert len(generate_population(households=FIXTURE_HOUSEHOLDS).households) == FIXTURE_HOUSEHOLDS
     with pytest.raises(ValueError):
-        generate_population(households=3)
+        generate_population(households=FIXTURE_HOUSEHOLDS - 1)
 
 
 @pytest.mark.parametrize("seed", [7, 1, 2024])
@@ -65,7 +77,8 @@ def test_every_insz_is_a_valid_unique_test_person_number(seed: int) -> None:
 
 
 def test_households_are_plausible(population: Population) -> None:
-    sizes = Counter(len(h.members) for h in population.households)
+    generated = population.households[FIXTURE_HOUSEHOLDS:]
+    sizes = Counter(len(h.members) for h in generated)
     assert set(sizes) <= set(range(1, 7))
     assert sizes[1] > 0 and max(sizes) >= 5
     relations: Counter[str] = Counter()
@@ -124,3 +137,106 @@ def test_make_insz_matches_known_check_digits() -> None:
     assert make_insz(date(2015, 11, 21), 17) == "157121017" + f"{97 - 2157121017 % 97:02d}"
     with pytest.raises(ValueError):
         make_insz(date(1985, 7, 30), 999)
+
+
+# ----- register facts -----
+
+DAY = timedelta(days=1)
+
+
+def _assert_contiguous(periods: Sequence[Residence | CodedPeriod], what: str) -> None:
+    assert periods, what
+    for earlier, later in itertools.pairwise(periods):
+        assert earlier.end is not None and earlier.begin <= earlier.end, what
+        assert later.begin == earlier.end + DAY, what
+
+
+@pytest.mark.parametrize("seed", [7, 1])
+def test_facts_are_consistent_with_the_households(seed: int) -> None:
+    population = generate_population(seed, households=120)
+    for person in population.persons():
+        facts = population.facts_of(person.insz)
+        assert facts is not None, person.insz
+        what = f"{person.insz} ({person.relation_code})"
+        _assert_contiguous(facts.residences, what)
+        _assert_contiguous(facts.nationalities, what)
+        _assert_contiguous(facts.civil_states, what)
+        assert facts.residences[0].begin >= person.birth_date, what
+        assert facts.civil_states[0] == CodedPeriod(
+            "10", "Ongehuwd", person.birth_date, facts.civil_states[0].end
+        ), what
+        assert [n.code for n in facts.current_nationalities] == [person.nationality_code], what
+        household = population.household_of(person.insz)
+        if household is None:
+            assert facts.residence is None, what
+            continue
+        assert facts.residence is not None and facts.residence.address == household.address
+        assert facts.death is None, what
+        if facts.birth_place is not None and facts.birth_place.nis_code is not None:
+            assert facts.residences[0].begin == person.birth_date, what
+            assert facts.birth_place.nis_code == facts.residences[0].address.nis_code, what
+        for earlier, later in itertools.pairwise(facts.residences):
+            assert earlier.address.nis_code != later.address.nis_code, what
+
+
+@pytest.mark.parametrize("seed", [7, 1])
+def test_partners_share_their_union(seed: int) -> None:
+    population = generate_population(seed, households=120)
+    married = cohabiting = 0
+    for household in population.households:
+        head = household.head
+        for partner in (m for m in household.members if m.relation_code in ("02", "10")):
+            mine, theirs = population.facts_of(head.insz), population.facts_of(partner.insz)
+            assert mine is not None and theirs is not None
+            if partner.relation_code == "02":
+                married += 1
+                assert mine.civil_state == theirs.civil_state
+                assert mine.civil_state is not None and mine.civil_state.code == "20"
+                assert mine.cohabitation is None and theirs.cohabitation is None
+            else:
+                cohabiting += 1
+                assert mine.cohabitation is not None and theirs.cohabitation is not None
+                assert mine.cohabitation.partner_insz == partner.insz
+                assert theirs.cohabitation.partner_insz == head.insz
+                assert mine.cohabitation.begin == theirs.cohabitation.begin
+                assert mine.cohabitation.nis_code == household.address.nis_code
+    assert married > 5 and cohabiting > 2
+
+
+def test_facts_are_deterministic_and_fixture_facts_ignore_the_seed() -> None:
+    assert generate_population(7).facts == generate_population(7).facts
+    one, other = generate_population(7), generate_population(99)
+    for insz in WELL_KNOWN.values():
+        assert one.facts_of(insz) == other.facts_of(insz)
+
+
+def test_fixture_facts() -> None:
+    population = generate_population()
+
+    def facts(key: str) -> PersonFacts:
+        found = population.facts_of(WELL_KNOWN[key])
+        assert found is not None
+        return found
+
+    deceased = facts("deceased")
+    assert deceased.death is not None and deceased.death.date.year == 2024
+    assert deceased.residence is None and population.household_of(WELL_KNOWN["deceased"]) is None
+    struck_off = facts("struck_off")
+    assert struck_off.death is None and struck_off.residence is None
+    assert struck_off.residences[-1].end is not None and struck_off.residences[-1].end.year == 2023
+    assert [n.code for n in facts("foreigner").current_nationalities] == ["129"]
+    mover = facts("mover")
+    assert [r.address.nis_code for r in mover.residences] == ["44021", "24062", "31005", "44021"]
+    assert [r.begin.year for r in mover.residences] == [1990, 2001, 2010, 2015]
+    burial = facts("burial_declared").burial
+    assert burial is not None and burial.declared.year == 2022
+    assert (burial.method, burial.rite) == ("CREMATIE_VERSTROOIING", "NIET_CONFESSIONEEL")
+    for key in ("single", "household_head", "partner", "child", "extended_head", "parent"):
+        assert facts(key).death is None and facts(key).burial is None, key
+    single = facts("single")
+    assert single.civil_state is not None and single.civil_state.code == "10"
+    assert single.cohabitation is None
+    head = facts("household_head")
+    assert head.civil_state is not None and head.civil_state.code == "20"
+    large = population.household_of(WELL_KNOWN["large_household_head"])
+    assert large is not None and len(large.members) == 9

@@ -1,12 +1,22 @@
-"""Our GeefGezinssamenstelling WSDL/XSD: zeep loads them locally and builds valid requests."""
+"""Our WSDL/XSD files: zeep loads them locally and builds valid requests."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import zeep
 from lxml import etree
+
+from tests.simulators.conftest import (
+    BuildRequest,
+    history_inhoud,
+    person_inhoud,
+    registration_inhoud,
+    service_file,
+)
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://magda.vlaanderen.be/persoon/soap/geefgezinssamenstelling/v02_02"
@@ -48,3 +58,56 @@ def test_schema_refuses_a_malformed_insz_and_a_time_without_milliseconds(
     tijd = payload.find("Verzoek/Context/Bericht/Tijdstip/Tijd")
     tijd.text = "09:15:00"
     assert not household_schema.validate(payload)
+
+
+NEW_SERVICES = {
+    "GeefPersoon": (
+        "http://magda.vlaanderen.be/persoon/soap/geefpersoon/v02_02",
+        "GeefPersoonDienst-02.02",
+        person_inhoud("85673003360"),
+    ),
+    "GeefHistoriekPersoon": (
+        "http://magda.vlaanderen.be/persoon/soap/geefhistoriekpersoon/v02_02",
+        "GeefHistoriekPersoonDienst-02.02",
+        history_inhoud("85673003360", dt.date(2005, 6, 1), "1"),
+    ),
+    "RegistreerInschrijving": (
+        "http://magda.vlaanderen.be/repertorium/soap/registreerinschrijving/v02_01",
+        "RegistreerInschrijvingDienst-02.01",
+        registration_inhoud("85673003360"),
+    ),
+}
+
+
+@pytest.mark.parametrize("service", sorted(NEW_SERVICES))
+def test_new_services_load_in_zeep_and_build_valid_requests(
+    service: str, build_service_request: BuildRequest, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    namespace, path, inhoud = NEW_SERVICES[service]
+    client = zeep.Client(str(service_file(service, ".wsdl")))
+    assert client.service._binding._operations[service].soapaction == ""
+    assert client.service._binding_options["address"] == (
+        f"http://127.0.0.1:8701/{path}/soap/WebService"
+    )
+    envelope = etree.fromstring(build_service_request(service, inhoud, signer=None))
+    payload = envelope.find(f"{{{SOAP_NS}}}Body")[0]
+    assert payload.tag == f"{{{namespace}}}{service}"
+    assert all(etree.QName(e).namespace is None for e in payload.iterdescendants())
+    assert schemas[service].validate(payload), schemas[service].error_log
+
+
+def test_history_criteria_need_the_op_attribute(
+    build_service_request: BuildRequest, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    inhoud = history_inhoud("85673003360", dt.date(2005, 6, 1), "1")
+    payload = etree.fromstring(
+        build_service_request("GeefHistoriekPersoon", inhoud, signer=None)
+    ).find(f"{{{SOAP_NS}}}Body")[0]
+    datum = payload.find("Verzoek/Vragen/Vraag/Inhoud/Criteria/Datum")
+    assert (datum.text, datum.get("Op")) == ("2005-06-01", "1")
+    for op in ("2", None):
+        if op is None:
+            del datum.attrib["Op"]
+        else:
+            datum.set("Op", op)
+        assert not schemas["GeefHistoriekPersoon"].validate(payload)

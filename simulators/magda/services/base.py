@@ -8,18 +8,30 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from simulators.magda.envelopes import Uitzondering
+from simulators.magda.repertorium import Repertorium
 from simulators.population_data import Population
 
-__all__ = ["Answer", "Question", "ServiceHandler", "ServiceSpec", "criteria_insz"]
+__all__ = [
+    "Answer",
+    "Question",
+    "Registers",
+    "ServiceHandler",
+    "ServiceSpec",
+    "criteria_insz",
+]
 
 
 @dataclass(frozen=True)
 class Question:
-    """One schema-valid Vraag: the element itself, its Referte and its subject INSZ if any."""
+    """One schema-valid Vraag: the element, its Referte, its subject INSZ, the calling client.
+
+    ``client`` is the request's ``Context/Bericht/Afzender/Identificatie``.
+    """
 
     element: etree._Element
     referte: str
     insz: str | None
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,16 @@ class Answer:
     outcome: str = "ok"
 
 
-ServiceHandler = Callable[[Question, Population], Answer]
+@dataclass(frozen=True)
+class Registers:
+    """What handlers consult: the population and the repertorium (which they may change)."""
+
+    population: Population
+    repertorium: Repertorium
+    enforce_repertorium: bool = True
+
+
+ServiceHandler = Callable[[Question, Registers], Answer]
 
 
 def criteria_insz(vraag: etree._Element) -> str | None:

@@ -1,0 +1,310 @@
+"""The synthetic population's data model and reference tables.
+
+People live in households (what GeefGezinssamenstelling answers); every person also has register
+facts (:class:`PersonFacts`: residence, nationality and civil-status histories, death, legal
+cohabitation, burial declaration), which is what GeefPersoon and GeefHistoriekPersoon answer.
+A few people (the deceased, people struck off the register) belong to no household.
+
+Periods carry an inclusive ``end``: the last day the period applied; ``None`` while it is current.
+The next period of the same kind begins the day after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = [
+    "BELGIAN",
+    "BURIAL_METHODS",
+    "BURIAL_RITES",
+    "CIVIL_STATES",
+    "MUNICIPALITIES",
+    "NATIONALITIES",
+    "REFERENCE_DATE",
+    "RELATIONS",
+    "Address",
+    "BurialDeclaration",
+    "CodedPeriod",
+    "Cohabitation",
+    "Death",
+    "Household",
+    "Municipality",
+    "Person",
+    "PersonFacts",
+    "Place",
+    "Population",
+    "Residence",
+    "make_insz",
+]
+
+# Ages and histories are computed against a fixed date, not today, so a population never drifts.
+REFERENCE_DATE = date(2025, 1, 1)
+_TEST_MONTH_OFFSET = 60
+
+RELATIONS: dict[str, str] = {
+    "01": "Referentiepersoon",
+    "02": "Echtgeno(o)t(e)",
+    "03": "Zoon of dochter",
+    "08": "Vader of moeder",
+    "10": "Wettelijk samenwonende",
+    "99": "Niet verwant",
+}
+
+# NIS country codes as the national register uses them for nationality.
+NATIONALITIES: dict[str, str] = {
+    "150": "Belg",
+    "129": "Nederlander",
+    "111": "Fransman",
+    "103": "Duitser",
+    "128": "Italiaan",
+    "139": "Pool",
+    "124": "Roemeen",
+}
+BELGIAN = "150"
+
+CIVIL_STATES: dict[str, str] = {
+    "10": "Ongehuwd",
+    "20": "Gehuwd",
+    "30": "Weduwe/weduwnaar",
+    "40": "Gescheiden",
+}
+
+BURIAL_METHODS: dict[str, str] = {
+    "BEGRAVING": "Begraving",
+    "CREMATIE_BIJZETTING": "Crematie met bijzetting van de as",
+    "CREMATIE_VERSTROOIING": "Crematie met verstrooiing van de as",
+    "CREMATIE_BEWARING": "Crematie met bewaring van de as",
+}
+
+BURIAL_RITES: dict[str, str] = {
+    "NIET_CONFESSIONEEL": "Niet-confessioneel",
+    "KATHOLIEK": "Katholiek",
+    "PROTESTANTS": "Protestants",
+    "ISRAELITISCH": "Israëlitisch",
+    "ISLAMITISCH": "Islamitisch",
+    "ORTHODOX": "Orthodox",
+    "ANGLICAANS": "Anglicaans",
+}
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """A municipality the synthetic people live in, with a few of its postcodes and streets."""
+
+    nis_code: str
+    name: str
+    postcodes: tuple[str, ...]
+    streets: tuple[str, ...]
+
+
+MUNICIPALITIES = (
+    Municipality("11002", "Antwerpen", ("2000", "2018", "2060"),
+                 ("Meir", "Lange Nieuwstraat", "Kammenstraat", "Mechelsesteenweg")),
+    Municipality("44021", "Gent", ("9000",),
+                 ("Korenmarkt", "Veldstraat", "Overpoortstraat", "Sint-Pietersnieuwstraat")),
+    Municipality("24062", "Leuven", ("3000",),
+                 ("Bondgenotenlaan", "Naamsestraat", "Tiensestraat", "Diestsestraat")),
+    Municipality("31005", "Brugge", ("8000",),
+                 ("Steenstraat", "Langestraat", "Ezelstraat", "Katelijnestraat")),
+    Municipality("71022", "Hasselt", ("3500",),
+                 ("Demerstraat", "Koning Albertstraat", "Kuringersteenweg", "Thonissenlaan")),
+    # Grimbergen is NIS 23025 (23062 is Overijse, also listed).
+    Municipality("23025", "Grimbergen", ("1850",),
+                 ("Sint-Servaasstraat", "Prinsenstraat", "Vilvoordsesteenweg", "Abdijstraat")),
+    Municipality("23062", "Overijse", ("3090",),
+                 ("Brusselsesteenweg", "Stationsplein", "Druivenstraat", "Terhulpensesteenweg")),
+)
+"""Order matters: the generator draws from this tuple, so reordering changes every population."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A main residence (hoofdverblijfplaats)."""
+
+    street: str
+    house_number: str
+    box: str | None
+    postcode: str
+    nis_code: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """One synthetic inhabitant; ``relation_*`` is the relation to the household's head.
+
+    ``household_id`` and the relation are None for a person in no household (deceased, struck off).
+    """
+
+    insz: str
+    first_names: tuple[str, ...]
+    last_name: str
+    birth_date: date
+    sex: str  # "M" or "V"
+    nationality_code: str
+    nationality_description: str
+    relation_code: str | None
+    relation_description: str | None
+    household_id: str | None
+
+
+@dataclass(frozen=True)
+class Household:
+    """A household: the reference person comes first in ``members``."""
+
+    id: str
+    address: Address
+    members: tuple[Person, ...]
+
+    @property
+    def head(self) -> Person:
+        """The reference person (relation code 01)."""
+        return self.members[0]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place of birth or death: a Belgian municipality (with NIS code) or a place abroad."""
+
+    name: str
+    nis_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Residence:
+    """A period at a main residence, from ``begin`` to ``end`` (inclusive; None while current)."""
+
+    address: Address
+    begin: date
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class CodedPeriod:
+    """A nationality or civil status held from ``begin`` to ``end`` (inclusive; None = current)."""
+
+    code: str
+    description: str
+    begin: date
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class Death:
+    """Date and place of death."""
+
+    date: date
+    place: Place | None
+
+
+@dataclass(frozen=True)
+class Cohabitation:
+    """A declared legal cohabitation (wettelijke samenwoning) with ``partner_insz``."""
+
+    partner_insz: str
+    begin: date
+    nis_code: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class BurialDeclaration:
+    """A declared last wish on burial (wijze van teraardebestelling), codes as in the tables."""
+
+    method: str
+    rite: str | None
+    declared: date
+    nis_code: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the population register knows about one person beyond the household."""
+
+    birth_place: Place | None
+    residences: tuple[Residence, ...]
+    """Oldest first; the last one is current when its ``end`` is None."""
+    nationalities: tuple[CodedPeriod, ...]
+    civil_states: tuple[CodedPeriod, ...]
+    death: Death | None = None
+    cohabitation: Cohabitation | None = None
+    burial: BurialDeclaration | None = None
+
+    @property
+    def residence(self) -> Residence | None:
+        """The current main residence; None when deceased or struck off."""
+        current = [r for r in self.residences if r.end is None]
+        return current[-1] if current else None
+
+    @property
+    def current_nationalities(self) -> tuple[CodedPeriod, ...]:
+        """The nationalities held now (for the deceased: at death)."""
+        return tuple(n for n in self.nationalities if n.end is None)
+
+    @property
+    def civil_state(self) -> CodedPeriod | None:
+        """The current civil status."""
+        current = [c for c in self.civil_states if c.end is None]
+        return current[-1] if current else None
+
+
+@dataclass(frozen=True)
+class Population:
+    """All households, the people in no household, every person's facts, and look-ups by INSZ."""
+
+    households: tuple[Household, ...]
+    facts: Mapping[str, PersonFacts] = field(hash=False)
+    others: tuple[Person, ...] = ()
+    """Known to the register but in no household: the deceased and people struck off."""
+    _persons: dict[str, Person] = field(init=False, repr=False, compare=False)
+    _households: dict[str, Household] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        persons: dict[str, Person] = {}
+        by_insz: dict[str, Household] = {}
+        members = [(p, h) for h in self.households for p in h.members]
+        for person, household in [*members, *((p, None) for p in self.others)]:
+            if person.insz in persons:
+                raise ValueError(f"duplicate INSZ in population: {person.insz}")
+            if person.insz not in self.facts:
+                raise ValueError(f"no register facts for {person.insz}")
+            persons[person.insz] = person
+            if household is not None:
+                by_insz[person.insz] = household
+        # Frozen dataclass: the indexes are derived once, here.
+        object.__setattr__(self, "_persons", persons)
+        object.__setattr__(self, "_households", by_insz)
+
+    def persons(self) -> Iterator[Person]:
+        """Every person, household by household, then those in no household."""
+        for household in self.households:
+            yield from household.members
+        yield from self.others
+
+    def by_insz(self, insz: str) -> Person | None:
+        """The person with this INSZ (11 digits), or None."""
+        return self._persons.get(insz)
+
+    def household_of(self, insz: str) -> Household | None:
+        """The household this INSZ belongs to, or None."""
+        return self._households.get(insz)
+
+    def facts_of(self, insz: str) -> PersonFacts | None:
+        """The register facts of this INSZ, or None for an unknown person."""
+        return self.facts.get(insz)
+
+
+def make_insz(birth_date: date, counter: int) -> str:
+    """A test-person INSZ: birth month + 60, the counter (odd = M), valid mod-97 check digits."""
+    if not 1 <= counter <= 998:
+        raise ValueError("the INSZ counter is 001-998")
+    first9 = (
+        f"{birth_date.year % 100:02d}{birth_date.month + _TEST_MONTH_OFFSET:02d}"
+        f"{birth_date.day:02d}{counter:03d}"
+    )
+    # Births from 2000 have their check computed on "2" + the first nine digits.
+    base = int(("2" if birth_date.year >= 2000 else "") + first9)
+    return f"{first9}{97 - base % 97:02d}"
