@@ -76,7 +76,7 @@ def safe_parser(*, huge_tree: bool = False) -> etree.XMLParser:
         load_dtd=False,
         dtd_validation=False,
         huge_tree=huge_tree,
-        remove_blank_text=True,
+        # Whitespace stays: removing it would break the digest of a signed Body.
     )
 
 

@@ -14,13 +14,8 @@ import structlog
 import xmlsec
 from lxml import etree
 from xmlsec import constants as xmlsec_constants
-from zeep.exceptions import SignatureVerificationFailed
-from zeep.wsse.signature import (
-    BinarySignature,
-    _make_verify_key,
-    _sign_envelope_with_key_binary,
-    _verify_envelope_with_key,
-)
+from zeep import ns
+from zeep.wsse.signature import BinarySignature, _make_verify_key, _sign_envelope_with_key_binary
 
 from hub.errors import BackendError, ConfigurationError
 
@@ -72,15 +67,45 @@ class BodySignature(BinarySignature):
     def verify(self, envelope: etree._Element) -> etree._Element:
         if self._policy == "off":
             return envelope
-        try:
-            if self._response_key is None:
-                raise SignatureVerificationFailed("no certificate configured for replies")
-            _verify_envelope_with_key(envelope, self._response_key)
-        except SignatureVerificationFailed as exc:
+        problem = self._reply_signature_problem(envelope)
+        if problem is not None:
             if self._policy == "verify":
                 raise BackendError(
-                    "the back end's reply signature does not verify",
+                    f"the back end's reply signature does not verify: {problem}",
                     code="BACKEND_REPLY_SIGNATURE_INVALID",
-                ) from exc
-            log.warning("magda.reply.signature_invalid", reason=str(exc))
+                )
+            log.warning("magda.reply.signature_invalid", reason=problem)
         return envelope
+
+    def _reply_signature_problem(self, envelope: etree._Element) -> str | None:
+        """Why the reply's Body is not signed by the configured certificate, or None."""
+        if self._response_key is None:
+            return "no certificate configured for replies"
+        soap_env = envelope.tag.split("}")[0].lstrip("{")
+        body = envelope.find(f"{{{soap_env}}}Body")
+        security = f"{{{soap_env}}}Header/{{{ns.WSSE}}}Security"
+        signature = envelope.find(f"{security}/{{{ns.DS}}}Signature")
+        if body is None or signature is None:
+            return "no signature in the reply"
+        body_id = body.get(f"{{{ns.WSU}}}Id")
+        if not body_id:
+            return "the reply Body has no wsu:Id"
+        # Against signature wrapping: the id must name exactly one element, the Body itself,
+        # and the signature must reference it.
+        holders = envelope.xpath("//*[@wsu:Id=$id]", namespaces={"wsu": ns.WSU}, id=body_id)
+        if holders != [body]:
+            return "the Body's wsu:Id is not unique"
+        references = signature.xpath(
+            "ds:SignedInfo/ds:Reference/@URI", namespaces={"ds": ns.DS}
+        )
+        if f"#{body_id}" not in references:
+            return "the signature does not cover the Body"
+        context = xmlsec.SignatureContext()
+        for element in envelope.xpath("//*[@wsu:Id]", namespaces={"wsu": ns.WSU}):
+            context.register_id(element, "Id", ns.WSU)
+        context.key = self._response_key
+        try:
+            context.verify(signature)
+        except xmlsec.Error:
+            return "the signature value does not match"
+        return None

@@ -1,0 +1,178 @@
+"""Mutual TLS and reply signatures between the hub and the MAGDA simulator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.population import PopulationAdapter
+from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings
+from hub.devpki import KeyPair, generate_self_signed, generate_server_cert
+from hub.errors import BackendError
+from hub.store import OutcomeStore, open_store
+from simulators.magda import MagdaSimulatorSettings, TlsSettings, start_magda_simulator
+from simulators.population_data import WELL_KNOWN
+from tests.integration.test_population_certificates import TENANTS, _context
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[OutcomeStore]:
+    opened = await open_store(f"sqlite:///{tmp_path}/audit.db")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="module")
+def tls_pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
+    directory = tmp_path_factory.mktemp("tls")
+    return {
+        "server": generate_server_cert(directory, "magda-server"),
+        "client": generate_self_signed(directory, "gent-client", "Stad Gent MAGDA client"),
+        "stranger": generate_self_signed(directory, "stranger", "not registered at MAGDA"),
+        "reply": generate_self_signed(directory, "magda-reply", "MAGDA gateway signing"),
+    }
+
+
+async def _started(magda: MagdaSettings, **backend: Any) -> PopulationAdapter:
+    adapter = PopulationAdapter(magda, BackendSettings(connect_retries=0, **backend), TENANTS)
+    assert adapter.check_config() == []
+    await adapter.start()
+    return adapter
+
+
+async def _calls(base_url: str, ca: Path, client: KeyPair) -> list[dict[str, Any]]:
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(client.cert), str(client.key))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as http:
+        reply = await http.get(f"{base_url}/_control/calls")
+        calls: list[dict[str, Any]] = await reply.json()
+        return calls
+
+
+@pytest.mark.parametrize("client", ["client", "stranger", None])
+async def test_mutual_tls_is_required_and_honoured(
+    tls_pki: dict[str, KeyPair], pki: dict[str, KeyPair], store: OutcomeStore, client: str | None
+) -> None:
+    server = tls_pki["server"]
+    simulator = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0,
+        trusted_certs=(pki["magda-client"].cert,),
+        tls=TlsSettings(cert=server.cert, key=server.key, client_cas=(tls_pki["client"].cert,)),
+    ))
+    assert simulator.base_url.startswith("https://")
+    pair = tls_pki[client] if client else None
+    magda = dataclasses.replace(
+        MagdaSettings(),
+        base_url=simulator.base_url,
+        signing_key=pki["magda-client"].key,
+        signing_cert=pki["magda-client"].cert,
+        ca_file=str(server.cert),
+        tls_cert=str(pair.cert) if pair else "",
+        tls_key=str(pair.key) if pair else "",
+    )
+    adapter = await _started(magda)
+    try:
+        context = _context(WELL_KNOWN["single"], "household-composition", store)
+        if client == "client":
+            answer = await adapter.handle(context)
+            assert answer.certificate.kind == "household-composition"
+        else:
+            with pytest.raises(BackendError) as info:
+                await adapter.handle(context)
+            assert info.value.retryable
+        calls = await _calls(simulator.base_url, server.cert, tls_pki["client"])
+        assert len(calls) == (1 if client == "client" else 0)
+    finally:
+        await adapter.close()
+        await simulator.close()
+
+
+async def test_a_tenant_presents_its_own_client_certificate(
+    tls_pki: dict[str, KeyPair], pki: dict[str, KeyPair], store: OutcomeStore
+) -> None:
+    """Gent has its own organisation certificate; the others share the default (none here)."""
+    server = tls_pki["server"]
+    simulator = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0,
+        trusted_certs=(pki["magda-client"].cert,),
+        tls=TlsSettings(cert=server.cert, key=server.key, client_cas=(tls_pki["client"].cert,)),
+    ))
+    tenants = dict(TENANTS)
+    tenants["gent"] = dataclasses.replace(tenants["gent"], magda=TenantMagdaSettings(
+        tls_cert=str(tls_pki["client"].cert), tls_key=str(tls_pki["client"].key)))
+    magda = dataclasses.replace(
+        MagdaSettings(), base_url=simulator.base_url, signing_key=pki["magda-client"].key,
+        signing_cert=pki["magda-client"].cert, ca_file=str(server.cert),
+    )
+    adapter = PopulationAdapter(magda, BackendSettings(connect_retries=0), tenants)
+    await adapter.start()
+    try:
+        gent = _context(WELL_KNOWN["single"], "household-composition", store)
+        gent = dataclasses.replace(gent, tenant=tenants["gent"])
+        await adapter.handle(gent)
+        with pytest.raises(BackendError):
+            await adapter.handle(
+                _context(WELL_KNOWN["single"], "household-composition", store, tenant="leuven")
+            )
+    finally:
+        await adapter.close()
+        await simulator.close()
+
+
+@pytest.fixture
+async def signing_simulator(
+    tls_pki: dict[str, KeyPair], pki: dict[str, KeyPair]
+) -> AsyncIterator[Any]:
+    simulator = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0, trusted_certs=(pki["magda-client"].cert,), reply_signing=tls_pki["reply"],
+    ))
+    yield simulator
+    await simulator.close()
+
+
+async def _fault(simulator: Any, kind: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(f"{simulator.base_url}/_control/faults",
+                                json={"service": "GeefGezinssamenstelling", "kind": kind})
+        assert reply.status < 300, await reply.text()
+
+
+@pytest.mark.parametrize(
+    ("policy", "fault", "accepted"),
+    [
+        ("verify", None, True),
+        ("verify", "tampered-reply-signature", False),
+        ("verify", "unsigned-reply", False),
+        ("log-only", "tampered-reply-signature", True),
+        ("off", "unsigned-reply", True),
+    ],
+)
+async def test_reply_signature_policy(
+    signing_simulator: Any, tls_pki: dict[str, KeyPair], pki: dict[str, KeyPair],
+    store: OutcomeStore, policy: str, fault: str | None, accepted: bool,
+) -> None:
+    magda = dataclasses.replace(
+        MagdaSettings(), base_url=signing_simulator.base_url,
+        signing_key=pki["magda-client"].key, signing_cert=pki["magda-client"].cert,
+        reply_signature=policy, reply_signing_cert=str(tls_pki["reply"].cert),
+    )
+    adapter = await _started(magda)
+    try:
+        if fault:
+            await _fault(signing_simulator, fault)
+        context = _context(WELL_KNOWN["single"], "household-composition", store)
+        if accepted:
+            await adapter.handle(context)
+        else:
+            with pytest.raises(BackendError) as info:
+                await adapter.handle(context)
+            assert info.value.code == "BACKEND_REPLY_SIGNATURE_INVALID"
+    finally:
+        await adapter.close()
