@@ -31,7 +31,10 @@ from simulators.population_data import WELL_KNOWN
 __all__ = ["run_demo"]
 
 
-def _job(insz: str, *, tenant: str = "gent", job_id: str | None = None) -> dict[str, Any]:
+def _job(
+    insz: str, *, tenant: str = "gent", job_id: str | None = None,
+    attest: str = "household-composition",
+) -> dict[str, Any]:
     return {
         "contract_version": 1,
         "job_id": job_id or f"demo-{uuid.uuid4()}",
@@ -41,8 +44,8 @@ def _job(insz: str, *, tenant: str = "gent", job_id: str | None = None) -> dict[
         "subject": {"kind": "person", "identifier": insz},
         "product_id": 1473,
         "dossier_id": f"DOS-{uuid.uuid4().hex[:8].upper()}",
-        "purpose": "household-composition certificate requested at the e-counter",
-        "parameters": {"attest": "household-composition", "language": "nl"},
+        "purpose": f"{attest} certificate requested at the e-counter",
+        "parameters": {"attest": attest, "language": "nl"},
     }
 
 
@@ -63,6 +66,11 @@ def _cases() -> list[_Case]:
         _Case("same job id published again (idempotent)", repeated, "delivered"),
         _Case("back end fails once, then answers (retry)", _job(WELL_KNOWN["partner"]),
               "delivered"),
+        _Case("main residence with its history in Gent (repertorium registration first)",
+              _job(WELL_KNOWN["mover"], attest="main-residence-history-municipality"),
+              "delivered"),
+        _Case("proof of life for a deceased person", _job(WELL_KNOWN["deceased"],
+              attest="proof-of-life"), "rejected", "SUBJECT_DECEASED"),
         _Case("person unknown to the register", _job(WELL_KNOWN["unknown"]), "rejected",
               "SUBJECT_UNKNOWN"),
         _Case("INSZ with wrong check digits", _job(WELL_KNOWN["invalid_check"]), "rejected",
