@@ -13,9 +13,9 @@ die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 # Debian packages:
 #   xmlsec1        the independent signature verifier the tests call
 #   poppler-utils  pdfsig
-#   pkg-config libxmlsec1-dev libxml2-dev build-essential
+#   pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core
 #                  only needed when the xmlsec wheel must be built from source
-DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential)
+DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core)
 
 as_root() {
     if [[ ${EUID} -eq 0 ]]; then

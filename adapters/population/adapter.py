@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from adapters.magda import ContextAudit, MagdaAnswer
 from adapters.population.catalogue import CertificateSpec, load_catalogue
-from adapters.population.client import HISTORY, PERSON, SERVICES, PopulationClients
+from adapters.population.client import HISTORY, PERSON, PopulationClients
 from adapters.population.errors import UnsupportedAttest
 from adapters.population.mapping import (
     Household,
@@ -41,19 +41,7 @@ class PopulationAdapter:
         self._clients = PopulationClients(magda, backend, tenants or {})
 
     def check_config(self) -> list[str]:
-        problems = [
-            f"WSDL not found: {self._magda.wsdl_dir / spec.wsdl}"
-            for spec in SERVICES
-            if not (self._magda.wsdl_dir / spec.wsdl).is_file()
-        ]
-        for profile in self._clients.profiles:
-            problems += [
-                f"{label} not found: {path}" for label, path in profile.files()
-                if not path.is_file()
-            ]
-        if not self._magda.base_url.startswith(("http://", "https://")):
-            problems.append("magda.base_url must be an http(s) URL")
-        return sorted(set(problems))
+        return self._clients.check_config()
 
     async def start(self) -> None:
         await self._clients.start()
@@ -84,13 +72,15 @@ class PopulationAdapter:
         answer: MagdaAnswer
         model: Household | Person | PersonHistory
         if spec.source == "household":
-            answer = await services.household(
+            answer = await self._clients.household(
+                services,
                 insz, referte=context.reference("GeefGezinssamenstelling"), audit=audit
             )
             model = household_from_inhoud(answer.inhoud)
         else:
             service = PERSON if spec.source == "person" else HISTORY
-            answer = await services.person_data(
+            answer = await self._clients.person_data(
+                services,
                 service,
                 insz,
                 references=(

@@ -1,27 +1,14 @@
-"""Transport side of the population adapter: the MAGDA services it uses, per MAGDA identity.
-
-Tenants that present the same MAGDA identity share one connection (one TLS session pool).
-"""
+"""Transport side of the population adapter: the MAGDA services it uses and the repertorium."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
-from adapters.magda import (
-    ConsultationHook,
-    MagdaAnswer,
-    MagdaConnection,
-    MagdaProfile,
-    MagdaServiceClient,
-    NotRegistered,
-    ServiceSpec,
-    profile_for,
-)
+from adapters.magda import ConsultationHook, MagdaAnswer, NotRegistered, ServiceSpec
+from adapters.magda.services import IdentityServices, MagdaServiceSet
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 
-__all__ = ["HISTORY", "HOUSEHOLD", "PERSON", "REGISTER", "SERVICES", "PopulationClients",
-           "PopulationServices"]
+__all__ = ["HISTORY", "HOUSEHOLD", "PERSON", "REGISTER", "SERVICES", "PopulationClients"]
 
 HOUSEHOLD = ServiceSpec(
     "GeefGezinssamenstelling", "02.02.0000",
@@ -40,46 +27,28 @@ SERVICES = (HOUSEHOLD, PERSON, HISTORY, REGISTER)
 _ALL_HISTORY_FROM = dt.date(1800, 1, 1)
 
 
-class PopulationServices:
-    """The four services over one MAGDA identity, and what it registered in the repertorium."""
+class PopulationClients(MagdaServiceSet):
+    """The population services per MAGDA identity, with the repertorium rule."""
 
     def __init__(
-        self, profile: MagdaProfile, magda: MagdaSettings, backend: BackendSettings,
-        limit: asyncio.Semaphore,
+        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings]
     ) -> None:
-        self.profile = profile
-        self._connection = MagdaConnection(profile, backend)
-        self._clients = {
-            spec.name: MagdaServiceClient(
-                spec,
-                base_url=magda.base_url,
-                wsdl_dir=magda.wsdl_dir,
-                connection=self._connection,
-                limit=limit,
-                total_timeout_s=backend.total_timeout_s,
-                connect_retries=backend.connect_retries,
-            )
-            for spec in SERVICES
-        }
-        # INSZ numbers this identity registered; lost on restart, which only costs one
+        super().__init__(SERVICES, magda, backend, tenants)
+        # (client identification, INSZ) registered; lost on restart, which only costs one
         # registration that MAGDA answers with 40143 (already registered).
-        self._registered: set[str] = set()
+        self._registered: set[tuple[str, str]] = set()
 
-    async def start(self) -> None:
-        await self._connection.open()
-        for client in self._clients.values():
-            client.load()
-
-    async def close(self) -> None:
-        await self._connection.close()
-
-    async def household(self, insz: str, *, referte: str, audit: ConsultationHook) -> MagdaAnswer:
-        return await self._clients[HOUSEHOLD.name].call(
+    async def household(
+        self, services: IdentityServices, insz: str, *, referte: str, audit: ConsultationHook
+    ) -> MagdaAnswer:
+        return await services.client(HOUSEHOLD).call(
             {"Criteria": {"INSZ": insz}}, referte=referte, audit=audit
         )
 
-    async def register(self, insz: str, *, referte: str, audit: ConsultationHook) -> None:
-        identity = self.profile.identity
+    async def register(
+        self, services: IdentityServices, insz: str, *, referte: str, audit: ConsultationHook
+    ) -> None:
+        identity = services.profile.identity
         inschrijving: dict[str, object] = {
             "Identificatie": identity.client_identification,
             "BetrokkenSubject": {
@@ -90,13 +59,14 @@ class PopulationServices:
         }
         if identity.hoedanigheid:
             inschrijving["Hoedanigheid"] = identity.hoedanigheid
-        await self._clients[REGISTER.name].call(
+        await services.client(REGISTER).call(
             {"Inschrijving": inschrijving}, referte=referte, audit=audit
         )
-        self._registered.add(insz)
+        self._registered.add((identity.client_identification, insz))
 
     async def person_data(
         self,
+        services: IdentityServices,
         spec: ServiceSpec,
         insz: str,
         *,
@@ -111,51 +81,10 @@ class PopulationServices:
         if spec is HISTORY:
             criteria["Datum"] = {"_value_1": _ALL_HISTORY_FROM, "Op": "0"}
         inhoud = {"Criteria": criteria}
-        client = self._clients[spec.name]
         first, registration, after = references
         try:
-            return await client.call(inhoud, referte=first, audit=audit)
+            return await services.client(spec).call(inhoud, referte=first, audit=audit)
         except NotRegistered:
             # 40003: MAGDA only answers person services for INSZ numbers in our repertorium.
-            await self.register(insz, referte=registration, audit=audit)
-            return await client.call(inhoud, referte=after, audit=audit)
-
-
-class PopulationClients:
-    """One :class:`PopulationServices` per distinct MAGDA identity among the tenants."""
-
-    def __init__(
-        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings]
-    ) -> None:
-        limit = asyncio.Semaphore(backend.concurrency)
-        self._by_profile: dict[MagdaProfile, PopulationServices] = {}
-        self._by_tenant: dict[str, PopulationServices] = {}
-        default = profile_for(magda, None)
-        self._default = self._services(default, magda, backend, limit)
-        for slug, tenant in tenants.items():
-            self._by_tenant[slug] = self._services(
-                profile_for(magda, tenant), magda, backend, limit
-            )
-
-    def _services(
-        self, profile: MagdaProfile, magda: MagdaSettings, backend: BackendSettings,
-        limit: asyncio.Semaphore,
-    ) -> PopulationServices:
-        if profile not in self._by_profile:
-            self._by_profile[profile] = PopulationServices(profile, magda, backend, limit)
-        return self._by_profile[profile]
-
-    @property
-    def profiles(self) -> list[MagdaProfile]:
-        return list(self._by_profile)
-
-    def for_tenant(self, slug: str) -> PopulationServices:
-        return self._by_tenant.get(slug, self._default)
-
-    async def start(self) -> None:
-        for services in self._by_profile.values():
-            await services.start()
-
-    async def close(self) -> None:
-        for services in self._by_profile.values():
-            await services.close()
+            await self.register(services, insz, referte=registration, audit=audit)
+            return await services.client(spec).call(inhoud, referte=after, audit=audit)
