@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.config import BackendSettings, load_settings
+from hub.config import BackendSettings, SigningSettings, load_settings
 from hub.contract import Outcome, Result
 from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
@@ -45,8 +45,8 @@ async def main(jobs: int, prefetch: int, latency_ms: int, amqp_url: str) -> None
         magda=dataclasses.replace(base.magda, base_url=simulator.base_url,
                                   signing_key=pki["magda-client"].key,
                                   signing_cert=pki["magda-client"].cert),
-        documents=dataclasses.replace(base.documents, signing_key=pki["document-signing"].key,
-                                      signing_cert=pki["document-signing"].cert),
+        documents=dataclasses.replace(base.documents, signing=SigningSettings(
+            key=str(pki["document-signing"].key), cert=str(pki["document-signing"].cert))),
         backends={"population": BackendSettings(concurrency=max(prefetch, 10))},
     )
     people = [WELL_KNOWN[k] for k in ("household_head", "single", "extended_head")]

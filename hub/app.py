@@ -1,10 +1,13 @@
-"""Wiring: settings → store, adapters, signer, pipeline, worker. Used by the CLI and the tests."""
+"""Wiring: settings → store, adapters, document workers, pipeline, worker.
+
+Used by the CLI and the tests. Everything that can be wrong in the configuration (keys, files,
+tenants) fails here, before the first message is consumed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -12,8 +15,9 @@ import structlog
 
 from adapters.population import PopulationAdapter
 from hub.breaker import CircuitBreaker
-from hub.config import Settings, TenantSettings, load_tenants
-from hub.documents.xml_signature import XmlDocumentSigner
+from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
+from hub.documents.keys import SigningKeySpec
+from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
 from hub.pipeline import Pipeline
 from hub.ports import Clock, SystemClock
@@ -21,9 +25,16 @@ from hub.registry import AdapterRegistry
 from hub.store import OutcomeStore, open_store
 from hub.worker import Worker
 
-__all__ = ["Hub", "build_breakers", "build_registry", "running_hub"]
+__all__ = [
+    "Hub",
+    "build_breakers",
+    "build_registry",
+    "running_hub",
+    "signing_identities",
+]
 
 log = structlog.get_logger(__name__)
+DEFAULT_IDENTITY = "default"
 
 
 def build_registry(settings: Settings, tenants: dict[str, TenantSettings]) -> AdapterRegistry:
@@ -48,6 +59,43 @@ def build_breakers(settings: Settings, registry: AdapterRegistry) -> dict[str, C
     return breakers
 
 
+def _spec(signing: SigningSettings) -> SigningKeySpec:
+    return SigningKeySpec(
+        key=resolve_path(signing.key),
+        cert=resolve_path(signing.cert),
+        pkcs12=resolve_path(signing.pkcs12),
+        password_file=resolve_path(signing.password_file),
+        password_env=signing.password_env or None,
+    )
+
+
+def signing_identities(
+    settings: Settings, tenants: dict[str, TenantSettings]
+) -> tuple[dict[str, SigningKeySpec], dict[str, str]]:
+    """The signing identities to load, and which one each tenant signs with.
+
+    A tenant with its own ``[signing]`` table signs with its own key; the others with the
+    ``[documents.signing]`` default. A tenant with neither is a start-up error.
+    """
+    specs: dict[str, SigningKeySpec] = {}
+    refs: dict[str, str] = {}
+    default = settings.documents.signing
+    for slug, tenant in tenants.items():
+        if tenant.signing.configured:
+            specs[slug] = _spec(tenant.signing)
+            refs[slug] = slug
+        elif default.configured:
+            specs[DEFAULT_IDENTITY] = _spec(default)
+            refs[slug] = DEFAULT_IDENTITY
+    missing = sorted(set(tenants) - set(refs))
+    if missing:
+        raise ConfigurationError(
+            f"no document-signing key for tenant(s) {', '.join(missing)}: add a [signing] "
+            "table to their file or configure [documents.signing]"
+        )
+    return specs, refs
+
+
 @dataclass
 class Hub:
     settings: Settings
@@ -55,23 +103,34 @@ class Hub:
     registry: AdapterRegistry
     worker: Worker
     breakers: dict[str, CircuitBreaker]
+    documents: DocumentWorkers
+
+    def expiring_certificates(self) -> dict[str, dt.datetime]:
+        """Signing certificates that end within the warning period (for the health output)."""
+        return self.documents.expiring(
+            self.settings.documents.expiry_warning_days, dt.datetime.now(dt.UTC)
+        )
 
 
 @asynccontextmanager
 async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
-    """Open the store, start adapters, build the worker; close everything on exit.
+    """Open the store, start adapters and document workers; close everything on exit.
 
     The caller runs ``hub.worker.run()``; it is not started here so tests can control it.
     """
     tenants = load_tenants(settings.tenants_dir)
     if not tenants:
         raise ConfigurationError(f"no tenants configured in {settings.tenants_dir}")
-    signer = XmlDocumentSigner(settings.documents.signing_key, settings.documents.signing_cert)
+    specs, signing_refs = signing_identities(settings, tenants)
+    documents = DocumentWorkers(
+        settings.documents.pool_size, specs,
+        mode="thread" if settings.documents.pool_mode == "thread" else "process",
+    )
     registry = build_registry(settings, tenants)
     breakers = build_breakers(settings, registry)
     store = await open_store(settings.store.url)
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="documents")
     try:
+        await documents.start()
         await registry.start_all()
         retention = dt.timedelta(days=round(365.25 * settings.audit.retention_years))
         purged = await store.purge_audit(dt.datetime.now(dt.UTC) - retention)
@@ -80,19 +139,22 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         pipeline = Pipeline(
             registry=registry,
             tenants=tenants,
-            signer=signer,
+            documents=documents,
+            signing_refs=signing_refs,
             clock=clock or SystemClock(),
-            document_pool=pool,
             audit=store,
             breakers=breakers,
         )
         worker = Worker(
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities
         )
-        yield Hub(
-            settings=settings, store=store, registry=registry, worker=worker, breakers=breakers
-        )
+        hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
+                  breakers=breakers, documents=documents)
+        for ref, not_after in hub.expiring_certificates().items():
+            log.warning("signing.certificate.expiring", identity=ref,
+                        not_after=not_after.isoformat())
+        yield hub
     finally:
         await registry.close_all()
         await store.close()
-        pool.shutdown(wait=True)
+        documents.close()

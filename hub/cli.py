@@ -76,25 +76,56 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check_config(settings: Settings) -> int:
-    from hub.app import build_registry
+    import datetime as dt
+
+    from hub.app import build_registry, signing_identities
     from hub.config import load_tenants
+    from hub.documents.keys import load_signing_identity
 
     problems: list[str] = []
+    notes: list[str] = []
     tenants = {}
     try:
         tenants = load_tenants(settings.tenants_dir)
         if not tenants:
             problems.append(f"no tenants in {settings.tenants_dir}")
     except ConfigurationError as exc:
-        problems.append(str(exc))
+        problems.append(exc.message)
     problems += build_registry(settings, tenants).check_config()
-    for path in (settings.documents.signing_key, settings.documents.signing_cert):
-        if not path.is_file():
-            problems.append(f"document signing file not found: {path}")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        specs, _ = signing_identities(settings, tenants)
+        for ref, spec in specs.items():
+            try:
+                identity = load_signing_identity(spec, now=now)
+            except ConfigurationError as exc:
+                problems.append(f"document signing for {ref!r}: {exc.message}")
+                continue
+            if identity.expires_within(settings.documents.expiry_warning_days, now):
+                ends = f"{identity.not_after:%Y-%m-%d}"
+                notes.append(f"signing certificate of {ref!r} expires {ends}")
+    except ConfigurationError as exc:
+        problems.append(exc.message)
+    for note in notes:
+        print(f"warning: {note}")
     for problem in problems:
         print(f"problem: {problem}")
     print("configuration ok" if not problems else f"{len(problems)} problem(s)")
     return 0 if not problems else 1
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.app import signing_identities
+    from hub.config import load_tenants
+    from hub.documents.verify import format_report, verify_document
+
+    trusted = [Path(p) for p in args.trust]
+    if not trusted:
+        specs, _ = signing_identities(settings, load_tenants(settings.tenants_dir))
+        trusted = [spec.cert for spec in specs.values() if spec.cert is not None]
+    report = verify_document(Path(args.file).read_bytes(), trusted=trusted)
+    print(format_report(report))
+    return 0 if report.valid else 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +146,10 @@ def _parser() -> argparse.ArgumentParser:
     pki = sub.add_parser("dev-pki", help="generate development keys and certificates")
     pki.add_argument("--dir", default=str(REPO_ROOT / "var/dev-pki"))
     sub.add_parser("check-config", help="validate the configuration and exit")
+    verify = sub.add_parser("verify", help="check a delivered document's signature")
+    verify.add_argument("file")
+    verify.add_argument("--trust", action="append", default=[],
+                        help="trusted signing certificate (PEM); default: the tenants' own")
     return parser
 
 
@@ -140,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             case "check-config":
                 return _check_config(settings)
+            case "verify":
+                return _verify(args, settings)
     except ConfigurationError as exc:
         print(f"configuration error: {exc.message}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ __all__ = [
     "DocumentSettings",
     "MagdaSettings",
     "Settings",
+    "SigningSettings",
     "StoreSettings",
     "TenantMagdaSettings",
     "TenantSettings",
@@ -44,6 +45,8 @@ class BrokerSettings:
     publish_timeout_s: float = 10.0
     # Delay before attempt 2, 3, ...; the attempt after the last delay is the final one.
     retry_delays_s: tuple[float, ...] = (2.0, 10.0, 60.0, 300.0)
+    # How often a job waiting on an asynchronous back end (the criminal record) is looked at.
+    poll_delays_s: tuple[float, ...] = (10.0, 60.0, 300.0, 1800.0, 7200.0)
     shutdown_grace_s: float = 20.0
     # RabbitMQ's own poison-message guard on the quorum work queues.
     delivery_limit: int = 5
@@ -92,10 +95,36 @@ class MagdaSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """Where a document-signing key lives: PEM ``key`` + ``cert``, or one ``pkcs12`` file.
+
+    The password comes from ``password_file`` or the environment variable named by
+    ``password_env`` — never from the configuration itself. Empty strings mean "not set".
+    """
+
+    key: str = ""
+    cert: str = ""
+    pkcs12: str = ""
+    password_file: str = ""
+    password_env: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.pkcs12 or (self.key and self.cert))
+
+
+@dataclass(frozen=True)
 class DocumentSettings:
-    signing_key: Path = REPO_ROOT / "var/dev-pki/document-signing.key"
-    signing_cert: Path = REPO_ROOT / "var/dev-pki/document-signing.crt"
-    output_dir: Path = REPO_ROOT / "out/documents"
+    # The default signing identity, for tenants without their own [signing] table.
+    signing: SigningSettings = field(
+        default_factory=lambda: SigningSettings(
+            key="var/dev-pki/document-signing.key", cert="var/dev-pki/document-signing.crt"
+        )
+    )
+    # Rendering and signing run in worker processes, off the event loop.
+    pool_size: int = 2
+    pool_mode: str = "process"
+    expiry_warning_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -119,6 +148,8 @@ class TenantSettings:
     nis_code: str
     connector_urn: str
     magda: TenantMagdaSettings = field(default_factory=TenantMagdaSettings)
+    # The municipality's own document-signing key; empty: the [documents.signing] default.
+    signing: SigningSettings = field(default_factory=SigningSettings)
 
 
 @dataclass(frozen=True)
@@ -231,6 +262,8 @@ def load_settings(
     settings: Settings = _build(Settings, values, "")
     if settings.log_format not in {"json", "console"}:
         raise ConfigurationError("log_format must be 'json' or 'console'")
+    if settings.documents.pool_mode not in {"process", "thread"}:
+        raise ConfigurationError("documents.pool_mode must be 'process' or 'thread'")
     if settings.magda.reply_signature not in {"verify", "log-only", "off"}:
         raise ConfigurationError("magda.reply_signature must be verify, log-only or off")
     return settings

@@ -48,8 +48,14 @@ JOB_ID_HEADER = "x-loket-job-id"
 class Outcome(StrEnum):
     DELIVERED = "delivered"
     AWAITING_APPROVAL = "awaiting-approval"
+    IN_TREATMENT = "in-treatment"
     REJECTED = "rejected"
     FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        """Whether more results may follow for the same job (in treatment, awaiting approval)."""
+        return self not in {Outcome.IN_TREATMENT, Outcome.AWAITING_APPROVAL}
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class Result:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     )
     backend_reference: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +180,7 @@ class Result:
             "attempts": self.attempts,
             "completed_at": self.completed_at,
             "backend_reference": self.backend_reference,
+            "note": self.note,
         }
 
     def to_json(self) -> bytes:
@@ -197,6 +205,7 @@ class Result:
             attempts=data.get("attempts", 1),
             completed_at=data["completed_at"],
             backend_reference=data.get("backend_reference"),
+            note=data.get("note"),
         )
 
     @classmethod
@@ -209,6 +218,7 @@ class Result:
         error: ErrorInfo | None = None,
         documents: tuple[Document, ...] = (),
         backend_reference: str | None = None,
+        note: str | None = None,
     ) -> Result:
         return cls(
             job_id=job.job_id,
@@ -220,6 +230,7 @@ class Result:
             documents=documents,
             attempts=attempts,
             backend_reference=backend_reference,
+            note=note,
         )
 
 

@@ -1,29 +1,36 @@
-"""Steps 3–6 of a job as one straight function: tenant, guarded adapter call, document.
+"""Steps 3–6 of a job as one straight function: tenant, guarded adapter call, documents.
 
 Decoding (1), idempotency (2) and publishing (7–8) belong to the worker, which owns the message.
-A permanent problem comes back as a ``rejected`` or ``failed`` :class:`Result`; a transient one is
-raised as :class:`~hub.errors.TransientError` so the worker can schedule the next attempt.
+A permanent problem comes back as a ``rejected`` :class:`Result`; a transient one is raised as
+:class:`~hub.errors.TransientError` so the worker can schedule the next attempt; an asynchronous
+back end that is still working comes back as ``in-treatment`` with a :class:`Continuation`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import Executor
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
 from hub.breaker import CircuitBreaker
 from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
-from hub.documents.render import render_certificate_xml
-from hub.documents.xml_signature import XmlDocumentSigner
+from hub.documents.pool import DocumentWorkers
 from hub.errors import InvalidInput, PermanentError
-from hub.ports import AuditTrail, CallContext, Clock
+from hub.ports import AdapterAnswer, AuditTrail, CallContext, Clock, Continuation
 from hub.registry import AdapterRegistry
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "Processed"]
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Processed:
+    result: Result
+    continuation: Continuation | None = None
 
 
 class Pipeline:
@@ -32,21 +39,23 @@ class Pipeline:
         *,
         registry: AdapterRegistry,
         tenants: dict[str, TenantSettings],
-        signer: XmlDocumentSigner,
+        documents: DocumentWorkers,
+        signing_refs: Mapping[str, str],
         clock: Clock,
-        document_pool: Executor,
         audit: AuditTrail,
         breakers: dict[str, CircuitBreaker],
     ) -> None:
-        self._audit = audit
-        self._breakers = breakers
         self._registry = registry
         self._tenants = tenants
-        self._signer = signer
+        self._documents = documents
+        self._signing_refs = signing_refs
         self._clock = clock
-        self._pool = document_pool
+        self._audit = audit
+        self._breakers = breakers
 
-    async def process(self, job: Job, attempt: int) -> Result:
+    async def process(
+        self, job: Job, attempt: int, journal: Mapping[str, Any] | None = None
+    ) -> Processed:
         """Run the job once. Raises ``TransientError`` (retry) or ``OurFault`` (dead letter)."""
         try:
             tenant = self._tenants.get(job.tenant)
@@ -56,7 +65,10 @@ class Pipeline:
             if adapter is None:
                 raise InvalidInput(f"no adapter serves {job.type!r}", code="UNSUPPORTED_JOB_TYPE")
             structlog.contextvars.bind_contextvars(adapter=adapter.name)
-            context = CallContext(job=job, tenant=tenant, attempt=attempt, audit=self._audit)
+            context = CallContext(
+                job=job, tenant=tenant, attempt=attempt, audit=self._audit,
+                journal=dict(journal or {}),
+            )
             breaker = self._breakers.get(adapter.name)
             if breaker is None:
                 answer = await adapter.handle(context)
@@ -65,37 +77,58 @@ class Pipeline:
                     answer = await adapter.handle(context)
         except PermanentError as error:
             log.info("job.rejected", code=error.code, reason=error.message)
-            return Result.for_job(
+            return Processed(Result.for_job(
                 job,
                 Outcome.REJECTED,
                 attempts=attempt,
                 error=ErrorInfo.from_exception(error),
                 backend_reference=_reference_of(error),
+            ))
+        if isinstance(answer, Continuation):
+            log.info("job.in_treatment", note=answer.note, poll_after_s=answer.poll_after_s)
+            return Processed(
+                Result.for_job(
+                    job, Outcome.IN_TREATMENT, attempts=attempt,
+                    backend_reference=answer.backend_reference, note=answer.note,
+                ),
+                continuation=answer,
             )
-        root = render_certificate_xml(
-            answer.certificate,
-            tenant=tenant,
-            reference=job.job_id,
-            backend_reference=answer.backend_reference,
-            issued_at=self._clock.now(),
-        )
-        # Signing is CPU work: off the event loop, so the broker heartbeat never starves.
-        signed = await asyncio.get_running_loop().run_in_executor(
-            self._pool, self._signer.sign, root
-        )
-        document = Document(
-            kind=f"{answer.certificate.kind}-xml",
-            media_type="application/xml",
-            file_name=f"{answer.certificate.kind}-{job.dossier_id}.xml",
-            content=signed,
-        )
-        return Result.for_job(
+        documents = await self._documents_for(job, tenant, answer)
+        return Processed(Result.for_job(
             job,
             Outcome.DELIVERED,
             attempts=attempt,
-            documents=(document,),
+            documents=documents,
             backend_reference=answer.backend_reference,
-        )
+        ))
+
+    async def _documents_for(
+        self, job: Job, tenant: TenantSettings, answer: AdapterAnswer
+    ) -> tuple[Document, ...]:
+        issued_at = self._clock.now()
+        identity = self._signing_refs[tenant.slug]
+        documents: list[Document] = []
+        if answer.certificate is not None:
+            kind = answer.certificate.kind
+            xml, pdf = await self._documents.render_and_sign(
+                answer.certificate, tenant, job.job_id, answer.backend_reference, issued_at,
+                identity,
+            )
+            stem = f"{kind}-{job.dossier_id}"
+            documents += [
+                Document(f"{kind}-xml", "application/xml", f"{stem}.xml", xml),
+                Document(f"{kind}-pdf", "application/pdf", f"{stem}.pdf", pdf),
+            ]
+        if answer.backend_document is not None:
+            original = answer.backend_document
+            sealed = await self._documents.seal(
+                original.content, identity, signing_time=issued_at,
+                reason=f"Delivered by {tenant.name} (reference {job.job_id})",
+            )
+            documents.append(
+                Document(original.kind, original.media_type, original.file_name, sealed)
+            )
+        return tuple(documents)
 
 
 def _reference_of(error: PermanentError) -> str | None:

@@ -20,10 +20,12 @@ __all__ = [
     "Adapter",
     "AdapterAnswer",
     "AuditTrail",
+    "BackendDocument",
     "CallContext",
     "CertificateModel",
     "Clock",
     "Consultation",
+    "Continuation",
     "SystemClock",
 ]
 
@@ -44,12 +46,38 @@ class CertificateModel:
 
 
 @dataclass(frozen=True)
-class AdapterAnswer:
-    """What an adapter hands back for a job: the document model and the back end's reference."""
+class BackendDocument:
+    """A document the back end made itself (a sealed act, an extract): sealed, not re-rendered."""
 
-    certificate: CertificateModel
+    kind: str
+    file_name: str
+    content: bytes
+    media_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class AdapterAnswer:
+    """The final answer for a job: a certificate to render, or the back end's own document."""
+
+    certificate: CertificateModel | None = None
+    backend_document: BackendDocument | None = None
     backend_reference: str | None = None
     warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """The back end is still working (an asynchronous service): ask again later.
+
+    ``journal`` is what the adapter needs to resume (JSON-serialisable, stored with the job); the
+    hub tells the front office ``in-treatment`` with ``note`` and schedules the next poll after
+    about ``poll_after_s`` through its delayed queues.
+    """
+
+    journal: Mapping[str, Any]
+    poll_after_s: float
+    note: str
+    backend_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,8 @@ class CallContext:
     tenant: TenantSettings
     attempt: int
     audit: AuditTrail
+    # What an earlier step of this job left (see Continuation); empty on the first run.
+    journal: Mapping[str, Any] = field(default_factory=dict)
 
     def reference(self, service: str, step: str = "query") -> str:
         """The request reference for one call of this job attempt.
@@ -136,7 +166,7 @@ class Adapter(Protocol):
     def check_config(self) -> list[str]:
         """Problems an operator must fix before start-up (empty when fine)."""
 
-    async def handle(self, context: CallContext) -> AdapterAnswer:
+    async def handle(self, context: CallContext) -> AdapterAnswer | Continuation:
         """Consult the back end. Raises :mod:`hub.errors` exceptions only."""
 
 

@@ -5,6 +5,8 @@
     loket.jobs (topic) ──<capability>.#──▶ jobs.<capability> (quorum, delivery limit → loket.dead)
     default exchange ──▶ retry.<capability>.<n>.<ms>ms (classic, TTL)
                          ──dead-letters──▶ jobs.<capability>
+    default exchange ──▶ poll.<capability>.<ms>ms (classic, TTL: the next look at an
+                         asynchronous back end) ──dead-letters──▶ jobs.<capability>
     loket.status (topic) ──#──▶ status.events (quorum)
     loket.dead (fanout) ──▶ dead.letters (quorum)
 
@@ -39,6 +41,8 @@ DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
 ATTEMPT_HEADER = "x-loket-attempt"
 ERROR_HEADER = "x-loket-error"
+# Marks a scheduled poll of a job that waits on an asynchronous back end.
+CONTINUATION_HEADER = "x-loket-continuation"
 
 
 def work_queue_name(capability: str) -> str:
@@ -59,6 +63,7 @@ class Topology:
     work_queues: dict[str, AbstractQueue]
     retry_queues: dict[str, list[str]]
     retry_delays_s: tuple[float, ...]
+    poll_queues: dict[str, list[tuple[float, str]]]
 
     def retry_queue_for(self, capability: str, attempt: int) -> str | None:
         """Queue that delays the next attempt after ``attempt`` failed; None when exhausted."""
@@ -69,12 +74,31 @@ class Topology:
     def max_attempts(self) -> int:
         return len(self.retry_delays_s) + 1
 
+    def poll_queue_for(self, capability: str, delay_s: float) -> tuple[float, str]:
+        """The poll queue with the longest delay not over ``delay_s`` (else the shortest)."""
+        queues = self.poll_queues[capability]
+        fitting = [q for q in queues if q[0] <= delay_s]
+        return fitting[-1] if fitting else queues[0]
+
+
+async def _delay_queue(channel: AbstractChannel, name: str, delay_s: float, target: str) -> None:
+    await channel.declare_queue(
+        name,
+        durable=True,
+        arguments={
+            "x-message-ttl": round(delay_s * 1000),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": target,
+        },
+    )
+
 
 async def declare(
     channel: AbstractChannel,
     capabilities: list[str],
     retry_delays_s: tuple[float, ...],
     delivery_limit: int = 5,
+    poll_delays_s: tuple[float, ...] = (10.0,),
 ) -> Topology:
     """Declare everything the hub uses. Safe to call again with the same arguments."""
     jobs = await channel.declare_exchange(
@@ -97,6 +121,7 @@ async def declare(
 
     work_queues: dict[str, AbstractQueue] = {}
     retry_queues: dict[str, list[str]] = {}
+    poll_queues: dict[str, list[tuple[float, str]]] = {}
     for capability in capabilities:
         work = await channel.declare_queue(
             work_queue_name(capability),
@@ -111,21 +136,19 @@ async def declare(
         work_queues[capability] = work
         names: list[str] = []
         for index, delay in enumerate(retry_delays_s):
-            name = retry_queue_name(capability, index)
             # The delay lives in the queue's TTL, so a changed delay needs a new queue name:
             # the name carries the delay in milliseconds.
-            name = f"{name}.{round(delay * 1000)}ms"
-            await channel.declare_queue(
-                name,
-                durable=True,
-                arguments={
-                    "x-message-ttl": round(delay * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": work_queue_name(capability),
-                },
-            )
+            name = f"{retry_queue_name(capability, index)}.{round(delay * 1000)}ms"
+            await _delay_queue(channel, name, delay, work_queue_name(capability))
             names.append(name)
         retry_queues[capability] = names
+        # One queue per poll delay: a per-message TTL in one queue would wait behind its head.
+        polls: list[tuple[float, str]] = []
+        for delay in sorted(poll_delays_s):
+            name = f"poll.{capability}.{round(delay * 1000)}ms"
+            await _delay_queue(channel, name, delay, work_queue_name(capability))
+            polls.append((delay, name))
+        poll_queues[capability] = polls
     return Topology(
         jobs=jobs,
         status=status,
@@ -133,4 +156,5 @@ async def declare(
         work_queues=work_queues,
         retry_queues=retry_queues,
         retry_delays_s=retry_delays_s,
+        poll_queues=poll_queues,
     )

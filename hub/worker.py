@@ -34,7 +34,7 @@ from hub import topology
 from hub.config import Settings
 from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
 from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
-from hub.pipeline import Pipeline
+from hub.pipeline import Pipeline, Processed
 from hub.store import ClaimState, OutcomeStore
 
 __all__ = ["Worker"]
@@ -142,6 +142,7 @@ class Worker:
             self._capabilities,
             self._settings.broker.retry_delays_s,
             self._settings.broker.delivery_limit,
+            self._settings.broker.poll_delays_s,
         )
         self._consumer_tags = []
         for queue in self._topology.work_queues.values():
@@ -216,8 +217,11 @@ class Worker:
             await self._refuse_unreadable(message, error)
             return
         structlog.contextvars.bind_contextvars(tenant=job.tenant, job_type=job.type)
+        headers = message.headers or {}
+        continuation = str(headers.get(topology.CONTINUATION_HEADER, "")) == "1"
         claim = await self._store.claim(
-            job.job_id, self.worker_id, self._settings.store.claim_lease_s
+            job.job_id, self.worker_id, self._settings.store.claim_lease_s,
+            continuation=continuation,
         )
         if claim.state is ClaimState.DONE:
             assert claim.result is not None
@@ -228,6 +232,17 @@ class Worker:
                 await self._publish_outcome(message, job, Result.from_json(claim.result))
             await self._ack(message)
             return
+        if claim.state is ClaimState.WAITING:
+            # The job waits on an asynchronous back end: answer with where it stands. A
+            # redelivery may mean the poll was never scheduled, so schedule one (polls are
+            # idempotent: the journal says where to resume).
+            if claim.result is not None and message.reply_to:
+                channel, _ = self._exchanges()
+                await self._publish_result(channel, message, Result.from_json(claim.result))
+            if message.redelivered:
+                await self._schedule_poll(message, job, self._settings.broker.poll_delays_s[0])
+            await self._ack(message)
+            return
         if claim.state is ClaimState.BUSY:
             # Another worker has it; look again after the first retry delay, attempt unchanged.
             log.info("job.busy_elsewhere")
@@ -235,7 +250,7 @@ class Worker:
             return
 
         try:
-            result = await self._pipeline.process(job, attempt)
+            processed = await self._pipeline.process(job, attempt, claim.journal)
         except asyncio.CancelledError:
             # Shutdown ran out of grace: give the claim back so the redelivery need not wait
             # for the lease to expire. The message itself goes back unacked.
@@ -246,25 +261,45 @@ class Worker:
             if await self._schedule_retry(message, job, attempt, error=error):
                 return
             log.warning("job.failed.retries_exhausted", code=error.code, attempts=attempt)
-            result = Result.for_job(
+            processed = Processed(Result.for_job(
                 job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
-            )
+            ))
         except OurFault as error:
             log.error("job.failed.our_fault", code=error.code, reason=error.message)
-            result = Result.for_job(
+            processed = Processed(Result.for_job(
                 job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
-            )
-            await self._dead_letter(message, reason="our-fault", error=result.error)
+            ))
+            await self._dead_letter(message, reason="our-fault", error=processed.result.error)
         except HubError as error:  # any other kind of ours: treat as our fault, never crash
             log.error("job.failed.unexpected", code=error.code)
-            result = Result.for_job(
+            processed = Processed(Result.for_job(
                 job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
-            )
-            await self._dead_letter(message, reason="unexpected", error=result.error)
+            ))
+            await self._dead_letter(message, reason="unexpected", error=processed.result.error)
+        result = processed.result
+        if processed.continuation is not None:
+            await self._suspend(message, job, processed, first=not claim.journal)
+            return
         await self._store.complete(job.job_id, self.worker_id, result.to_json())
         await self._publish_outcome(message, job, result)
         await self._ack(message)
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
+
+    async def _suspend(
+        self, message: AbstractIncomingMessage, job: Job, processed: Processed, *, first: bool
+    ) -> None:
+        """Park a job on an asynchronous back end: journal stored, front office told, poll set."""
+        assert processed.continuation is not None
+        continuation = processed.continuation
+        await self._store.suspend(
+            job.job_id, self.worker_id, journal=dict(continuation.journal),
+            interim=processed.result.to_json(),
+        )
+        if first:
+            await self._publish_outcome(message, job, processed.result, final=False)
+        await self._schedule_poll(message, job, continuation.poll_after_s)
+        await self._ack(message)
+        log.info("job.waiting", poll_after_s=continuation.poll_after_s, note=continuation.note)
 
     # -- publishing --------------------------------------------------------------------------
 
@@ -291,14 +326,15 @@ class Worker:
         return self._channel, self._topology
 
     async def _publish_outcome(
-        self, incoming: AbstractIncomingMessage, job: Job, result: Result
+        self, incoming: AbstractIncomingMessage, job: Job, result: Result, *, final: bool = True
     ) -> None:
         channel, topo = self._exchanges()
         tasks = [self._publish_status(topo, job, result)]
         if incoming.reply_to:
             tasks.append(self._publish_result(channel, incoming, result))
         await asyncio.gather(*tasks)
-        await self._store.mark_published(job.job_id)
+        if final:
+            await self._store.mark_published(job.job_id)
 
     async def _publish_result(
         self, channel: AbstractChannel, incoming: AbstractIncomingMessage, result: Result
@@ -338,6 +374,7 @@ class Worker:
             },
             "status": result.outcome.value,
             "error_code": result.error.code if result.error else None,
+            "note": result.note,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         }
         await self._publish(
@@ -371,24 +408,37 @@ class Worker:
         headers[topology.ATTEMPT_HEADER] = next_attempt
         if error is not None:
             headers[topology.ERROR_HEADER] = f"{error.code}: {error.message}"[:500]
-        await self._publish(
-            channel.default_exchange,
-            queue,
-            aio_pika.Message(
-                body=message.body,
-                headers=headers,
-                content_type=message.content_type,
-                message_id=message.message_id,
-                correlation_id=message.correlation_id,
-                reply_to=message.reply_to,
-                type=message.type,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-        )
+        await self._publish(channel.default_exchange, queue, self._copy(message, headers))
         await self._ack(message)
         if error is not None:
             log.info("job.retry_scheduled", code=error.code, next_attempt=next_attempt, queue=queue)
         return True
+
+    async def _schedule_poll(
+        self, message: AbstractIncomingMessage, job: Job, delay_s: float
+    ) -> None:
+        """The next look at an asynchronous back end, through a delayed poll queue."""
+        channel, topo = self._exchanges()
+        delay, queue = topo.poll_queue_for(job.capability, delay_s)
+        headers = dict(message.headers or {})
+        headers[topology.CONTINUATION_HEADER] = "1"
+        # Every poll has its own attempts at the back end.
+        headers[topology.ATTEMPT_HEADER] = 1
+        await self._publish(channel.default_exchange, queue, self._copy(message, headers))
+        log.info("job.poll_scheduled", queue=queue, delay_s=delay)
+
+    @staticmethod
+    def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+        return aio_pika.Message(
+            body=message.body,
+            headers=headers,
+            content_type=message.content_type,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            reply_to=message.reply_to,
+            type=message.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
 
     # -- refusals and dead letters -----------------------------------------------------------
 

@@ -54,6 +54,7 @@ class ClaimState(StrEnum):
     ACQUIRED = "acquired"  # this worker owns the job now and may call the back end
     DONE = "done"  # a result exists: replay it, never call the back end again
     BUSY = "busy"  # another worker owns it and its lease has not expired
+    WAITING = "waiting"  # an asynchronous back end works on it; ``result`` is the interim one
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Claim:
     state: ClaimState
     result: bytes | None = None
     published: bool = False
+    journal: dict[str, object] | None = None
 
 
 class OutcomeStore(Protocol):
@@ -74,11 +76,22 @@ class OutcomeStore(Protocol):
     async def ping(self) -> None:
         """Raise if the store cannot be reached (readiness)."""
 
-    async def claim(self, job_id: str, owner: str, lease_s: float) -> Claim:
-        """Take the job for ``owner`` unless it is done or leased by another owner."""
+    async def claim(
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+    ) -> Claim:
+        """Take the job for ``owner`` unless it is done or leased by another owner.
+
+        A job waiting on an asynchronous back end is taken only by its own ``continuation``
+        (the scheduled poll); anything else gets ``WAITING`` and the interim result.
+        """
 
     async def release(self, job_id: str, owner: str) -> None:
         """Give the job up after a transient failure, so the next attempt can claim it."""
+
+    async def suspend(
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+    ) -> None:
+        """Park the job until its next poll, with what the adapter needs to resume."""
 
     async def complete(self, job_id: str, owner: str, result: bytes) -> None:
         """Store the final result; from now on every claim answers DONE with it."""

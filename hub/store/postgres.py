@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from hub.ports import Consultation
@@ -14,7 +15,7 @@ __all__ = ["PostgresStore"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_outcomes (
     job_id       TEXT PRIMARY KEY,
-    state        TEXT NOT NULL CHECK (state IN ('in-progress', 'released', 'done')),
+    state        TEXT NOT NULL,
     owner        TEXT,
     lease_until  TIMESTAMPTZ,
     result       BYTEA,
@@ -22,6 +23,11 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     completed_at TIMESTAMPTZ
 );
+ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS journal JSONB;
+ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS interim BYTEA;
+ALTER TABLE job_outcomes DROP CONSTRAINT IF EXISTS job_outcomes_state_check;
+ALTER TABLE job_outcomes ADD CONSTRAINT job_outcomes_state_check
+    CHECK (state IN ('in-progress', 'released', 'waiting', 'done'));
 CREATE TABLE IF NOT EXISTS audit_consultations (
     reference             TEXT PRIMARY KEY,
     job_id                TEXT NOT NULL,
@@ -45,8 +51,8 @@ CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 """
 
-# Take the row when it is new, released, or its lease ran out; otherwise leave it untouched
-# and RETURNING yields nothing, which tells us to read why.
+# Take the row when it is new, released, its lease ran out, or (for its own poll) waiting;
+# otherwise leave it untouched and RETURNING yields nothing, which tells us to read why.
 _CLAIM = """
 INSERT INTO job_outcomes (job_id, state, owner, lease_until)
 VALUES (%(job_id)s, 'in-progress', %(owner)s, now() + make_interval(secs => %(lease)s))
@@ -54,7 +60,8 @@ ON CONFLICT (job_id) DO UPDATE
    SET state = 'in-progress', owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
  WHERE job_outcomes.state = 'released'
     OR (job_outcomes.state = 'in-progress' AND job_outcomes.lease_until < now())
-RETURNING job_id
+    OR (job_outcomes.state = 'waiting' AND %(continuation)s)
+RETURNING job_id, journal
 """
 
 
@@ -76,27 +83,47 @@ class PostgresStore:
         async with self._pool.connection() as conn:
             await conn.execute("SELECT 1")
 
-    async def claim(self, job_id: str, owner: str, lease_s: float) -> Claim:
+    async def claim(
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+    ) -> Claim:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
-                _CLAIM, {"job_id": job_id, "owner": owner, "lease": lease_s}
+                _CLAIM,
+                {"job_id": job_id, "owner": owner, "lease": lease_s,
+                 "continuation": continuation},
             )
-            if await cursor.fetchone() is not None:
-                return Claim(ClaimState.ACQUIRED)
+            taken = await cursor.fetchone()
+            if taken is not None:
+                return Claim(ClaimState.ACQUIRED, journal=dict(taken[1] or {}))
             cursor = await conn.execute(
-                "SELECT state, result, published FROM job_outcomes WHERE job_id = %s", (job_id,)
+                "SELECT state, result, published, interim FROM job_outcomes WHERE job_id = %s",
+                (job_id,),
             )
             row = await cursor.fetchone()
         if row is not None and row[0] == "done":
             return Claim(ClaimState.DONE, bytes(row[1]), bool(row[2]))
+        if row is not None and row[0] == "waiting":
+            return Claim(ClaimState.WAITING, bytes(row[3]) if row[3] else None)
         return Claim(ClaimState.BUSY)
 
     async def release(self, job_id: str, owner: str) -> None:
+        # A job with a journal waits for its next poll; one without starts over.
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE job_outcomes SET state = 'released', owner = NULL, lease_until = NULL"
+                "UPDATE job_outcomes SET owner = NULL, lease_until = NULL,"
+                " state = CASE WHEN journal IS NULL THEN 'released' ELSE 'waiting' END"
                 " WHERE job_id = %s AND owner = %s AND state = 'in-progress'",
                 (job_id, owner),
+            )
+
+    async def suspend(
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+    ) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE job_outcomes SET state = 'waiting', owner = NULL, lease_until = NULL,"
+                " journal = %s, interim = %s WHERE job_id = %s AND owner = %s",
+                (Jsonb(journal), interim, job_id, owner),
             )
 
     async def complete(self, job_id: str, owner: str, result: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -21,13 +22,15 @@ T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_outcomes (
     job_id       TEXT PRIMARY KEY,
-    state        TEXT NOT NULL CHECK (state IN ('in-progress', 'released', 'done')),
+    state        TEXT NOT NULL CHECK (state IN ('in-progress', 'released', 'waiting', 'done')),
     owner        TEXT,
     lease_until  REAL,
     result       BLOB,
     published    INTEGER NOT NULL DEFAULT 0,
     created_at   REAL NOT NULL,
-    completed_at REAL
+    completed_at REAL,
+    journal      TEXT,
+    interim      BLOB
 );
 CREATE TABLE IF NOT EXISTS audit_consultations (
     reference             TEXT PRIMARY KEY,
@@ -57,6 +60,27 @@ BEGIN SELECT RAISE(IGNORE); END;
 """
 
 
+_VERSION = 2
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Version 1 tables had no journal and no 'waiting' state: rebuild them in place."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(job_outcomes)")}
+    if not columns or "journal" in columns:
+        return
+    conn.executescript(
+        "BEGIN;"
+        " ALTER TABLE job_outcomes RENAME TO job_outcomes_v1;"
+        + _SCHEMA.split(";", 1)[0] + ";"
+        " INSERT INTO job_outcomes (job_id, state, owner, lease_until, result, published,"
+        "   created_at, completed_at)"
+        " SELECT job_id, state, owner, lease_until, result, published, created_at, completed_at"
+        "   FROM job_outcomes_v1;"
+        " DROP TABLE job_outcomes_v1;"
+        " COMMIT;"
+    )
+
+
 class SqliteStore:
     """The embedded default. Claims are serialised by the single connection thread."""
 
@@ -81,7 +105,9 @@ class SqliteStore:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            _migrate(conn)
             conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {_VERSION}")
             return conn
 
         loop = asyncio.get_running_loop()
@@ -96,13 +122,15 @@ class SqliteStore:
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
 
-    async def claim(self, job_id: str, owner: str, lease_s: float) -> Claim:
+    async def claim(
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+    ) -> Claim:
         def claim(conn: sqlite3.Connection) -> Claim:
             now = time.time()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute(
-                    "SELECT state, owner, lease_until, result, published"
+                    "SELECT state, lease_until, result, published, journal, interim"
                     " FROM job_outcomes WHERE job_id = ?",
                     (job_id,),
                 ).fetchone()
@@ -112,29 +140,44 @@ class SqliteStore:
                         " VALUES (?, 'in-progress', ?, ?, ?)",
                         (job_id, owner, now + lease_s, now),
                     )
-                    return Claim(ClaimState.ACQUIRED)
-                state, _, lease_until, result, published = row
+                    return Claim(ClaimState.ACQUIRED, journal={})
+                state, lease_until, result, published, journal, interim = row
                 if state == "done":
                     return Claim(ClaimState.DONE, bytes(result), bool(published))
                 if state == "in-progress" and lease_until > now:
                     return Claim(ClaimState.BUSY)
+                if state == "waiting" and not continuation:
+                    return Claim(ClaimState.WAITING, bytes(interim) if interim else None)
                 conn.execute(
                     "UPDATE job_outcomes SET state = 'in-progress', owner = ?, lease_until = ?"
                     " WHERE job_id = ?",
                     (owner, now + lease_s, job_id),
                 )
-                return Claim(ClaimState.ACQUIRED)
+                return Claim(ClaimState.ACQUIRED, journal=json.loads(journal) if journal else {})
             finally:
                 conn.execute("COMMIT")
 
         return await self._run(claim)
 
     async def release(self, job_id: str, owner: str) -> None:
+        # A job with a journal waits for its next poll; one without starts over.
         await self._run(
             lambda c: c.execute(
-                "UPDATE job_outcomes SET state = 'released', owner = NULL, lease_until = NULL"
+                "UPDATE job_outcomes SET owner = NULL, lease_until = NULL,"
+                " state = CASE WHEN journal IS NULL THEN 'released' ELSE 'waiting' END"
                 " WHERE job_id = ? AND owner = ? AND state = 'in-progress'",
                 (job_id, owner),
+            )
+        )
+
+    async def suspend(
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+    ) -> None:
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE job_outcomes SET state = 'waiting', owner = NULL, lease_until = NULL,"
+                " journal = ?, interim = ? WHERE job_id = ? AND owner = ?",
+                (json.dumps(journal), interim, job_id, owner),
             )
         )
 

@@ -39,8 +39,8 @@ def _worker_env(
         LOKET_MAGDA__BASE_URL=sim.base_url,
         LOKET_MAGDA__SIGNING_KEY=str(pki["magda-client"].key),
         LOKET_MAGDA__SIGNING_CERT=str(pki["magda-client"].cert),
-        LOKET_DOCUMENTS__SIGNING_KEY=str(pki["document-signing"].key),
-        LOKET_DOCUMENTS__SIGNING_CERT=str(pki["document-signing"].cert),
+        LOKET_DOCUMENTS__SIGNING__KEY=str(pki["document-signing"].key),
+        LOKET_DOCUMENTS__SIGNING__CERT=str(pki["document-signing"].cert),
         LOKET_LOG_FORMAT="json",
     )
     return env
