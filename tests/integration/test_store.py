@@ -135,3 +135,46 @@ async def test_retention_purges_only_old_records(store: OutcomeStore) -> None:
     purged = await store.purge_audit(dt.datetime.now(dt.UTC) - dt.timedelta(days=3653))
     assert purged >= 1
     assert len(await store.audit_records(job_id=job)) == 1
+
+
+async def test_a_suspended_job_waits_for_its_own_poll(store: OutcomeStore) -> None:
+    job = _job_id()
+    assert (await store.claim(job, "w1", 60)).journal == {}
+    await store.suspend(job, "w1", journal={"number": "12345678-9"}, interim=b'{"i": 1}')
+    # A duplicate of the original job is told where it stands, and does not take it.
+    waiting = await store.claim(job, "w2", 60)
+    assert (waiting.state, waiting.result) == (ClaimState.WAITING, b'{"i": 1}')
+    # The scheduled poll takes it, with the journal.
+    poll = await store.claim(job, "w2", 60, continuation=True)
+    assert (poll.state, poll.journal) == (ClaimState.ACQUIRED, {"number": "12345678-9"})
+    # A transient failure during the poll puts it back to waiting, not to the start.
+    await store.release(job, "w2")
+    assert (await store.claim(job, "w3", 60)).state is ClaimState.WAITING
+    again = await store.claim(job, "w3", 60, continuation=True)
+    assert again.journal == {"number": "12345678-9"}
+    await store.complete(job, "w3", b"final")
+    assert (await store.claim(job, "w4", 60, continuation=True)).state is ClaimState.DONE
+
+
+async def test_sqlite_migrates_a_version_one_table(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE job_outcomes (job_id TEXT PRIMARY KEY, state TEXT NOT NULL CHECK (state IN"
+        " ('in-progress', 'released', 'done')), owner TEXT, lease_until REAL, result BLOB,"
+        " published INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, completed_at REAL);"
+        " INSERT INTO job_outcomes VALUES ('old-job', 'done', 'w', NULL, x'7b7d', 1, 0, 0);"
+    )
+    conn.commit()
+    conn.close()
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        assert await store.result("old-job") == b"{}"
+        job = _job_id()
+        await store.claim(job, "w1", 60)
+        await store.suspend(job, "w1", journal={"a": 1}, interim=b"x")
+        assert (await store.claim(job, "w2", 60)).state is ClaimState.WAITING
+    finally:
+        await store.close()
