@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from adapters.civil_status import CivilStatusAdapter
+from adapters.criminal_record import CriminalRecordAdapter
 from adapters.population import PopulationAdapter
 from hub.breaker import CircuitBreaker
 from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
@@ -42,6 +44,12 @@ def build_registry(settings: Settings, tenants: dict[str, TenantSettings]) -> Ad
     registry = AdapterRegistry()
     registry.register(
         PopulationAdapter(settings.magda, settings.backend("population"), tenants)
+    )
+    registry.register(
+        CivilStatusAdapter(settings.magda, settings.backend("civil-status"), tenants)
+    )
+    registry.register(
+        CriminalRecordAdapter(settings.magda, settings.backend("criminal-record"), tenants)
     )
     return registry
 

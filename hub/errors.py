@@ -10,6 +10,7 @@
     │   └── JobBusy                   another worker holds this job id right now
     ├── PermanentError                retryable = False → ``rejected``
     │   ├── InvalidInput              bad JSON, schema violation, check digits
+    │   ├── ApprovalRequired          a human must decide → ``awaiting-approval``
     │   ├── NotAllowed                the requester may not ask this for this subject
     │   ├── NotFound                  the back end knows no such person or document
     │   └── FactsDoNotHold            e.g. a deceased head of household
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "ApprovalRequired",
     "BackendError",
     "BackendTimeout",
     "BrokerError",
@@ -98,6 +100,12 @@ class PermanentError(HubError):
 
 class InvalidInput(PermanentError):
     default_code = "INVALID_INPUT"
+
+
+class ApprovalRequired(PermanentError):
+    """Not refused, not automatic: an employee decides. ``details`` say which rule applied."""
+
+    default_code = "APPROVAL_REQUIRED"
 
 
 class NotAllowed(PermanentError):

@@ -18,7 +18,7 @@ from hub.breaker import CircuitBreaker
 from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.pool import DocumentWorkers
-from hub.errors import InvalidInput, PermanentError
+from hub.errors import ApprovalRequired, InvalidInput, PermanentError
 from hub.ports import AdapterAnswer, AuditTrail, CallContext, Clock, Continuation
 from hub.registry import AdapterRegistry
 
@@ -75,6 +75,12 @@ class Pipeline:
             else:
                 async with breaker.guard():
                     answer = await adapter.handle(context)
+        except ApprovalRequired as needed:
+            log.info("job.awaiting_approval", code=needed.code, reason=needed.message)
+            return Processed(Result.for_job(
+                job, Outcome.AWAITING_APPROVAL, attempts=attempt,
+                error=ErrorInfo.from_exception(needed), note=needed.message,
+            ))
         except PermanentError as error:
             log.info("job.rejected", code=error.code, reason=error.message)
             return Processed(Result.for_job(

@@ -53,8 +53,14 @@ def make_job(
     return job
 
 
+CAPABILITIES = ["population", "civil-status", "criminal-record"]
+
+
 async def reset_broker(
-    url: str, capabilities: list[str], retry_delays_s: tuple[float, ...]
+    url: str,
+    capabilities: list[str],
+    retry_delays_s: tuple[float, ...],
+    poll_delays_s: tuple[float, ...] = (),
 ) -> None:
     """Delete the hub's queues so a test starts from an empty broker state."""
     connection = await aio_pika.connect(url)
@@ -67,6 +73,7 @@ async def reset_broker(
                 f"{topology.retry_queue_name(capability, i)}.{round(d * 1000)}ms"
                 for i, d in enumerate(retry_delays_s)
             ]
+            names += [f"poll.{capability}.{round(d * 1000)}ms" for d in poll_delays_s]
         for name in names:
             await channel.queue_delete(name)
     finally:
@@ -113,7 +120,8 @@ class HubHarness:
 async def running_test_hub(settings: Settings, *, reset: bool = True) -> AsyncIterator[HubHarness]:
     """A worker consuming in this event loop, and a connected front-office client."""
     if reset:
-        await reset_broker(settings.broker.url, ["population"], settings.broker.retry_delays_s)
+        await reset_broker(settings.broker.url, CAPABILITIES, settings.broker.retry_delays_s,
+                           settings.broker.poll_delays_s)
     async with running_hub(settings) as hub:
         task = asyncio.create_task(hub.worker.run())
         try:

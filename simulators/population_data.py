@@ -36,6 +36,11 @@ key                         what it is for
 ``burial_declared``         Greet De Wilde, Brugge, living, Belgian, widowed: declared
                             CREMATIE_VERSTROOIING + NIET_CONFESSIONEEL on 2022-03-15 in Brugge.
 ``large_household_head``    Dirk Mertens, Hasselt: head of a household of nine.
+``criminal_record``         Jens Mertens, a son in that household: his criminal-record extract
+                            carries one conviction line (every other extract says "Geen
+                            veroordelingen").
+``police_check_refused``    Arne Wouters, a son in ``extended_head``'s household: a 596.2 extract
+                            ends GEWEIGERD once its police check is done (other models: KLAAR).
 ``deceased``                Jef Lambrechts, died 2024-02-11 in Antwerpen: no current residence,
                             in no household (GeefGezinssamenstelling answers 30001).
 ``struck_off``              Koen Hermans, struck off ex officio (ambtshalve afgevoerd): known,
@@ -45,6 +50,32 @@ key                         what it is for
 ==========================  ===================================================================
 
 Everyone is alive unless said otherwise. Periods end on their last day (inclusive).
+
+Civil-status acts (DABS), the same in every population, named by :data:`WELL_KNOWN_ACTS`
+(references pinned in ``tests/simulators/test_sim_civil_status.py``); generated people have none:
+
+==============================  ===============================================================
+key                             act (DocumentType, status) and what it is for
+==============================  ===============================================================
+``birth_single``                GEBOORTE of ``single`` (Gent, 1972); parents not on the register.
+``birth_mover``                 GEBOORTE of ``mover`` (Gent, 1990).
+``birth_child``                 GEBOORTE of ``child`` (Antwerpen, 2015), VADER ``household_head``,
+                                MOEDER ``partner``: one act found through three INSZ.
+``birth_parent_not_digitised``  GEBOORTE of ``parent`` (1941), NIET_GEDIGITALISEERD: found by the
+                                search, refused (30010) by GeefAkteBurgerlijkeStand.
+``marriage_head``               HUWELIJK of ``household_head`` (ECHTGENOOT1) and ``partner``
+                                (ECHTGENOOT2), 2010-06-12, with two GETUIGE.
+``death_deceased``              OVERLIJDEN of ``deceased`` (Antwerpen, 2024).
+``name_change_single``          NAAMSWIJZIGING of ``single`` (2019): her second act.
+``recognition_cohabitant_1``    ERKENNING of Noor Claes by ``cohabitant_head``, MOEDER
+                                ``cohabitant`` (2021).
+``recognition_cohabitant_2``    ERKENNING of her elder son (not on the register), MOEDER
+                                ``cohabitant`` (2020): INSZ + ERKENNING finds two acts.
+``divorce_extended``            ECHTSCHEIDING of ``extended_head`` from an earlier marriage (1993;
+                                his register history was left as it was).
+==============================  ===============================================================
+
+``foreigner`` has no act at all (a search by INSZ answers 30001).
 """
 
 from __future__ import annotations
@@ -52,12 +83,21 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from simulators.population_acts import ACT_STATUSES, ACT_TYPES, ROLES, ActPerson, CivilAct
+from simulators.population_civil import FIXTURE_ACTS, FIXTURE_JUDICIAL, WELL_KNOWN_ACTS
 from simulators.population_facts import household_facts, random_address
 from simulators.population_fixtures import (
     FIXTURE_FACTS,
     FIXTURE_HOUSEHOLDS,
     FIXTURE_KEYS,
     FIXTURE_OTHERS,
+)
+from simulators.population_judicial import (
+    ACTIVITIES,
+    EXTRACT_TYPES,
+    POLICE_CHECK_TYPE,
+    Conviction,
+    JudicialFacts,
 )
 from simulators.population_model import (
     BELGIAN,
@@ -83,18 +123,29 @@ from simulators.population_model import (
 )
 
 __all__ = [
+    "ACTIVITIES",
+    "ACT_STATUSES",
+    "ACT_TYPES",
     "BURIAL_METHODS",
     "BURIAL_RITES",
     "CIVIL_STATES",
+    "EXTRACT_TYPES",
     "NATIONALITIES",
+    "POLICE_CHECK_TYPE",
     "RELATIONS",
+    "ROLES",
     "WELL_KNOWN",
+    "WELL_KNOWN_ACTS",
+    "ActPerson",
     "Address",
     "BurialDeclaration",
+    "CivilAct",
     "CodedPeriod",
     "Cohabitation",
+    "Conviction",
     "Death",
     "Household",
+    "JudicialFacts",
     "Person",
     "PersonFacts",
     "Place",
@@ -242,4 +293,5 @@ def generate_population(seed: int = 7, households: int = 60) -> Population:
         # A source per household, apart from the one that drew the households, so adding facts
         # never changed who lives where.
         facts.update(household_facts(household, random.Random(f"facts:{seed}:{household.id}")))
-    return Population(tuple(FIXTURE_HOUSEHOLDS + generated), facts, tuple(FIXTURE_OTHERS))
+    return Population(tuple(FIXTURE_HOUSEHOLDS + generated), facts, tuple(FIXTURE_OTHERS),
+                      acts=FIXTURE_ACTS, judicial=FIXTURE_JUDICIAL)

@@ -96,7 +96,8 @@ def _households() -> list[_FixtureHousehold]:
             (
                 _Fixture("extended_head", ("Geert",), "Wouters", date(1968, 12, 1), 5, "01"),
                 _Fixture(None, ("Hilde",), "Segers", date(1970, 4, 19), 96, "02"),
-                _Fixture(None, ("Arne",), "Wouters", date(2001, 8, 8), 219, "03"),
+                _Fixture("police_check_refused", ("Arne",), "Wouters", date(2001, 8, 8), 219,
+                         "03"),
                 _Fixture(None, ("Fien",), "Wouters", date(2004, 10, 30), 38, "03"),
                 _Fixture("parent", ("Maria", "Josephina"), "Wouters", date(1941, 3, 3), 142,
                          "08", plan=PersonPlan(civil_states=civil_history(
@@ -146,7 +147,7 @@ def _households() -> list[_FixtureHousehold]:
                 _Fixture("large_household_head", ("Dirk",), "Mertens", date(1975, 2, 11),
                          71, "01"),
                 _Fixture(None, ("Inge",), "Aerts", date(1977, 8, 23), 160, "02"),
-                _Fixture(None, ("Jens",), "Mertens", date(2002, 1, 19), 63, "03"),
+                _Fixture("criminal_record", ("Jens",), "Mertens", date(2002, 1, 19), 63, "03"),
                 _Fixture(None, ("Lore",), "Mertens", date(2004, 5, 7), 94, "03"),
                 _Fixture(None, ("Wout",), "Mertens", date(2006, 9, 30), 115, "03"),
                 _Fixture(None, ("Hanne",), "Mertens", date(2009, 3, 12), 130, "03"),

@@ -3,7 +3,9 @@
 People live in households (what GeefGezinssamenstelling answers); every person also has register
 facts (:class:`PersonFacts`: residence, nationality and civil-status histories, death, legal
 cohabitation, burial declaration), which is what GeefPersoon and GeefHistoriekPersoon answer.
-A few people (the deceased, people struck off the register) belong to no household.
+A few people (the deceased, people struck off the register) belong to no household. The
+population also holds civil-status acts (:mod:`simulators.population_acts`) and what the criminal
+record knows (:mod:`simulators.population_judicial`).
 
 Periods carry an inclusive ``end``: the last day the period applied; ``None`` while it is current.
 The next period of the same kind begins the day after.
@@ -14,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+
+from simulators.population_acts import CivilAct
+from simulators.population_judicial import JudicialFacts
 
 __all__ = [
     "BELGIAN",
@@ -259,8 +264,13 @@ class Population:
     facts: Mapping[str, PersonFacts] = field(hash=False)
     others: tuple[Person, ...] = ()
     """Known to the register but in no household: the deceased and people struck off."""
+    acts: tuple[CivilAct, ...] = ()
+    """Civil-status acts (DABS), oldest first."""
+    judicial: Mapping[str, JudicialFacts] = field(default_factory=dict, hash=False)
+    """Criminal-record facts by INSZ; anyone not listed has a clean record."""
     _persons: dict[str, Person] = field(init=False, repr=False, compare=False)
     _households: dict[str, Household] = field(init=False, repr=False, compare=False)
+    _acts: dict[str, CivilAct] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         persons: dict[str, Person] = {}
@@ -274,9 +284,17 @@ class Population:
             persons[person.insz] = person
             if household is not None:
                 by_insz[person.insz] = household
+        acts = {act.reference: act for act in self.acts}
+        if len(acts) != len(self.acts):
+            raise ValueError("duplicate act reference in population")
+        named = {p.insz for act in self.acts for p in act.persons if p.insz is not None}
+        unknown = sorted((named | set(self.judicial)) - set(persons))
+        if unknown:
+            raise ValueError(f"acts or criminal record name unknown INSZ: {', '.join(unknown)}")
         # Frozen dataclass: the indexes are derived once, here.
         object.__setattr__(self, "_persons", persons)
         object.__setattr__(self, "_households", by_insz)
+        object.__setattr__(self, "_acts", acts)
 
     def persons(self) -> Iterator[Person]:
         """Every person, household by household, then those in no household."""
@@ -295,6 +313,17 @@ class Population:
     def facts_of(self, insz: str) -> PersonFacts | None:
         """The register facts of this INSZ, or None for an unknown person."""
         return self.facts.get(insz)
+
+    def act(self, reference: str) -> CivilAct | None:
+        """The act with this DocumentReferte, or None."""
+        return self._acts.get(reference)
+
+    def judicial_of(self, insz: str) -> JudicialFacts:
+        """What the criminal record holds about this INSZ (a clean record when nothing)."""
+        return self.judicial.get(insz, _CLEAN_RECORD)
+
+
+_CLEAN_RECORD = JudicialFacts()
 
 
 def make_insz(birth_date: date, counter: int) -> str:

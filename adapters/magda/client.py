@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +55,8 @@ class MagdaAnswer:
     warnings: tuple[MagdaException, ...]
     request_reference: str
     reply_reference: str | None
+    # MTOM/XOP attachments by Content-ID (see adapters.magda.xop.document_bytes).
+    attachments: dict[str, bytes] = field(default_factory=dict)
 
 
 class ConsultationHook(Protocol):
@@ -64,6 +67,13 @@ class ConsultationHook(Protocol):
     async def finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
     ) -> None: ...
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
 
 
 def _outcome_of(error: HubError) -> str:
@@ -192,10 +202,13 @@ class MagdaServiceClient:
             response.status_code,
             service=self.spec.name,
             expected_referte=referte,
+            content_type=_header(response.headers, "Content-Type") or "text/xml",
         )
         self._connection.signature.verify(document)
         if reply.errors:
             error = error_for(reply.errors[0], service=self.spec.name)
             error.details["reply_reference"] = reply.reply_reference
             raise error
-        return MagdaAnswer(reply.inhoud, reply.warnings, referte, reply.reply_reference)
+        return MagdaAnswer(
+            reply.inhoud, reply.warnings, referte, reply.reply_reference, reply.attachments
+        )

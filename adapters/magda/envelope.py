@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
 from adapters.magda.errors import MagdaException
+from adapters.magda.xop import is_multipart, unpack
 from hub.errors import BackendError, ConfigurationError, OurFault
 
 __all__ = ["ParsedReply", "RequestIdentity", "build_verzoek", "parse_reply", "safe_parser"]
@@ -86,6 +87,7 @@ class ParsedReply:
     warnings: tuple[MagdaException, ...]
     errors: tuple[MagdaException, ...]
     reply_reference: str | None
+    attachments: dict[str, bytes] = field(default_factory=dict)
 
 
 def _exceptions(parent: etree._Element | None) -> list[MagdaException]:
@@ -116,9 +118,18 @@ def _fault(fault: etree._Element, service: str) -> Exception:
 
 
 def parse_reply(
-    content: bytes, status: int, *, service: str, expected_referte: str, huge_tree: bool = False
+    content: bytes,
+    status: int,
+    *,
+    service: str,
+    expected_referte: str,
+    content_type: str = "text/xml",
+    huge_tree: bool = False,
 ) -> tuple[etree._Element, ParsedReply]:
     """Read a MAGDA reply. Transport problems and faults raise; exceptions are returned."""
+    attachments: dict[str, bytes] = {}
+    if is_multipart(content_type):
+        content, attachments = unpack(content, content_type)
     try:
         document = etree.fromstring(content, safe_parser(huge_tree=huge_tree))
     except etree.XMLSyntaxError as exc:
@@ -160,4 +171,5 @@ def parse_reply(
         warnings=tuple(e for e in every if not e.is_error),
         errors=errors,
         reply_reference=reply_reference,
+        attachments=attachments,
     )

@@ -55,28 +55,37 @@ class NotRegistered(BackendError):
 
 
 @cache
-def load_code_table(path: Path = _TABLE) -> tuple[dict[str, str], str]:
+def load_code_table(path: Path = _TABLE) -> tuple[dict[str, tuple[str, str | None]], str]:
+    """MAGDA code → (kind, our result code or None for the kind's default)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return dict(data.get("codes", {})), str(data.get("default", "transient"))
+    table: dict[str, tuple[str, str | None]] = {}
+    for code, entry in data.get("codes", {}).items():
+        if isinstance(entry, dict):
+            table[code] = (str(entry["kind"]), entry.get("code"))
+        else:
+            table[code] = (str(entry), None)
+    return table, str(data.get("default", "transient"))
 
 
 def error_for(exception: MagdaException, *, service: str) -> HubError:
     """The hub error for a FOUT. Our result codes are stable; MAGDA's code goes in details."""
     table, default = load_code_table()
-    kind = table.get(exception.code, default)
+    kind, own_code = table.get(exception.code, (default, None))
     details = {"service": service, **exception.as_details()}
     text = f"{service}: {exception.code} {exception.diagnosis}".strip()
     match kind:
         case "not-found":
-            return NotFound(text, code="SUBJECT_UNKNOWN", details=details)
+            return NotFound(text, code=own_code or "SUBJECT_UNKNOWN", details=details)
         case "invalid-input":
-            return InvalidInput(text, code="BACKEND_REFUSED_IDENTIFIER", details=details)
+            return InvalidInput(
+                text, code=own_code or "BACKEND_REFUSED_IDENTIFIER", details=details
+            )
         case "not-allowed":
             # Access not set up at MAGDA: no retry can fix it, so an operator must hear of it.
             log.error("magda.access.refused", service=service, magda_code=exception.code)
             return NotAllowed(text, code="BACKEND_NOT_AUTHORISED", details=details)
         case "facts":
-            return FactsDoNotHold(text, code="FACTS_DO_NOT_HOLD", details=details)
+            return FactsDoNotHold(text, code=own_code or "FACTS_DO_NOT_HOLD", details=details)
         case "not-registered":
             return NotRegistered(text, details=details)
         case "our-fault":

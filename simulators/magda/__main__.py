@@ -32,9 +32,20 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
                         help="trusted client certificate or CA (PEM) for mutual TLS; repeatable")
     parser.add_argument("--client-cert-optional", action="store_true",
                         help="with --tls-cert: do not require a client certificate")
+    parser.add_argument("--ready-after-polls", type=int, default=1,
+                        help="status queries before a criminal-record extract is ready")
+    parser.add_argument("--police-check-polls", type=int, default=3,
+                        help="the same for model 596.2 (police check)")
+    parser.add_argument("--no-seal", action="store_true", help="deliver unsealed PDFs")
+    parser.add_argument("--seal-key", type=Path, help="PEM key that seals delivered PDFs")
+    parser.add_argument("--seal-cert", type=Path, help="PEM certificate of --seal-key")
     args = parser.parse_args(argv)
     if (args.reply_key is None) != (args.reply_cert is None):
         parser.error("--reply-key and --reply-cert go together")
+    if (args.seal_key is None) != (args.seal_cert is None):
+        parser.error("--seal-key and --seal-cert go together")
+    if min(args.ready_after_polls, args.police_check_polls) < 0:
+        parser.error("--ready-after-polls and --police-check-polls are >= 0")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     return MagdaSimulatorSettings(
@@ -52,6 +63,10 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
             client_cas=tuple(args.client_ca),
             require_client_cert=not args.client_cert_optional,
         ),
+        strafregister_ready_after_polls=args.ready_after_polls,
+        strafregister_police_check_polls=args.police_check_polls,
+        seal_documents=not args.no_seal,
+        document_seal=None if args.seal_key is None else KeyPair(args.seal_key, args.seal_cert),
     )
 
 

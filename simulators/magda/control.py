@@ -103,4 +103,31 @@ async def clear_registrations(request: web.Request) -> web.Response:
     return web.json_response({"cleared": request.app[STATE].repertorium.clear()})
 
 
+@routes.get("/_control/strafregister")
+async def list_extracts(request: web.Request) -> web.Response:
+    """The progress model and every criminal-record extract with its status, oldest first."""
+    return web.json_response(request.app[STATE].strafregister.to_json())
+
+
+@routes.post("/_control/strafregister")
+async def set_progress(request: web.Request) -> web.Response:
+    """Set ``{"ready_after_polls": n, "police_check_polls": m}`` (either or both)."""
+    body = await _json_body(request)
+    keys = ("ready_after_polls", "police_check_polls")
+    if not isinstance(body, dict) or not body or set(body) - set(keys):
+        return _bad_request("expected an object with ready_after_polls and/or police_check_polls")
+    strafregister = request.app[STATE].strafregister
+    try:
+        strafregister.configure(**{key: body.get(key) for key in keys})
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return web.json_response({key: getattr(strafregister, key) for key in keys})
+
+
+@routes.delete("/_control/strafregister")
+async def clear_extracts(request: web.Request) -> web.Response:
+    """Forget every extract (numbers already given out are not given out again)."""
+    return web.json_response({"cleared": request.app[STATE].strafregister.clear()})
+
+
 control_routes = routes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -20,6 +20,7 @@ __all__ = [
     "GATEWAY_ID",
     "GATEWAY_NAME",
     "Uitzondering",
+    "belgian_today",
     "envelope",
     "envelope_bytes",
     "fault_bytes",
@@ -44,6 +45,11 @@ def _brussels() -> tzinfo:
 
 
 _TZ = _brussels()
+
+
+def belgian_today() -> date:
+    """Today's date in Belgium, as MAGDA dates what it registers."""
+    return datetime.now(UTC).astimezone(_TZ).date()
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from aiohttp import web
 from lxml import etree
 
 from simulators.magda.control import control_routes
+from simulators.magda.documents import DocumentFactory
 from simulators.magda.services import SERVICES
 from simulators.magda.settings import MagdaSimulatorSettings
 from simulators.magda.signing import ReplySigner
 from simulators.magda.soap import soap_handler
 from simulators.magda.state import STATE, LoadedService, SimulatorState
+from simulators.magda.strafregister import Strafregister
 from simulators.magda.tls import server_ssl_context
 from simulators.population_data import Population, generate_population
 from simulators.wssecurity import SignatureVerifier
@@ -45,6 +47,10 @@ def create_magda_app(settings: MagdaSimulatorSettings, population: Population) -
         verifier=SignatureVerifier.from_files(settings.trusted_certs),
         latency_ms=settings.latency_ms,
         signer=None if settings.reply_signing is None else ReplySigner(settings.reply_signing),
+        strafregister=Strafregister(settings.strafregister_ready_after_polls,
+                                    settings.strafregister_police_check_polls),
+        # The seal key is read on the first document, not here: most runs deliver none.
+        documents=DocumentFactory(seal=settings.seal_documents, seal_pair=settings.document_seal),
     )
     app = web.Application()
     app[STATE] = state

@@ -39,6 +39,12 @@ class MagdaSimulatorSettings:
     With ``enforce_repertorium`` GeefPersoon and GeefHistoriekPersoon answer 40003 for an INSZ
     the calling client has not registered through RegistreerInschrijving. ``reply_signing``
     signs every SOAP reply (not faults) as the requests are signed; ``tls`` serves HTTPS.
+
+    Criminal-record extracts turn final after ``strafregister_ready_after_polls`` status queries
+    about them (``strafregister_police_check_polls`` for model 596.2); both can be changed at run
+    time through ``POST /_control/strafregister``. With ``seal_documents`` every delivered PDF
+    (acts, extracts) is sealed with ``document_seal``, or with a key generated once per process
+    when that is None.
     """
 
     host: str = "127.0.0.1"
@@ -52,3 +58,7 @@ class MagdaSimulatorSettings:
     enforce_repertorium: bool = True
     reply_signing: KeyPair | None = None
     tls: TlsSettings | None = None
+    strafregister_ready_after_polls: int = 1
+    strafregister_police_check_polls: int = 3
+    seal_documents: bool = True
+    document_seal: KeyPair | None = None

@@ -7,6 +7,7 @@ Replies are signed the way the hub signs requests (zeep's ``BinarySignature``: a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import xmlsec
@@ -40,19 +41,25 @@ class ReplySigner:
         self._signature.apply(document, {})
 
 
-def render_reply(payload: etree._Element, signer: ReplySigner | None, kind: str | None) -> bytes:
+def render_reply(
+    payload: etree._Element, signer: ReplySigner | None, kind: str | None,
+    after_signing: Callable[[etree._Element], None] | None = None,
+) -> bytes:
     """The reply document for ``payload``: signed when a signer is set, shaped by fault ``kind``.
 
     ``unsigned-reply`` skips the signature; ``tampered-reply-signature`` changes one character
     of the signed Body afterwards; ``entity-declaration`` puts a DOCTYPE with an internal entity
     in front and uses the entity in the Body (its expansion is the original text, so a parser
-    that expands entities sees the same, validly signed, answer).
+    that expands entities sees the same, validly signed, answer). ``after_signing`` changes the
+    envelope between signing and serialising (MTOM moves documents out of the signed form).
     """
     document = envelope(payload)
     if signer is not None and kind != "unsigned-reply":
         signer.sign(document)
         if kind == "tampered-reply-signature":
             _tamper(document)
+    if after_signing is not None:
+        after_signing(document)
     if kind == "entity-declaration":
         return _with_entity(document)
     return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))

@@ -1,14 +1,19 @@
 """The SOAP endpoint every simulated MAGDA service shares.
 
 Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema -> latency and injected
-faults -> the service's answer -> reply signature. Levels 1-3 of MAGDA errors map to a SOAP
-Fault, a ``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``. Faults are never signed.
+faults -> the service's answer -> its documents (PDFs, made in a worker thread) -> reply
+signature -> MTOM packaging when a document travels as an attachment. Levels 1-3 of MAGDA errors
+map to a SOAP Fault, a ``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``. Faults are
+never signed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 
 from aiohttp import web
 from lxml import etree
@@ -23,7 +28,8 @@ from simulators.magda.envelopes import (
     uitzonderingen,
 )
 from simulators.magda.faults import PADDING_CODE, FaultRule
-from simulators.magda.services import Answer, Question
+from simulators.magda.mtom import Attachment, externalise, multipart_related
+from simulators.magda.services import Answer, PendingDocument, Question
 from simulators.magda.signing import render_reply
 from simulators.magda.state import STATE, CallRecord, LoadedService, SimulatorState
 from simulators.wssecurity import (
@@ -48,6 +54,15 @@ class _Facts:
     insz: str | None
     referte: str | None
     afzender_referte: str | None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """The Response element, the outcome label, and the documents it still needs."""
+
+    root: etree._Element
+    outcome: str
+    documents: tuple[PendingDocument, ...] = ()
 
 
 def soap_handler(service: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -99,20 +114,36 @@ async def _serve(
             # A late answer, as from a slow back end; the client decides whether to wait.
             await state.pause(rule.delay_ms)
 
-    root, outcome = _reply(state, loaded, payload, rule)
-    document = render_reply(root, state.signer, kind)
+    reply = _reply(state, loaded, payload, rule)
+    attachments = await _make_documents(reply.documents)
+    after_signing = partial(externalise, attachments) if attachments else None
+    document = render_reply(reply.root, state.signer, kind, after_signing)
     if kind == "malformed-xml":
-        # A reply cut in half, with a 200 status.
+        # A reply cut in half, with a 200 status (the SOAP part only, for an MTOM reply).
         document = document[: len(document) // 2]
     if rule is None or rule.kind == "magda-error":
-        _record(state, loaded, facts, signed=signed, outcome=outcome)
+        _record(state, loaded, facts, signed=signed, outcome=reply.outcome)
+    if attachments:
+        body, content_type = multipart_related(document, attachments)
+        return web.Response(body=body, headers={"Content-Type": content_type})
     return _xml(document)
+
+
+async def _make_documents(pending: Sequence[PendingDocument]) -> list[Attachment]:
+    """Render every document off the event loop, inline as base64; return the attachments."""
+    attachments: list[Attachment] = []
+    for item in pending:
+        data = await asyncio.to_thread(item.render)
+        item.element.text = base64.b64encode(data).decode("ascii")
+        if item.content_id is not None:
+            attachments.append(Attachment(item.element, item.content_id, item.content_type, data))
+    return attachments
 
 
 def _reply(
     state: SimulatorState, loaded: LoadedService, payload: etree._Element, rule: FaultRule | None
-) -> tuple[etree._Element, str]:
-    """The Response element and the outcome label; ``rule`` may shape the answer."""
+) -> _Reply:
+    """The Response element, outcome and pending documents; ``rule`` may shape the answer."""
     spec = loaded.spec
     root = etree.Element(f"{{{spec.namespace}}}{spec.name}Response", nsmap={"ns": spec.namespace})
     repliek = sub(root, "Repliek")
@@ -124,10 +155,10 @@ def _reply(
 
     if rule is not None and injected is not None and rule.level == "repliek":
         uitzonderingen(repliek, [injected])
-        return root, injected_outcome
+        return _Reply(root, injected_outcome)
     if len(vragen) != 1:
         uitzonderingen(repliek, [Uitzondering("20110", "Te veel vragen in het bericht")])
-        return root, "too-many-questions"
+        return _Reply(root, "too-many-questions")
 
     vraag = vragen[0]
     client = None if context is None else context.findtext("Bericht/Afzender/Identificatie")
@@ -136,7 +167,8 @@ def _reply(
     if injected is not None:
         # A FOUT carries no Inhoud; a WAARSCHUWING or INFORMATIE comes with the data.
         base = Answer() if injected.type == "FOUT" else spec.handler(question, registers)
-        answer = Answer(base.inhoud, (injected, *base.uitzonderingen), injected_outcome)
+        answer = replace(base, uitzonderingen=(injected, *base.uitzonderingen),
+                         outcome=injected_outcome)
     else:
         answer = spec.handler(question, registers)
     extra = (_padding(rule.size_bytes),) if rule is not None and rule.kind == "huge-answer" else ()
@@ -147,7 +179,7 @@ def _reply(
         antwoord.append(answer.inhoud)
     if answer.uitzonderingen or extra:
         uitzonderingen(antwoord, [*answer.uitzonderingen, *extra])
-    return root, answer.outcome
+    return _Reply(root, answer.outcome, answer.documents)
 
 
 def _padding(size: int) -> Uitzondering:

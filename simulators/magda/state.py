@@ -1,4 +1,5 @@
-"""The mutable state of one running simulator: population, repertorium, faults, calls log."""
+"""The mutable state of one running simulator: population, repertorium, criminal-record
+requests, faults, calls log; and the document factory."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
+from simulators.magda.documents import DocumentFactory
 from simulators.magda.faults import FaultPlan
 from simulators.magda.repertorium import Repertorium
 from simulators.magda.services import Registers, ServiceSpec
 from simulators.magda.settings import MagdaSimulatorSettings
 from simulators.magda.signing import ReplySigner
+from simulators.magda.strafregister import Strafregister
 from simulators.population_data import Population
 from simulators.wssecurity import SignatureVerifier
 
@@ -58,6 +61,8 @@ class SimulatorState:
     latency_ms: int
     signer: ReplySigner | None = None
     repertorium: Repertorium = field(default_factory=Repertorium)
+    strafregister: Strafregister = field(default_factory=Strafregister)
+    documents: DocumentFactory = field(default_factory=DocumentFactory)
     faults: FaultPlan = field(default_factory=FaultPlan)
     calls: list[CallRecord] = field(default_factory=list)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -65,7 +70,8 @@ class SimulatorState:
     @property
     def registers(self) -> Registers:
         """What the service handlers consult."""
-        return Registers(self.population, self.repertorium, self.settings.enforce_repertorium)
+        return Registers(self.population, self.repertorium, self.settings.enforce_repertorium,
+                         self.strafregister, self.documents)
 
     async def pause(self, milliseconds: int) -> None:
         """Sleep, but wake at once when the simulator shuts down."""

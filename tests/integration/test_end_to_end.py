@@ -24,6 +24,7 @@ from tests.conftest import AMQP_URL
 pytestmark = pytest.mark.broker
 
 RETRY_DELAYS = (0.2, 0.4)
+POLL_DELAYS = (0.2, 0.5)
 
 
 def hub_settings(sim: Any, pki: dict[str, KeyPair], tmp_path: Path, **backend: Any) -> Settings:
@@ -31,7 +32,8 @@ def hub_settings(sim: Any, pki: dict[str, KeyPair], tmp_path: Path, **backend: A
     return dataclasses.replace(
         base,
         broker=dataclasses.replace(
-            base.broker, url=AMQP_URL, retry_delays_s=RETRY_DELAYS, shutdown_grace_s=5.0
+            base.broker, url=AMQP_URL, retry_delays_s=RETRY_DELAYS, shutdown_grace_s=5.0,
+            poll_delays_s=POLL_DELAYS,
         ),
         store=dataclasses.replace(base.store, url=f"sqlite:///{tmp_path}/hub.db", claim_lease_s=5),
         magda=dataclasses.replace(

@@ -17,7 +17,7 @@ import pytest
 
 from hub.contract import Outcome
 from hub.devpki import KeyPair
-from hub.testing import make_job, reset_broker, running_test_hub
+from hub.testing import CAPABILITIES, make_job, reset_broker, running_test_hub
 from loket_hub.client import LoketClient
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
@@ -84,7 +84,7 @@ async def _start_worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
 async def test_sigterm_during_in_flight_jobs_loses_nothing(
     simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float
 ) -> None:
-    await reset_broker(AMQP_URL, ["population"], RETRY_DELAYS)
+    await reset_broker(AMQP_URL, CAPABILITIES, RETRY_DELAYS)
     await control(simulator, "POST", "latency", {"latency_ms": 1000})
     jobs = [make_job(WELL_KNOWN[k]) for k in ("household_head", "single", "partner") * 3]
     process = await _start_worker_process(_worker_env(simulator, pki, tmp_path, grace_s))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +16,12 @@ import pytest
 import xmlsec
 import zeep
 from lxml import etree
+from requests_toolbelt.multipart.decoder import MultipartDecoder
 from zeep.wsse.signature import BinarySignature
 
 from hub.devpki import KeyPair, generate_self_signed
 from simulators.magda import MagdaSimulator, MagdaSimulatorSettings, start_magda_simulator
+from simulators.magda.mtom import XOP_NS
 from simulators.population_data import Population, generate_population
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +36,12 @@ SERVICE_FILES = {
     "GeefPersoon": ("GeefPersoon-02.02", "02.02.0000"),
     "GeefHistoriekPersoon": ("GeefHistoriekPersoon-02.02", "02.02.0000"),
     "RegistreerInschrijving": ("RegistreerInschrijving-02.01", "02.01.0000"),
+    "ZoekAktenBurgerlijkeStand": ("ZoekAktenBurgerlijkeStand-02.00", "02.00.0000"),
+    "GeefAkteBurgerlijkeStand": ("GeefAkteBurgerlijkeStand-02.00", "02.00.0000"),
+    "GeefUittrekselStrafregister": ("GeefUittrekselStrafregister-02.00", "02.00.0000"),
+    "GeefStatusUittrekselStrafregister": ("GeefStatusUittrekselStrafregister-02.00",
+                                          "02.00.0000"),
+    "GeefTypesUittrekselStrafregister": ("GeefTypesUittrekselStrafregister-02.00", "02.00.0000"),
 }
 """Service -> (folder under wsdl/magda, Context/Versie)."""
 
@@ -315,3 +326,87 @@ def control(simulator: MagdaSimulator, http: aiohttp.ClientSession) -> Callable[
             return response.status, await response.json()
 
     return call
+
+
+# ----- civil status (DABS) and criminal record -----
+
+GEMEENTE = "44021"
+"""The municipality (Gent) that asks in the DABS and criminal-record tests."""
+OFFICIAL = "85073003328"
+"""Gemeente/Aanvrager/INSZ: the official who asks for a criminal-record extract."""
+
+
+def search_inhoud(**criteria: Any) -> dict[str, Any]:
+    """Vraag/Inhoud of ZoekAktenBurgerlijkeStand; ``DocumentType="GEBOORTE"`` becomes {Code}."""
+    if "DocumentType" in criteria:
+        criteria["DocumentType"] = {"Code": criteria["DocumentType"]}
+    if "GemeenteVanOpmaak" in criteria:
+        criteria["GemeenteVanOpmaak"] = {"NISCode": criteria["GemeenteVanOpmaak"]}
+    return {"Criteria": criteria}
+
+
+def act_inhoud(reference: str, *, copy: bool = False, taal: str = "nl",
+               model: str | None = None) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefAkteBurgerlijkeStand: an extract, or a copy with ``copy``."""
+    chosen: dict[str, Any] = {"DocumentReferte": reference, "Taal": taal}
+    if model is not None:
+        chosen["Model"] = model
+    key = "CriteriaAfschrift" if copy else "CriteriaUittreksel"
+    return {"Criteria": {key: chosen, "GemeenteVanAfgifte": {"NISCode": GEMEENTE}}}
+
+
+def extract_request_inhoud(insz: str, model: str = "595", *, activity: str | None = None,
+                           **extra: Any) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefUittrekselStrafregister with a new Aanvraag."""
+    aanvraag: dict[str, Any] = {"INSZ": insz, "INSZOpUittreksel": True, "Taal": "nl",
+                                "TypeUittreksel": model}
+    if activity is not None:
+        aanvraag["Activiteit"] = {"Code": activity}
+    aanvraag.update(extra)
+    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": {"INSZ": OFFICIAL}},
+            "Criteria": {"Aanvraag": aanvraag}}
+
+
+def extract_fetch_inhoud(number: str) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefUittrekselStrafregister fetching (Ophaling) an extract."""
+    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": {"INSZ": OFFICIAL}},
+            "Criteria": {"Ophaling": {"Identificatienummer": number}}}
+
+
+def status_inhoud(**criteria: Any) -> dict[str, Any]:
+    """Vraag/Inhoud of GeefStatusUittrekselStrafregister."""
+    return {"Criteria": criteria}
+
+
+def pdf_text(pdf: bytes) -> str:
+    """What poppler's ``pdftotext`` reads in a PDF."""
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
+                          check=True, timeout=30)
+    return done.stdout.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Mtom:
+    """An MTOM reply: its Content-Type, raw body and MIME parts."""
+
+    content_type: str
+    body: bytes
+
+    @property
+    def parts(self) -> Any:
+        """The MIME parts, the SOAP envelope first."""
+        return MultipartDecoder(self.body, self.content_type).parts
+
+    def envelope(self, *, inline: bool = True) -> etree._Element:
+        """The root part; with ``inline`` the attachment's exact bytes put back as base64."""
+        root, *attachments = self.parts
+        envelope = etree.fromstring(root.content)
+        if inline:
+            for part in attachments:
+                content_id = part.headers[b"Content-ID"].decode()
+                include = envelope.find(f".//{{{XOP_NS}}}Include")
+                assert include.get("href") == "cid:" + content_id.strip("<>")
+                parent = include.getparent()
+                parent.remove(include)
+                parent.text = base64.b64encode(part.content).decode()
+        return envelope

@@ -205,7 +205,9 @@ async def test_the_calls_log_records_every_call(
 async def test_health(control: Control) -> None:
     status, body = await control("GET", "health")
     assert status == 200 and body["services"] == [
-        "GeefGezinssamenstelling", "GeefHistoriekPersoon", "GeefPersoon", "RegistreerInschrijving"
+        "GeefAkteBurgerlijkeStand", "GeefGezinssamenstelling", "GeefHistoriekPersoon",
+        "GeefPersoon", "GeefStatusUittrekselStrafregister", "GeefTypesUittrekselStrafregister",
+        "GeefUittrekselStrafregister", "RegistreerInschrijving", "ZoekAktenBurgerlijkeStand",
     ]
 
 

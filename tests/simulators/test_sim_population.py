@@ -37,6 +37,8 @@ EXPECTED_WELL_KNOWN = {
     "large_household_head": "75621107156",
     "deceased": "39652002171",
     "struck_off": "80700309941",
+    "criminal_record": "02611906359",
+    "police_check_refused": "01680821967",
     "unknown": "80622999753",
     "invalid_check": "80622999700",
 }

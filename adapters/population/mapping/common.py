@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from lxml import etree
 
-from hub.errors import MappingError
+from adapters.magda.xmlread import date_at, optional_date, required, text
 
 __all__ = ["Address", "Place", "address", "date_at", "optional_date", "required", "text"]
 
@@ -32,32 +31,6 @@ class Address:
 class Place:
     nis_code: str | None
     name: str | None
-
-
-def text(element: etree._Element, path: str) -> str | None:
-    value: str | None = element.findtext(path)
-    if value is None or not value.strip():
-        return None
-    return value.strip()
-
-
-def required(element: etree._Element, path: str) -> str:
-    value = text(element, path)
-    if value is None:
-        raise MappingError(f"answer lacks {path}", details={"path": path})
-    return value
-
-
-def date_at(element: etree._Element, path: str) -> dt.date:
-    value = required(element, path)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise MappingError(f"answer has an unreadable {path}", details={"path": path}) from exc
-
-
-def optional_date(element: etree._Element, path: str) -> dt.date | None:
-    return date_at(element, path) if text(element, path) is not None else None
 
 
 def address(element: etree._Element) -> Address:

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from simulators.magda.documents import DocumentFactory
 from simulators.magda.envelopes import Uitzondering
 from simulators.magda.repertorium import Repertorium
+from simulators.magda.strafregister import Strafregister
 from simulators.population_data import Population
 
 __all__ = [
     "Answer",
+    "PendingDocument",
     "Question",
     "Registers",
     "ServiceHandler",
@@ -35,24 +38,45 @@ class Question:
 
 
 @dataclass(frozen=True)
+class PendingDocument:
+    """An empty ``Document`` element in an Inhoud, and how to make its bytes.
+
+    The endpoint calls ``render`` in a worker thread (PDF work must not block the event loop),
+    puts the bytes in the element as base64, and signs the reply that way. With a
+    ``content_id`` the bytes then travel as an MTOM/XOP attachment with that Content-ID (without
+    angle brackets) and the element holds an ``xop:Include``.
+    """
+
+    element: etree._Element
+    render: Callable[[], bytes]
+    content_id: str | None = None
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Answer:
     """A handler's result for one Vraag: an ``Inhoud`` element and/or exceptions.
 
-    ``outcome`` is the short label the calls log shows (``ok``, ``not-found`` ...).
+    ``outcome`` is the short label the calls log shows (``ok``, ``not-found`` ...);
+    ``documents`` are the Inhoud's documents still to be made.
     """
 
     inhoud: etree._Element | None = None
     uitzonderingen: tuple[Uitzondering, ...] = ()
     outcome: str = "ok"
+    documents: tuple[PendingDocument, ...] = ()
 
 
 @dataclass(frozen=True)
 class Registers:
-    """What handlers consult: the population and the repertorium (which they may change)."""
+    """What handlers consult: the population, the repertorium and the criminal record's requests
+    (both of which they may change), and the factory of the documents they deliver."""
 
     population: Population
     repertorium: Repertorium
     enforce_repertorium: bool = True
+    strafregister: Strafregister = field(default_factory=Strafregister)
+    documents: DocumentFactory = field(default_factory=DocumentFactory)
 
 
 ServiceHandler = Callable[[Question, Registers], Answer]

@@ -1,0 +1,107 @@
+"""Civil-status acts (DABS): find the act, check who may have which form, fetch its PDF.
+
+The act document is sealed by the back end already; the hub seals it again as the delivering
+municipality (the pipeline does that) and never re-renders it.
+"""
+
+from __future__ import annotations
+
+from adapters.civil_status.client import FETCH, SEARCH, SERVICES
+from adapters.civil_status.errors import ActNotFound
+from adapters.civil_status.mapping import (
+    decide_entitlement,
+    load_rules,
+    pick_act,
+    synopses_from_inhoud,
+)
+from adapters.magda import ContextAudit
+from adapters.magda.services import MagdaServiceSet
+from adapters.magda.xmlread import text
+from adapters.magda.xop import document_bytes
+from hub.config import BackendSettings, MagdaSettings, TenantSettings
+from hub.errors import NotFound
+from hub.ports import AdapterAnswer, BackendDocument, CallContext
+
+__all__ = ["CivilStatusAdapter"]
+
+
+class CivilStatusAdapter:
+    name = "civil-status"
+    job_types = frozenset({"civil-status.act"})
+
+    def __init__(
+        self,
+        magda: MagdaSettings,
+        backend: BackendSettings,
+        tenants: dict[str, TenantSettings] | None = None,
+    ) -> None:
+        self._rules = load_rules()
+        self._services = MagdaServiceSet(SERVICES, magda, backend, tenants or {})
+
+    def check_config(self) -> list[str]:
+        return self._services.check_config()
+
+    async def start(self) -> None:
+        await self._services.start()
+
+    async def close(self) -> None:
+        await self._services.close()
+
+    async def handle(self, context: CallContext) -> AdapterAnswer:
+        job = context.job
+        act_id = job.parameters["act"]
+        form = job.parameters.get("form", "extract")
+        language = job.parameters.get("language", "nl")
+        services = self._services.for_tenant(job.tenant)
+        audit = ContextAudit(
+            context,
+            client_identification=services.profile.identity.client_identification,
+            purpose=f"civil-status {act_id} {form} (product {job.product_id})"
+            + (f": {job.purpose}" if job.purpose else ""),
+        )
+        criteria: dict[str, object]
+        if job.parameters.get("act_reference"):
+            criteria = {"DocumentReferte": job.parameters["act_reference"]}
+        else:
+            criteria = {
+                "DocumentType": {"Code": self._rules.code_of(act_id)},
+                "INSZ": job.subject.identifier,
+            }
+        try:
+            found = await services.client(SEARCH).call(
+                {"Criteria": criteria}, referte=context.reference(SEARCH.name), audit=audit
+            )
+        except NotFound as exc:
+            raise ActNotFound("no civil-status act matches the request",
+                              details=exc.details) from exc
+        act = pick_act(synopses_from_inhoud(found.inhoud), self._rules)
+        requester = job.requester
+        persons = {requester.identifier} if requester.capacity == "person" else set()
+        if requester.acting_person:
+            persons.add(requester.acting_person)
+        decide_entitlement(
+            act, form, requester_persons=persons,
+            declared_relationship=job.parameters.get("relationship"), rules=self._rules,
+        )
+        wrapper = "CriteriaUittreksel" if form == "extract" else "CriteriaAfschrift"
+        fetch_criteria: dict[str, object] = {
+            wrapper: {"DocumentReferte": act.reference, "Taal": language},
+            "GemeenteVanAfgifte": {"NISCode": context.tenant.nis_code},
+        }
+        fetched = await services.client(FETCH).call(
+            {"Criteria": fetch_criteria}, referte=context.reference(FETCH.name), audit=audit
+        )
+        body = fetched.inhoud.find("Uittreksel" if form == "extract" else "Afschrift") \
+            if fetched.inhoud is not None else None
+        content = document_bytes(body.find("Document") if body is not None else None,
+                                 fetched.attachments)
+        word = self._rules.acts[act_id][1]
+        file_name = (text(body, "Bestandsnaam") if body is not None else None) or (
+            f"{word}-{'uittreksel' if form == 'extract' else 'afschrift'}-{act.reference}.pdf"
+        )
+        return AdapterAnswer(
+            backend_document=BackendDocument(
+                kind=f"civil-status-{form}", file_name=file_name, content=content
+            ),
+            backend_reference=fetched.request_reference,
+        )

@@ -1,0 +1,131 @@
+"""Criminal-record extracts: request, poll the status through the hub's delayed queues, fetch.
+
+Each run of :meth:`handle` does one step and says what comes next: the first run asks for the
+extract and returns a :class:`Continuation` with the identification number in the journal; each
+poll asks the status; when the extract is ready, the PDF (an MTOM attachment) is fetched and
+handed back to be sealed. Nothing sleeps, and a restart resumes from the stored journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from adapters.criminal_record.client import EXTRACT, SERVICES, STATUS
+from adapters.criminal_record.errors import ExtractRefused, ExtractTimedOut
+from adapters.criminal_record.mapping import (
+    READY,
+    REFUSED,
+    ModelRule,
+    check_request,
+    load_models,
+    next_poll_s,
+    request_criteria,
+    status_of,
+)
+from adapters.magda import ContextAudit
+from adapters.magda.services import MagdaServiceSet
+from adapters.magda.xmlread import required, text
+from adapters.magda.xop import document_bytes
+from hub.config import BackendSettings, MagdaSettings, TenantSettings
+from hub.errors import MappingError
+from hub.ports import AdapterAnswer, BackendDocument, CallContext, Continuation
+
+__all__ = ["CriminalRecordAdapter"]
+
+
+class CriminalRecordAdapter:
+    name = "criminal-record"
+    job_types = frozenset({"criminal-record.extract"})
+
+    def __init__(
+        self,
+        magda: MagdaSettings,
+        backend: BackendSettings,
+        tenants: dict[str, TenantSettings] | None = None,
+    ) -> None:
+        self._models = load_models()
+        self._services = MagdaServiceSet(SERVICES, magda, backend, tenants or {})
+
+    def check_config(self) -> list[str]:
+        return self._services.check_config()
+
+    async def start(self) -> None:
+        await self._services.start()
+
+    async def close(self) -> None:
+        await self._services.close()
+
+    async def handle(self, context: CallContext) -> AdapterAnswer | Continuation:
+        job = context.job
+        rule = self._models[job.parameters["model"]]
+        services = self._services.for_tenant(job.tenant)
+        audit = ContextAudit(
+            context,
+            client_identification=services.profile.identity.client_identification,
+            purpose=f"criminal-record extract {rule.model} (product {job.product_id})"
+            + (f": {job.purpose}" if job.purpose else ""),
+        )
+        journal = context.journal
+        if not journal:
+            check_request(job, rule)
+            answer = await services.client(EXTRACT).call(
+                request_criteria(job, rule, nis_code=context.tenant.nis_code),
+                referte=context.reference(EXTRACT.name, "request"), audit=audit,
+            )
+            if answer.inhoud is None:
+                raise MappingError("the extract request answered no Inhoud")
+            number = required(answer.inhoud, "Aanvraag/Identificatienummer")
+            return self._wait(rule, number, polls=0,
+                              requested_at=dt.datetime.now(dt.UTC).isoformat())
+        number = str(journal["number"])
+        polls = int(str(journal.get("polls", 0))) + 1
+        requested_at = dt.datetime.fromisoformat(str(journal["requested_at"]))
+        status_answer = await services.client(STATUS).call(
+            {"Criteria": {"INSZ": job.subject.identifier}},
+            referte=context.reference(STATUS.name, f"poll-{polls}"), audit=audit,
+        )
+        status = status_of(status_answer.inhoud, number)
+        if status == REFUSED:
+            raise ExtractRefused("the criminal record refused to deliver this extract",
+                                 details={"number": number})
+        if status != READY:
+            if dt.datetime.now(dt.UTC) - requested_at > rule.max_wait:
+                raise ExtractTimedOut(
+                    f"the extract was not ready within {rule.max_wait.days} days",
+                    details={"number": number},
+                )
+            return self._wait(rule, number, polls=polls, requested_at=requested_at.isoformat())
+        fetched = await services.client(EXTRACT).call(
+            {"Gemeente": {"NISCode": context.tenant.nis_code,
+                          "Aanvrager": {"INSZ": job.requester.identifier}},
+             "Criteria": {"Ophaling": {"Identificatienummer": number}}},
+            referte=context.reference(EXTRACT.name, "fetch"), audit=audit,
+        )
+        extract = fetched.inhoud.find("Uittreksel") if fetched.inhoud is not None else None
+        if extract is None:
+            raise MappingError("the extract answer has no Uittreksel")
+        content = document_bytes(extract.find("Document"), fetched.attachments)
+        return AdapterAnswer(
+            backend_document=BackendDocument(
+                kind=f"criminal-record-extract-{rule.model}",
+                file_name=text(extract, "Bestandsnaam") or f"uittreksel-{rule.model}-{number}.pdf",
+                content=content,
+            ),
+            backend_reference=number,
+        )
+
+    @staticmethod
+    def _wait(
+        rule: ModelRule, number: str, *, polls: int, requested_at: str
+    ) -> Continuation:
+        note = (
+            "the criminal record is checking with the police (model 596.2); this can take weeks"
+            if rule.police_check
+            else "the criminal record is preparing the extract"
+        )
+        return Continuation(
+            journal={"number": number, "polls": polls, "requested_at": requested_at},
+            poll_after_s=next_poll_s(rule, polls),
+            note=note,
+            backend_reference=number,
+        )
