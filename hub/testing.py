@@ -21,7 +21,45 @@ from hub.app import Hub, running_hub
 from hub.config import Settings
 from loket_hub.client import LoketClient
 
-__all__ = ["HubHarness", "make_job", "read_queue", "reset_broker", "running_test_hub"]
+__all__ = [
+    "CAPABILITIES",
+    "HubHarness",
+    "job_body",
+    "make_job",
+    "read_queue",
+    "reset_broker",
+    "running_test_hub",
+]
+
+
+def job_body(
+    job_type: str,
+    subject: str,
+    parameters: dict[str, Any],
+    *,
+    requester: str | None = None,
+    tenant: str = "gent",
+    job_id: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid job body of any type; ``overrides`` replace top-level fields."""
+    job: dict[str, Any] = {
+        "contract_version": 1,
+        "job_id": job_id or f"test-{uuid.uuid4()}",
+        "type": job_type,
+        "tenant": tenant,
+        "requester": {
+            "capacity": "person",
+            "identifier": requester or subject,
+            "authenticated": True,
+        },
+        "subject": {"kind": "person", "identifier": subject},
+        "product_id": 1473,
+        "dossier_id": f"DOS-{uuid.uuid4().hex[:10]}",
+        "parameters": parameters,
+    }
+    job.update(overrides)
+    return job
 
 
 def make_job(
@@ -34,23 +72,9 @@ def make_job(
     **overrides: Any,
 ) -> dict[str, Any]:
     """A valid ``population.attest`` job body; ``overrides`` replace top-level fields."""
-    job: dict[str, Any] = {
-        "contract_version": 1,
-        "job_id": job_id or f"test-{uuid.uuid4()}",
-        "type": "population.attest",
-        "tenant": tenant,
-        "requester": {
-            "capacity": "person",
-            "identifier": requester or subject,
-            "authenticated": True,
-        },
-        "subject": {"kind": "person", "identifier": subject},
-        "product_id": 1473,
-        "dossier_id": f"DOS-{uuid.uuid4().hex[:10]}",
-        "parameters": {"attest": attest},
-    }
-    job.update(overrides)
-    return job
+    parameters = overrides.pop("parameters", {"attest": attest})
+    return job_body("population.attest", subject, parameters, requester=requester,
+                    tenant=tenant, job_id=job_id, **overrides)
 
 
 CAPABILITIES = ["population", "civil-status", "criminal-record"]

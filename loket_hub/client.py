@@ -35,7 +35,8 @@ class LoketClient:
         self._connection = connection
         self._channel = channel
         self._reply_queue = reply_queue
-        self._pending: dict[str, asyncio.Future[Result]] = {}
+        # correlation id → (future, final results only, job id)
+        self._pending: dict[str, tuple[asyncio.Future[Result], bool, str | None]] = {}
         self.received: list[Result] = []
 
     @classmethod
@@ -58,9 +59,18 @@ class LoketClient:
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         result = Result.from_json(message.body)
         self.received.append(result)
-        future = self._pending.pop(message.correlation_id or "", None)
-        if future is not None and not future.done():
-            future.set_result(result)
+        keys = [message.correlation_id or ""]
+        if result.outcome.final and result.job_id:
+            # A job published twice has one final result, sent to the first correlation id:
+            # it answers every request still waiting for that job.
+            keys += [k for k, (_, _, job_id) in self._pending.items() if job_id == result.job_id]
+        for key in dict.fromkeys(keys):
+            future, final_only, _ = self._pending.get(key, (None, False, None))
+            if future is None or (final_only and not result.outcome.final):
+                continue  # an interim result (in treatment): keep waiting for the final one
+            del self._pending[key]
+            if not future.done():
+                future.set_result(result)
 
     async def publish(
         self,
@@ -71,8 +81,14 @@ class LoketClient:
         correlation_id: str | None = None,
         reply: bool = True,
         headers: Mapping[str, Any] | None = None,
+        final: bool = True,
     ) -> asyncio.Future[Result]:
-        """Publish a job (a mapping, or raw bytes for tests of bad input); return its future."""
+        """Publish a job (a mapping, or raw bytes for tests of bad input); return its future.
+
+        With ``final`` the future resolves on the job's final result (delivered, rejected,
+        failed); interim ones (in-treatment, awaiting-approval) are collected in ``received``.
+        Without it, it resolves on the first result.
+        """
         if isinstance(job, bytes):
             body = job
             job_type = routing_key or "population.attest"
@@ -83,7 +99,7 @@ class LoketClient:
             message_id = message_id or str(job["job_id"])
         correlation_id = correlation_id or str(uuid.uuid4())
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending[correlation_id] = future
+        self._pending[correlation_id] = (future, final, message_id)
         exchange = await self._channel.get_exchange(JOBS_EXCHANGE, ensure=False)
         await exchange.publish(
             aio_pika.Message(
@@ -100,9 +116,11 @@ class LoketClient:
         )
         return future
 
-    async def request(self, job: Mapping[str, Any], *, timeout: float = 30.0) -> Result:
-        """Publish ``job`` and wait for its result."""
-        future = await self.publish(job)
+    async def request(
+        self, job: Mapping[str, Any], *, timeout: float = 30.0, final: bool = True
+    ) -> Result:
+        """Publish ``job`` and wait for its final result (or the first one, ``final=False``)."""
+        future = await self.publish(job, final=final)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:

@@ -1,0 +1,214 @@
+"""Civil-status acts and criminal-record extracts, from a RabbitMQ job to a sealed PDF."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.contract import Outcome, Result
+from hub.devpki import KeyPair
+from hub.documents import external
+from hub.testing import HubHarness, job_body, running_test_hub
+from loket_hub.client import LoketClient
+from simulators.population_data import WELL_KNOWN, WELL_KNOWN_ACTS
+from tests.conftest import AMQP_URL
+from tests.integration.test_end_to_end import control, hub_settings
+
+pytestmark = pytest.mark.broker
+
+
+def act_job(subject: str, act: str, *, requester: str | None = None, **parameters: Any) -> dict[
+    str, Any
+]:
+    return job_body("civil-status.act", subject, {"act": act, **parameters}, requester=requester)
+
+
+def extract_job(subject: str, model: str, *, requester: str | None = None,
+                **parameters: Any) -> dict[str, Any]:
+    return job_body("criminal-record.extract", subject, {"model": model, **parameters},
+                    requester=requester)
+
+
+@pytest.fixture
+async def harness(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> Any:
+    async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
+        yield harness
+
+
+def _sealed_pdf(result: Result, tmp_path: Path) -> bytes:
+    assert result.outcome is Outcome.DELIVERED, result.error
+    (document,) = result.documents
+    assert document.media_type == "application/pdf"
+    path = tmp_path / document.file_name
+    path.write_bytes(document.content)
+    ok, said = external.pdfsig_verify(path)
+    assert ok, said
+    # Sealed by the back end and again by the municipality: two signatures, both valid.
+    assert said.count("Signature is Valid.") == 2, said
+    return document.content
+
+
+async def test_extract_of_ones_own_birth_act(harness: HubHarness, tmp_path: Path) -> None:
+    result = await harness.client.request(act_job(WELL_KNOWN["single"], "birth"), timeout=30)
+    content = _sealed_pdf(result, tmp_path)
+    assert result.documents[0].kind == "civil-status-extract"
+    assert content.startswith(b"%PDF")
+    records = await harness.hub.store.audit_records(job_id=result.job_id)
+    assert sorted(r.service for r in records) == [
+        "GeefAkteBurgerlijkeStand", "ZoekAktenBurgerlijkeStand",
+    ]
+
+
+async def test_the_act_pdf_is_sealed_not_re_rendered(
+    harness: HubHarness, simulator: Any, tmp_path: Path
+) -> None:
+    """The back end's own PDF is a prefix of what the citizen receives."""
+    first = await harness.client.request(act_job(WELL_KNOWN["single"], "birth"), timeout=30)
+    delivered = first.documents[0].content
+    eof = delivered.find(b"%%EOF")
+    # The simulator's act is itself sealed; its first revision ends at the first %%EOF.
+    assert eof > 0
+    assert delivered.count(b"%%EOF") >= 3  # original, back-end seal, municipality seal
+
+
+async def test_a_parent_in_the_act_gets_a_copy(harness: HubHarness, tmp_path: Path) -> None:
+    job = act_job(WELL_KNOWN["child"], "birth", requester=WELL_KNOWN["household_head"],
+                  form="copy")
+    result = await harness.client.request(job, timeout=30)
+    _sealed_pdf(result, tmp_path)
+    assert result.documents[0].kind == "civil-status-copy"
+
+
+async def test_a_declared_relation_goes_to_an_employee(harness: HubHarness) -> None:
+    job = act_job(WELL_KNOWN["deceased"], "death", requester=WELL_KNOWN["single"],
+                  form="copy", relationship="descendant")
+    result = await harness.client.request(job, timeout=30, final=False)
+    assert result.outcome is Outcome.AWAITING_APPROVAL
+    assert result.error is not None
+    assert result.error.code == "APPROVAL_REQUIRED"
+    assert result.error.details["rule"] == "forms.copy.approval"
+
+
+@pytest.mark.parametrize(
+    ("subject", "act", "requester", "parameters", "code"),
+    [
+        ("deceased", "death", "single", {"form": "copy"}, "NOT_ENTITLED"),
+        ("deceased", "death", "single", {"form": "copy", "relationship": "spouse"},
+         "NOT_ENTITLED"),
+        ("cohabitant", "recognition", None, {}, "AMBIGUOUS_ACT"),
+        ("parent", "birth", None, {}, "ACT_NOT_DIGITISED"),
+        ("single", "adoption", None, {}, "ACT_NOT_FOUND"),
+    ],
+)
+async def test_civil_status_refusals(
+    harness: HubHarness, subject: str, act: str, requester: str | None,
+    parameters: dict[str, Any], code: str,
+) -> None:
+    job = act_job(WELL_KNOWN[subject], act,
+                  requester=WELL_KNOWN[requester] if requester else None, **parameters)
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None
+    assert result.error.code == code
+    if code == "AMBIGUOUS_ACT":
+        candidates = result.error.details["candidates"]
+        assert {c["reference"] for c in candidates} == {
+            WELL_KNOWN_ACTS["recognition_cohabitant_1"], WELL_KNOWN_ACTS["recognition_cohabitant_2"]
+        }
+
+
+async def test_an_ambiguous_act_chosen_by_reference(harness: HubHarness, tmp_path: Path) -> None:
+    job = act_job(WELL_KNOWN["cohabitant"], "recognition",
+                  act_reference=WELL_KNOWN_ACTS["recognition_cohabitant_2"])
+    _sealed_pdf(await harness.client.request(job, timeout=30), tmp_path)
+
+
+async def test_extract_595_is_in_treatment_then_delivered(
+    harness: HubHarness, simulator: Any, tmp_path: Path
+) -> None:
+    job = extract_job(WELL_KNOWN["single"], "595")
+    result = await harness.client.request(job, timeout=30)
+    _sealed_pdf(result, tmp_path)
+    assert result.documents[0].kind == "criminal-record-extract-595"
+    outcomes = [r.outcome for r in harness.client.received if r.job_id == job["job_id"]]
+    assert outcomes == [Outcome.IN_TREATMENT, Outcome.DELIVERED]
+    interim = harness.client.received[0]
+    assert interim.note and "preparing" in interim.note
+    events = [e["status"] for e in await harness.status_events() if e["job_id"] == job["job_id"]]
+    assert events == ["in-treatment", "delivered"]
+    records = await harness.hub.store.audit_records(job_id=job["job_id"])
+    services = sorted(r.service for r in records)
+    assert services.count("GeefUittrekselStrafregister") == 2  # request + fetch
+    assert services.count("GeefStatusUittrekselStrafregister") >= 1
+    state = await control(simulator, "GET", "strafregister")
+    assert [e["gedownload"] for e in state["extracts"]] == [True]
+
+
+async def test_extract_596_2_waits_for_the_police_check(
+    harness: HubHarness, simulator: Any, tmp_path: Path
+) -> None:
+    await control(simulator, "POST", "strafregister", {"police_check_polls": 3})
+    job = extract_job(WELL_KNOWN["single"], "596.2", activity="JEUGDWERK")
+    result = await harness.client.request(job, timeout=60)
+    _sealed_pdf(result, tmp_path)
+    (interim,) = [r for r in harness.client.received if r.outcome is Outcome.IN_TREATMENT]
+    assert interim.note and "police" in interim.note
+    records = await harness.hub.store.audit_records(job_id=job["job_id"])
+    assert sum(r.service == "GeefStatusUittrekselStrafregister" for r in records) >= 3
+
+
+@pytest.mark.parametrize(
+    ("subject", "model", "requester", "parameters", "code"),
+    [
+        ("police_check_refused", "596.2", None, {"activity": "KINDEROPVANG"},
+         "EXTRACT_REFUSED"),
+        ("single", "595", "household_head", {}, "NOT_ENTITLED"),
+        ("single", "596.1", None, {"activity": "KINDEROPVANG"}, "UNKNOWN_ACTIVITY"),
+        ("single", "596.1", None, {}, "SCHEMA_VIOLATION"),
+    ],
+)
+async def test_criminal_record_refusals(
+    harness: HubHarness, subject: str, model: str, requester: str | None,
+    parameters: dict[str, Any], code: str,
+) -> None:
+    job = extract_job(WELL_KNOWN[subject], model,
+                      requester=WELL_KNOWN[requester] if requester else None, **parameters)
+    result = await harness.client.request(job, timeout=60)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None
+    assert result.error.code == code
+
+
+async def test_a_waiting_extract_survives_a_worker_restart_and_duplicates(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    await control(simulator, "POST", "strafregister", {"police_check_polls": 2})
+    settings = hub_settings(simulator, pki, tmp_path)
+    job = extract_job(WELL_KNOWN["single"], "596.2", activity="ONDERWIJS")
+    # One front office (one reply queue) throughout; the workers come and go.
+    async with LoketClient.connect(AMQP_URL) as front_office:
+        async with running_test_hub(settings):
+            interim = await front_office.request(job, timeout=30, final=False)
+            assert interim.outcome is Outcome.IN_TREATMENT
+        # The worker is gone; its poll waits in the broker, its journal in the store.
+        async with running_test_hub(settings, reset=False):
+            # The same job published again meanwhile: told where it stands, no new request.
+            final = await front_office.request(job, timeout=60)
+            assert final.outcome is Outcome.DELIVERED
+    outcomes = [r.outcome for r in front_office.received]
+    assert outcomes.count(Outcome.DELIVERED) == 1
+    assert outcomes[0] is Outcome.IN_TREATMENT
+    state = await control(simulator, "GET", "strafregister")
+    assert len(state["extracts"]) == 1
+
+
+def test_settings_are_what_the_tests_assume(simulator: Any, pki: dict[str, KeyPair],
+                                            tmp_path: Path) -> None:
+    settings = hub_settings(simulator, pki, tmp_path)
+    assert max(settings.broker.poll_delays_s) < 1
+    assert dataclasses.is_dataclass(settings)
