@@ -27,8 +27,10 @@ __all__ = [
     "MagdaSettings",
     "Settings",
     "SigningSettings",
+    "StatusSettings",
     "StoreSettings",
     "TenantMagdaSettings",
+    "TenantRight",
     "TenantSettings",
     "load_settings",
     "load_tenants",
@@ -140,6 +142,16 @@ class TenantMagdaSettings:
 
 
 @dataclass(frozen=True)
+class TenantRight:
+    """A company (KBO) or association that receives these job types automatically."""
+
+    name: str = ""
+    kbo: str = ""
+    association: str = ""
+    job_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     """One municipality (bestuur); read from ``mappings/tenants/<slug>.toml``."""
 
@@ -150,6 +162,34 @@ class TenantSettings:
     magda: TenantMagdaSettings = field(default_factory=TenantMagdaSettings)
     # The municipality's own document-signing key; empty: the [documents.signing] default.
     signing: SigningSettings = field(default_factory=SigningSettings)
+    # Companies and public bodies (notaries, lawyers, governments) with automatic delivery.
+    rights: tuple[TenantRight, ...] = ()
+    # Also send notifications (meldingen) to Mijn Burgerprofiel for statuses that need attention.
+    notifications: bool = False
+    # Shown as the dossier's manager in the citizen profile.
+    service_name: str = ""
+    service_email: str = ""
+    service_phone: str = ""
+    website: str = ""
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    """The status pusher: job statuses to the citizen profile (DOSIS), in order, never lost."""
+
+    enabled: bool = False
+    dosis_url: str = "http://127.0.0.1:8702"
+    token_url: str = "http://127.0.0.1:8702/op/v1/token"
+    client_id: str = "loket-hub"
+    client_key: Path = REPO_ROOT / "var/dev-pki/dosis-client.key"
+    scope: str = "DosisImport Notificaties"
+    timeout_s: float = 10.0
+    # Retries of one status while the service is down, before it goes to the dead letters.
+    max_attempts: int = 8
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    # How often accepted uploads are checked for a later refusal by the service.
+    reconcile_interval_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +208,7 @@ class Settings:
         default_factory=lambda: {"population": BackendSettings()}
     )
     audit: AuditSettings = field(default_factory=AuditSettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
     tenants_dir: Path = REPO_ROOT / "mappings/tenants"
     log_format: str = "console"
     log_level: str = "info"

@@ -19,6 +19,7 @@ from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ApprovalRequired, InvalidInput, PermanentError
+from hub.policy import PolicyRules, decide, load_policy
 from hub.ports import AdapterAnswer, AuditTrail, CallContext, Clock, Continuation
 from hub.registry import AdapterRegistry
 
@@ -44,7 +45,9 @@ class Pipeline:
         clock: Clock,
         audit: AuditTrail,
         breakers: dict[str, CircuitBreaker],
+        policy: PolicyRules | None = None,
     ) -> None:
+        self._policy = policy or load_policy()
         self._registry = registry
         self._tenants = tenants
         self._documents = documents
@@ -65,9 +68,15 @@ class Pipeline:
             if adapter is None:
                 raise InvalidInput(f"no adapter serves {job.type!r}", code="UNSUPPORTED_JOB_TYPE")
             structlog.contextvars.bind_contextvars(adapter=adapter.name)
+            journal = dict(journal or {})
+            approved = journal.get("approved")
+            if isinstance(approved, dict):
+                decided_by = f"approved-by:{approved.get('employee') or 'employee'}"
+            else:
+                decided_by = decide(job, tenant, self._policy).rule
             context = CallContext(
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
-                journal=dict(journal or {}),
+                journal=journal, decided_by=decided_by,
             )
             breaker = self._breakers.get(adapter.name)
             if breaker is None:
@@ -76,11 +85,20 @@ class Pipeline:
                 async with breaker.guard():
                     answer = await adapter.handle(context)
         except ApprovalRequired as needed:
-            log.info("job.awaiting_approval", code=needed.code, reason=needed.message)
-            return Processed(Result.for_job(
-                job, Outcome.AWAITING_APPROVAL, attempts=attempt,
-                error=ErrorInfo.from_exception(needed), note=needed.message,
-            ))
+            log.info("job.awaiting_approval", code=needed.code, reason=needed.message,
+                     rule=needed.details.get("rule"))
+            return Processed(
+                Result.for_job(
+                    job, Outcome.AWAITING_APPROVAL, attempts=attempt,
+                    error=ErrorInfo.from_exception(needed), note=needed.message,
+                ),
+                continuation=Continuation(
+                    journal={"awaiting": "approval", "rule": needed.details.get("rule"),
+                             "reason": needed.message},
+                    poll_after_s=None,
+                    note=needed.message,
+                ),
+            )
         except PermanentError as error:
             log.info("job.rejected", code=error.code, reason=error.message)
             return Processed(Result.for_job(

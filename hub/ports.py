@@ -75,7 +75,8 @@ class Continuation:
     """
 
     journal: Mapping[str, Any]
-    poll_after_s: float
+    # None: nothing to poll; the job waits for an event (an employee's decision).
+    poll_after_s: float | None
     note: str
     backend_reference: str | None = None
 
@@ -97,6 +98,7 @@ class Consultation:
     subject_identifier: str
     purpose: str
     started_at: dt.datetime
+    decided_by: str = ""  # the policy rule that let this consultation happen
 
 
 class AuditTrail(Protocol):
@@ -119,6 +121,8 @@ class CallContext:
     audit: AuditTrail
     # What an earlier step of this job left (see Continuation); empty on the first run.
     journal: Mapping[str, Any] = field(default_factory=dict)
+    # The policy rule that allowed the job (``self``, ``listed-right:…``, ``approved-by:…``).
+    decided_by: str = ""
 
     def reference(self, service: str, step: str = "query") -> str:
         """The request reference for one call of this job attempt.
@@ -148,6 +152,7 @@ class CallContext:
             subject_identifier=job.subject.identifier,
             purpose=purpose,
             started_at=dt.datetime.now(dt.UTC),
+            decided_by=self.decided_by,
         )
 
 

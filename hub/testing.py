@@ -90,7 +90,8 @@ async def reset_broker(
     connection = await aio_pika.connect(url)
     try:
         channel = await connection.channel()
-        names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE]
+        names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
+                 topology.DECISION_QUEUE]
         for capability in capabilities:
             names.append(topology.work_queue_name(capability))
             names += [
@@ -104,18 +105,27 @@ async def reset_broker(
         await connection.close()
 
 
-async def read_queue(url: str, queue: str, *, limit: int = 10_000) -> list[AbstractIncomingMessage]:
-    """Take every message currently in ``queue`` (acknowledging them)."""
+async def read_queue(
+    url: str, queue: str, *, limit: int = 10_000, idle_s: float = 0.3
+) -> list[AbstractIncomingMessage]:
+    """Take every message currently in ``queue`` (acknowledging them).
+
+    Consumes rather than polls with basic.get, which quorum queues with a single active
+    consumer refuse; stops once no message came for ``idle_s``.
+    """
     messages: list[AbstractIncomingMessage] = []
     connection = await aio_pika.connect(url)
     try:
         channel = await connection.channel()
         declared = await channel.get_queue(queue, ensure=True)
-        while len(messages) < limit:
-            message = await declared.get(no_ack=True, fail=False)
-            if message is None:
-                break
-            messages.append(message)
+        async with declared.iterator() as incoming:
+            while len(messages) < limit:
+                try:
+                    message = await asyncio.wait_for(anext(incoming), timeout=idle_s)
+                except TimeoutError:
+                    break
+                await message.ack()
+                messages.append(message)
     finally:
         await connection.close()
     return messages

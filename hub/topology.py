@@ -7,7 +7,9 @@
                          ──dead-letters──▶ jobs.<capability>
     default exchange ──▶ poll.<capability>.<ms>ms (classic, TTL: the next look at an
                          asynchronous back end) ──dead-letters──▶ jobs.<capability>
-    loket.status (topic) ──#──▶ status.events (quorum)
+    loket.status (topic) ──#──▶ status.outbox (quorum, single active consumer)
+    loket.backoffice (topic) ──approval.#──▶ backoffice.approvals (employees' tasks)
+                             ──decision.#──▶ backoffice.decisions (their answers, to the hub)
     loket.dead (fanout) ──▶ dead.letters (quorum)
 
 Declaring is idempotent; the worker calls :func:`declare` on every (re)connect.
@@ -35,7 +37,12 @@ __all__ = [
 
 JOBS_EXCHANGE = "loket.jobs"
 STATUS_EXCHANGE = "loket.status"
-STATUS_QUEUE = "status.events"
+# One active consumer at a time (x-single-active-consumer): statuses leave in the order they
+# came, whichever worker pushes them.
+STATUS_QUEUE = "status.outbox"
+BACKOFFICE_EXCHANGE = "loket.backoffice"
+APPROVAL_QUEUE = "backoffice.approvals"
+DECISION_QUEUE = "backoffice.decisions"
 DEAD_LETTER_EXCHANGE = "loket.dead"
 DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
@@ -60,6 +67,9 @@ class Topology:
     jobs: AbstractExchange
     status: AbstractExchange
     dead: AbstractExchange
+    backoffice: AbstractExchange
+    status_queue: AbstractQueue
+    decisions: AbstractQueue
     work_queues: dict[str, AbstractQueue]
     retry_queues: dict[str, list[str]]
     retry_delays_s: tuple[float, ...]
@@ -115,9 +125,28 @@ async def declare(
     )
     await dead_queue.bind(dead, routing_key="")
     status_queue = await channel.declare_queue(
-        STATUS_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+        STATUS_QUEUE,
+        durable=True,
+        arguments={"x-queue-type": "quorum", "x-single-active-consumer": True},
     )
     await status_queue.bind(status, routing_key="#")
+    backoffice = await channel.declare_exchange(
+        BACKOFFICE_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    approvals = await channel.declare_queue(
+        APPROVAL_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await approvals.bind(backoffice, routing_key="approval.#")
+    decisions = await channel.declare_queue(
+        DECISION_QUEUE,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        },
+    )
+    await decisions.bind(backoffice, routing_key="decision.#")
 
     work_queues: dict[str, AbstractQueue] = {}
     retry_queues: dict[str, list[str]] = {}
@@ -153,6 +182,9 @@ async def declare(
         jobs=jobs,
         status=status,
         dead=dead,
+        backoffice=backoffice,
+        status_queue=status_queue,
+        decisions=decisions,
         work_queues=work_queues,
         retry_queues=retry_queues,
         retry_delays_s=retry_delays_s,

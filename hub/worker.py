@@ -18,7 +18,8 @@ import json
 import signal
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aio_pika
 import structlog
@@ -40,6 +41,61 @@ from hub.store import ClaimState, OutcomeStore
 __all__ = ["Worker"]
 
 log = structlog.get_logger(__name__)
+
+
+class MessageLike(Protocol):
+    """What the worker reads of a message: a delivery, or one rebuilt from a job's journal."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def headers(self) -> Any: ...
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def correlation_id(self) -> str | None: ...
+    @property
+    def reply_to(self) -> str | None: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def type(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A job's original message, kept in its journal so a later event can answer it."""
+
+    body: bytes
+    headers: dict[str, Any]
+    message_id: str | None
+    correlation_id: str | None
+    reply_to: str | None
+    content_type: str | None = "application/json"
+    type: str | None = None
+
+    def to_journal(self) -> dict[str, Any]:
+        return {
+            "body": self.body.decode("utf-8", "replace"),
+            "message_id": self.message_id,
+            "correlation_id": self.correlation_id,
+            "reply_to": self.reply_to,
+        }
+
+    @classmethod
+    def of(cls, message: MessageLike) -> StoredMessage:
+        return cls(message.body, dict(message.headers or {}), message.message_id,
+                   message.correlation_id, message.reply_to, message.content_type, message.type)
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> StoredMessage:
+        return cls(str(data["body"]).encode(), {}, data.get("message_id"),
+                   data.get("correlation_id"), data.get("reply_to"))
+
+
+def _event_id(job_id: str, status: str) -> str:
+    # Derived, so a status published twice (a redelivery) is one transition for the service.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loket-hub:{job_id}:{status}"))
 
 
 def _attempt_of(headers: Mapping[str, Any]) -> int:
@@ -148,6 +204,8 @@ class Worker:
         for queue in self._topology.work_queues.values():
             tag = await queue.consume(self._on_message)
             self._consumer_tags.append((queue, tag))
+        decisions = self._topology.decisions
+        self._consumer_tags.append((decisions, await decisions.consume(self._on_decision)))
         self._ready.set()
         log.info("worker.consuming", worker=self.worker_id, queues=list(self._topology.work_queues))
         return closed
@@ -249,6 +307,9 @@ class Worker:
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
 
+        if attempt == 1 and not claim.journal and not continuation:
+            _, topo = self._exchanges()
+            await self._publish_status(topo, job, None)
         try:
             processed = await self._pipeline.process(job, attempt, claim.journal)
         except asyncio.CancelledError:
@@ -279,6 +340,7 @@ class Worker:
         result = processed.result
         if processed.continuation is not None:
             await self._suspend(message, job, processed, first=not claim.journal)
+            await self._ack(message)
             return
         await self._store.complete(job.job_id, self.worker_id, result.to_json())
         await self._publish_outcome(message, job, result)
@@ -286,19 +348,24 @@ class Worker:
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
 
     async def _suspend(
-        self, message: AbstractIncomingMessage, job: Job, processed: Processed, *, first: bool
+        self, message: MessageLike, job: Job, processed: Processed, *, first: bool
     ) -> None:
-        """Park a job on an asynchronous back end: journal stored, front office told, poll set."""
+        """Park a job: journal stored, front office told, next poll or an employee's task set.
+
+        The caller acks the message afterwards.
+        """
         assert processed.continuation is not None
         continuation = processed.continuation
+        journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         await self._store.suspend(
-            job.job_id, self.worker_id, journal=dict(continuation.journal),
-            interim=processed.result.to_json(),
+            job.job_id, self.worker_id, journal=journal, interim=processed.result.to_json(),
         )
         if first:
             await self._publish_outcome(message, job, processed.result, final=False)
-        await self._schedule_poll(message, job, continuation.poll_after_s)
-        await self._ack(message)
+        if continuation.poll_after_s is not None:
+            await self._schedule_poll(message, job, continuation.poll_after_s)
+        else:
+            await self._forward_approval_task(job, processed.result)
         log.info("job.waiting", poll_after_s=continuation.poll_after_s, note=continuation.note)
 
     # -- publishing --------------------------------------------------------------------------
@@ -326,7 +393,7 @@ class Worker:
         return self._channel, self._topology
 
     async def _publish_outcome(
-        self, incoming: AbstractIncomingMessage, job: Job, result: Result, *, final: bool = True
+        self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True
     ) -> None:
         channel, topo = self._exchanges()
         tasks = [self._publish_status(topo, job, result)]
@@ -337,7 +404,7 @@ class Worker:
             await self._store.mark_published(job.job_id)
 
     async def _publish_result(
-        self, channel: AbstractChannel, incoming: AbstractIncomingMessage, result: Result
+        self, channel: AbstractChannel, incoming: MessageLike, result: Result
     ) -> None:
         assert incoming.reply_to is not None
         reply = aio_pika.Message(
@@ -359,8 +426,12 @@ class Worker:
                 result.to_json(), reason="unroutable-result", properties=reply
             )
 
-    async def _publish_status(self, topo: topology.Topology, job: Job, result: Result) -> None:
-        event_id = str(uuid.uuid4())
+    async def _publish_status(
+        self, topo: topology.Topology, job: Job, result: Result | None, *, status: str = ""
+    ) -> None:
+        """One status event per transition, confirmed; ``result`` None for ``received``."""
+        status = status or (result.outcome.value if result else "received")
+        event_id = _event_id(job.job_id, status)
         event = {
             "event_id": event_id,
             "job_id": job.job_id,
@@ -372,14 +443,14 @@ class Worker:
                 "capacity": job.requester.capacity,
                 "identifier": job.requester.identifier,
             },
-            "status": result.outcome.value,
-            "error_code": result.error.code if result.error else None,
-            "note": result.note,
+            "status": status,
+            "error_code": result.error.code if result and result.error else None,
+            "note": result.note if result else None,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         }
         await self._publish(
             topo.status,
-            f"{job.tenant}.{result.outcome.value}",
+            f"{job.tenant}.{status}",
             aio_pika.Message(
                 body=json.dumps(event).encode(),
                 content_type="application/json",
@@ -414,9 +485,7 @@ class Worker:
             log.info("job.retry_scheduled", code=error.code, next_attempt=next_attempt, queue=queue)
         return True
 
-    async def _schedule_poll(
-        self, message: AbstractIncomingMessage, job: Job, delay_s: float
-    ) -> None:
+    async def _schedule_poll(self, message: MessageLike, job: Job, delay_s: float) -> None:
         """The next look at an asynchronous back end, through a delayed poll queue."""
         channel, topo = self._exchanges()
         delay, queue = topo.poll_queue_for(job.capability, delay_s)
@@ -428,7 +497,7 @@ class Worker:
         log.info("job.poll_scheduled", queue=queue, delay_s=delay)
 
     @staticmethod
-    def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+    def _copy(message: MessageLike, headers: dict[str, Any]) -> aio_pika.Message:
         return aio_pika.Message(
             body=message.body,
             headers=headers,
@@ -439,6 +508,118 @@ class Worker:
             type=message.type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
+
+    # -- approvals -----------------------------------------------------------------------------
+
+    async def _forward_approval_task(self, job: Job, result: Result) -> None:
+        """An employee's task in the back office: what is asked, by whom, and which rule."""
+        _, topo = self._exchanges()
+        task = {
+            "task_id": job.job_id,
+            "job_id": job.job_id,
+            "type": job.type,
+            "tenant": job.tenant,
+            "dossier_id": job.dossier_id,
+            "product_id": job.product_id,
+            "parameters": job.parameters,
+            "requester": {
+                "capacity": job.requester.capacity,
+                "identifier": job.requester.identifier,
+                "authenticated": job.requester.authenticated,
+                "acting_person": job.requester.acting_person,
+                "name": job.requester.name,
+            },
+            "subject": {"kind": job.subject.kind, "identifier": job.subject.identifier},
+            "purpose": job.purpose,
+            "rule": result.error.details.get("rule") if result.error else None,
+            "reason": result.note,
+            "decide_with": {
+                "exchange": topology.BACKOFFICE_EXCHANGE,
+                "routing_key": f"decision.{job.tenant}",
+                "body": {"job_id": job.job_id, "decision": "approve | refuse",
+                         "reason": "…", "employee": "…"},
+            },
+        }
+        await self._publish(
+            topo.backoffice,
+            f"approval.{job.tenant}.{job.type}",
+            aio_pika.Message(
+                body=json.dumps(task).encode(), content_type="application/json",
+                message_id=job.job_id, type="loket.approval-task.v1",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+        )
+
+    async def _on_decision(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            await self._decide(message)
+        except BrokerError as exc:
+            log.warning("decision.unacked", reason=str(exc))
+            await self._nack_quietly(message)
+        except TransientError as exc:
+            # The job is back to waiting; the decision comes again (bounded by the queue's
+            # delivery limit, after which it is dead-lettered for an operator).
+            log.warning("decision.retry", code=exc.code)
+            await self._nack_quietly(message)
+        except Exception:
+            log.exception("decision.crashed")
+            await self._nack_quietly(message)
+        finally:
+            self._in_flight.discard(task)
+
+    async def _decide(self, message: AbstractIncomingMessage) -> None:
+        try:
+            decision = json.loads(message.body)
+            job_id = str(decision["job_id"])
+            verdict = str(decision["decision"])
+            if verdict not in {"approve", "refuse"}:
+                raise ValueError(f"decision must be approve or refuse, not {verdict!r}")
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("decision.unreadable", reason=str(exc))
+            await self._dead_letter(message, reason="unreadable-decision", error=ErrorInfo(
+                "INVALID_DECISION", str(exc), False))
+            await self._ack(message)
+            return
+        with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
+            claim = await self._store.claim(
+                job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
+            )
+            journal = claim.journal or {}
+            if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != "approval":
+                if claim.state is ClaimState.ACQUIRED:
+                    await self._store.release(job_id, self.worker_id)
+                log.warning("decision.not_awaited", state=claim.state.value)
+                await self._ack(message)
+                return
+            stored = journal["_message"]
+            assert isinstance(stored, dict)
+            original = StoredMessage.from_journal(stored)
+            job = decode_job(original.body, original.message_id)
+            employee = str(decision.get("employee") or "employee")
+            if verdict == "refuse":
+                reason = str(decision.get("reason") or "refused by an employee")
+                processed = Processed(Result.for_job(
+                    job, Outcome.REJECTED, attempts=1,
+                    error=ErrorInfo("REFUSED_BY_EMPLOYEE", reason, False,
+                                    {"employee": employee, "rule": journal.get("rule")}),
+                ))
+            else:
+                approved = {"employee": employee, "rule": journal.get("rule")}
+                try:
+                    processed = await self._pipeline.process(job, 1, {"approved": approved})
+                except TransientError:
+                    await self._store.release(job_id, self.worker_id)
+                    raise
+            log.info("decision.applied", decision=verdict, employee=employee)
+            if processed.continuation is not None:
+                await self._suspend(original, job, processed, first=True)
+            else:
+                await self._store.complete(job_id, self.worker_id, processed.result.to_json())
+                await self._publish_outcome(original, job, processed.result)
+            await self._ack(message)
 
     # -- refusals and dead letters -----------------------------------------------------------
 
@@ -464,7 +645,7 @@ class Worker:
         await self._ack(message)
 
     async def _dead_letter(
-        self, message: AbstractIncomingMessage, *, reason: str, error: ErrorInfo | None
+        self, message: MessageLike, *, reason: str, error: ErrorInfo | None
     ) -> None:
         await self._dead_letter_body(message.body, reason=reason, properties=message, error=error)
 
@@ -473,7 +654,7 @@ class Worker:
         body: bytes,
         *,
         reason: str,
-        properties: aio_pika.Message | AbstractIncomingMessage,
+        properties: aio_pika.Message | MessageLike,
         error: ErrorInfo | None = None,
     ) -> None:
         _, topo = self._exchanges()

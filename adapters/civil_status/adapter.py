@@ -79,10 +79,12 @@ class CivilStatusAdapter:
         persons = {requester.identifier} if requester.capacity == "person" else set()
         if requester.acting_person:
             persons.add(requester.acting_person)
-        decide_entitlement(
-            act, form, requester_persons=persons,
-            declared_relationship=job.parameters.get("relationship"), rules=self._rules,
-        )
+        if not context.journal.get("approved"):
+            # After an employee approved the request, the entitlement rule has been applied.
+            decide_entitlement(
+                act, form, requester_persons=persons,
+                declared_relationship=job.parameters.get("relationship"), rules=self._rules,
+            )
         wrapper = "CriteriaUittreksel" if form == "extract" else "CriteriaAfschrift"
         fetch_criteria: dict[str, object] = {
             wrapper: {"DocumentReferte": act.reference, "Taal": language},

@@ -14,9 +14,10 @@ __all__ = ["AuditRecord", "Claim", "ClaimState", "OutcomeStore"]
 AUDIT_COLUMNS = (
     "reference", "job_id", "attempt", "tenant", "service", "service_version",
     "client_identification", "requester_capacity", "requester_identifier", "acting_person",
-    "subject_identifier", "purpose", "started_at", "finished_at", "outcome", "reply_reference",
-    "duration_ms",
+    "subject_identifier", "purpose", "started_at", "decided_by", "finished_at", "outcome",
+    "reply_reference", "duration_ms",
 )
+STARTED_COLUMNS = 14  # the columns written before the call
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class AuditRecord:
     subject_identifier: str
     purpose: str
     started_at: dt.datetime
+    decided_by: str | None
     finished_at: dt.datetime | None
     outcome: str | None
     reply_reference: str | None
@@ -46,7 +48,7 @@ def consultation_row(c: Consultation) -> tuple[object, ...]:
     return (
         c.reference, c.job_id, c.attempt, c.tenant, c.service, c.service_version,
         c.client_identification, c.requester_capacity, c.requester_identifier, c.acting_person,
-        c.subject_identifier, c.purpose, c.started_at,
+        c.subject_identifier, c.purpose, c.started_at, c.decided_by,
     )
 
 

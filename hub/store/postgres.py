@@ -8,9 +8,18 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from hub.ports import Consultation
-from hub.store.base import AUDIT_COLUMNS, AuditRecord, Claim, ClaimState, consultation_row
+from hub.store.base import (
+    AUDIT_COLUMNS,
+    STARTED_COLUMNS,
+    AuditRecord,
+    Claim,
+    ClaimState,
+    consultation_row,
+)
 
 __all__ = ["PostgresStore"]
+
+_STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_outcomes (
@@ -42,11 +51,13 @@ CREATE TABLE IF NOT EXISTS audit_consultations (
     subject_identifier    TEXT NOT NULL,
     purpose               TEXT NOT NULL,
     started_at            TIMESTAMPTZ NOT NULL,
+    decided_by            TEXT,
     finished_at           TIMESTAMPTZ,
     outcome               TEXT,
     reply_reference       TEXT,
     duration_ms           DOUBLE PRECISION
 );
+ALTER TABLE audit_consultations ADD COLUMN IF NOT EXISTS decided_by TEXT;
 CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 """
@@ -156,8 +167,9 @@ class PostgresStore:
     async def consultation_started(self, consultation: Consultation) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(
-                f"INSERT INTO audit_consultations ({', '.join(AUDIT_COLUMNS[:13])})"
-                f" VALUES ({', '.join(['%s'] * 13)}) ON CONFLICT (reference) DO NOTHING",
+                f"INSERT INTO audit_consultations ({_STARTED})"
+                f" VALUES ({', '.join(['%s'] * STARTED_COLUMNS)})"
+                " ON CONFLICT (reference) DO NOTHING",
                 consultation_row(consultation),
             )
 

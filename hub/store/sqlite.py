@@ -13,9 +13,18 @@ from pathlib import Path
 from typing import TypeVar
 
 from hub.ports import Consultation
-from hub.store.base import AUDIT_COLUMNS, AuditRecord, Claim, ClaimState, consultation_row
+from hub.store.base import (
+    AUDIT_COLUMNS,
+    STARTED_COLUMNS,
+    AuditRecord,
+    Claim,
+    ClaimState,
+    consultation_row,
+)
 
 __all__ = ["SqliteStore"]
+
+_STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
 
 T = TypeVar("T")
 
@@ -46,6 +55,7 @@ CREATE TABLE IF NOT EXISTS audit_consultations (
     subject_identifier    TEXT NOT NULL,
     purpose               TEXT NOT NULL,
     started_at            TEXT NOT NULL,
+    decided_by            TEXT,
     finished_at           TEXT,
     outcome               TEXT,
     reply_reference       TEXT,
@@ -65,6 +75,9 @@ _VERSION = 2
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Version 1 tables had no journal and no 'waiting' state: rebuild them in place."""
+    audit_columns = {row[1] for row in conn.execute("PRAGMA table_info(audit_consultations)")}
+    if audit_columns and "decided_by" not in audit_columns:
+        conn.execute("ALTER TABLE audit_consultations ADD COLUMN decided_by TEXT")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(job_outcomes)")}
     if not columns or "journal" in columns:
         return
@@ -213,11 +226,11 @@ class SqliteStore:
 
     async def consultation_started(self, consultation: Consultation) -> None:
         row = list(consultation_row(consultation))
-        row[-1] = consultation.started_at.isoformat()
+        row[12] = consultation.started_at.isoformat()
         await self._run(
             lambda c: c.execute(
-                f"INSERT INTO audit_consultations ({', '.join(AUDIT_COLUMNS[:13])})"
-                f" VALUES ({', '.join('?' * 13)}) ON CONFLICT (reference) DO NOTHING",
+                f"INSERT INTO audit_consultations ({_STARTED})"
+                f" VALUES ({', '.join('?' * STARTED_COLUMNS)}) ON CONFLICT (reference) DO NOTHING",
                 row,
             )
         )

@@ -140,7 +140,7 @@ async def test_extract_595_is_in_treatment_then_delivered(
     interim = harness.client.received[0]
     assert interim.note and "preparing" in interim.note
     events = [e["status"] for e in await harness.status_events() if e["job_id"] == job["job_id"]]
-    assert events == ["in-treatment", "delivered"]
+    assert events == ["received", "in-treatment", "delivered"]
     records = await harness.hub.store.audit_records(job_id=job["job_id"])
     services = sorted(r.service for r in records)
     assert services.count("GeefUittrekselStrafregister") == 2  # request + fetch

@@ -89,8 +89,11 @@ async def test_round_trip_for_a_known_citizen(
         assert ok, said
     # A status event was confirmed before the job was acked.
     events = await harness.status_events()
-    assert [(e["job_id"], e["status"]) for e in events] == [(job["job_id"], "delivered")]
+    assert [(e["job_id"], e["status"]) for e in events] == [
+        (job["job_id"], "received"), (job["job_id"], "delivered"),
+    ]
     assert events[0]["product_id"] == 1473
+    assert len({e["event_id"] for e in events}) == 2
 
 
 async def test_unknown_citizen_is_rejected(harness: HubHarness) -> None:
@@ -234,4 +237,5 @@ async def test_nothing_is_acked_before_confirms(harness: HubHarness) -> None:
         queue = await channel.declare_queue("jobs.population", passive=True)
         assert queue.declaration_result.message_count == 0
     events = await harness.status_events()
-    assert sorted(e["job_id"] for e in events) == sorted(j["job_id"] for j in jobs)
+    finals = [e["job_id"] for e in events if e["status"] == "delivered"]
+    assert sorted(finals) == sorted(j["job_id"] for j in jobs)
