@@ -6,9 +6,10 @@ tenants) fails here, before the first message is consumed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
@@ -24,6 +25,9 @@ from hub.errors import ConfigurationError
 from hub.pipeline import Pipeline
 from hub.ports import Clock, SystemClock
 from hub.registry import AdapterRegistry
+from hub.status.dosis import DosisClient
+from hub.status.mapping import load_status_table
+from hub.status.pusher import StatusPusher
 from hub.store import OutcomeStore, open_store
 from hub.worker import Worker
 
@@ -112,6 +116,7 @@ class Hub:
     worker: Worker
     breakers: dict[str, CircuitBreaker]
     documents: DocumentWorkers
+    status_pusher: StatusPusher | None = None
 
     def expiring_certificates(self) -> dict[str, dt.datetime]:
         """Signing certificates that end within the warning period (for the health output)."""
@@ -137,6 +142,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
     registry = build_registry(settings, tenants)
     breakers = build_breakers(settings, registry)
     store = await open_store(settings.store.url)
+    stack = AsyncExitStack()
     try:
         await documents.start()
         await registry.start_all()
@@ -153,16 +159,27 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             audit=store,
             breakers=breakers,
         )
+        pusher: StatusPusher | None = None
+        if settings.status.enabled:
+            dosis = DosisClient(settings.status)
+            await dosis.open()
+            stack.push_async_callback(dosis.close)
+            pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
+                                  table=load_status_table())
+            reconciler = asyncio.create_task(pusher.reconcile_forever())
+            stack.callback(reconciler.cancel)
         worker = Worker(
-            settings, pipeline=pipeline, store=store, capabilities=registry.capabilities
+            settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
+            status_pusher=pusher,
         )
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
-                  breakers=breakers, documents=documents)
+                  breakers=breakers, documents=documents, status_pusher=pusher)
         for ref, not_after in hub.expiring_certificates().items():
             log.warning("signing.certificate.expiring", identity=ref,
                         not_after=not_after.isoformat())
         yield hub
     finally:
+        await stack.aclose()
         await registry.close_all()
         await store.close()
         documents.close()

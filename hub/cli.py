@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -106,12 +107,27 @@ def _check_config(settings: Settings) -> int:
                 notes.append(f"signing certificate of {ref!r} expires {ends}")
     except ConfigurationError as exc:
         problems.append(exc.message)
+    problems += _status_problems(settings, tenants)
     for note in notes:
         print(f"warning: {note}")
     for problem in problems:
         print(f"problem: {problem}")
     print("configuration ok" if not problems else f"{len(problems)} problem(s)")
     return 0 if not problems else 1
+
+
+def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
+    """Statuses without a Flemish phase and code; job types without a product id."""
+    from hub.app import build_registry
+    from hub.status.mapping import load_status_table, product_for
+
+    problems = load_status_table().problems()
+    for adapter in build_registry(settings, tenants):
+        problems += [f"job type {t!r} has no product id in mappings/products.toml"
+                     for t in sorted(adapter.job_types) if product_for(t) is None]
+    if settings.status.enabled and not settings.status.client_key.is_file():
+        problems.append(f"DOSIS client key not found: {settings.status.client_key}")
+    return problems
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:

@@ -81,13 +81,17 @@ def generate_self_signed(
 
 
 def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
-    """The development set: the MAGDA client (WS-Security) key and the document-signing key."""
+    """The development set: MAGDA client (WS-Security), document signing, DOSIS client."""
     return {
         "magda-client": generate_self_signed(
             directory, "magda-client", "loket-hub dev MAGDA client"
         ),
         "document-signing": generate_self_signed(
             directory, "document-signing", "loket-hub dev document signing"
+        ),
+        # The client assertion (private_key_jwt) for the dossier-status service's tokens.
+        "dosis-client": generate_self_signed(
+            directory, "dosis-client", "loket-hub dev DOSIS client"
         ),
     }
 

@@ -36,6 +36,7 @@ from hub.config import Settings
 from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
 from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
 from hub.pipeline import Pipeline, Processed
+from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
 
 __all__ = ["Worker"]
@@ -115,7 +116,9 @@ class Worker:
         pipeline: Pipeline,
         store: OutcomeStore,
         capabilities: list[str],
+        status_pusher: StatusPusher | None = None,
     ) -> None:
+        self._pusher = status_pusher
         self._settings = settings
         self._pipeline = pipeline
         self._store = store
@@ -206,6 +209,12 @@ class Worker:
             self._consumer_tags.append((queue, tag))
         decisions = self._topology.decisions
         self._consumer_tags.append((decisions, await decisions.consume(self._on_decision)))
+        if self._pusher is not None:
+            # Its own channel, one event at a time: the outbox order is the push order.
+            outbox_channel = await connection.channel(publisher_confirms=True)
+            await outbox_channel.set_qos(prefetch_count=1)
+            outbox = await outbox_channel.get_queue(topology.STATUS_QUEUE, ensure=True)
+            self._consumer_tags.append((outbox, await outbox.consume(self._on_status_event)))
         self._ready.set()
         log.info("worker.consuming", worker=self.worker_id, queues=list(self._topology.work_queues))
         return closed
@@ -620,6 +629,27 @@ class Worker:
                 await self._store.complete(job_id, self.worker_id, processed.result.to_json())
                 await self._publish_outcome(original, job, processed.result)
             await self._ack(message)
+
+    # -- statuses to the citizen profile ------------------------------------------------------
+
+    async def _on_status_event(self, message: AbstractIncomingMessage) -> None:
+        assert self._pusher is not None
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            outcome = await self._pusher.handle(message.body)
+            if not outcome.pushed:
+                await self._dead_letter(message, reason=outcome.reason, error=outcome.error)
+            await self._ack(message)
+        except BrokerError as exc:
+            log.warning("status.unacked", reason=str(exc))
+            await self._nack_quietly(message)
+        except Exception:
+            log.exception("status.crashed")
+            await self._nack_quietly(message)
+        finally:
+            self._in_flight.discard(task)
 
     # -- refusals and dead letters -----------------------------------------------------------
 

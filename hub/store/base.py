@@ -9,7 +9,7 @@ from typing import Protocol
 
 from hub.ports import Consultation
 
-__all__ = ["AuditRecord", "Claim", "ClaimState", "OutcomeStore"]
+__all__ = ["AuditRecord", "Claim", "ClaimState", "OutcomeStore", "StatusPush"]
 
 AUDIT_COLUMNS = (
     "reference", "job_id", "attempt", "tenant", "service", "service_version",
@@ -42,6 +42,18 @@ class AuditRecord:
     outcome: str | None
     reply_reference: str | None
     duration_ms: float | None
+
+
+@dataclass(frozen=True)
+class StatusPush:
+    upload_id: str
+    job_id: str
+    dossier_id: str
+    tenant: str
+    status: str
+    pushed_at: dt.datetime
+    result: str | None = None  # Verwerkt | Geweigerd, once read back
+    reason: str | None = None
 
 
 def consultation_row(c: Consultation) -> tuple[object, ...]:
@@ -119,3 +131,17 @@ class OutcomeStore(Protocol):
 
     async def purge_audit(self, older_than: dt.datetime) -> int:
         """Delete records started before ``older_than`` (retention); returns how many."""
+
+    # -- status pushes to the citizen profile ------------------------------------------------
+
+    async def record_push(self, push: StatusPush) -> None:
+        """An upload DOSIS accepted (200); its processing result is not known yet."""
+
+    async def pending_pushes(self, limit: int = 100) -> list[StatusPush]:
+        """Accepted uploads whose result has not been read back yet, oldest first."""
+
+    async def set_push_result(self, upload_id: str, result: str, reason: str | None) -> None: ...
+
+    async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
+                     limit: int = 1000) -> list[StatusPush]:
+        """Pushes in the order they were made."""

@@ -14,6 +14,7 @@ from hub.store.base import (
     AuditRecord,
     Claim,
     ClaimState,
+    StatusPush,
     consultation_row,
 )
 
@@ -58,6 +59,18 @@ CREATE TABLE IF NOT EXISTS audit_consultations (
     duration_ms           DOUBLE PRECISION
 );
 ALTER TABLE audit_consultations ADD COLUMN IF NOT EXISTS decided_by TEXT;
+CREATE TABLE IF NOT EXISTS status_pushes (
+    upload_id  TEXT PRIMARY KEY,
+    seq        BIGSERIAL,
+    job_id     TEXT NOT NULL,
+    dossier_id TEXT NOT NULL,
+    tenant     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    pushed_at  TIMESTAMPTZ NOT NULL,
+    result     TEXT,
+    reason     TEXT
+);
+CREATE INDEX IF NOT EXISTS pushes_pending ON status_pushes (result, pushed_at);
 CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 """
@@ -209,3 +222,47 @@ class PostgresStore:
                 "DELETE FROM audit_consultations WHERE started_at < %s", (older_than,)
             )
             return cursor.rowcount
+
+    # -- status pushes -----------------------------------------------------------------------
+
+    async def record_push(self, push: StatusPush) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO status_pushes (upload_id, job_id, dossier_id, tenant, status,"
+                " pushed_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (upload_id) DO NOTHING",
+                (push.upload_id, push.job_id, push.dossier_id, push.tenant, push.status,
+                 push.pushed_at),
+            )
+
+    async def pending_pushes(self, limit: int = 100) -> list[StatusPush]:
+        return await self._select_pushes("WHERE result IS NULL", (), limit)
+
+    async def set_push_result(self, upload_id: str, result: str, reason: str | None) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE status_pushes SET result = %s, reason = %s WHERE upload_id = %s",
+                (result, reason, upload_id),
+            )
+
+    async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
+                     limit: int = 1000) -> list[StatusPush]:
+        clauses: list[str] = []
+        params: list[object] = []
+        for column, value in (("dossier_id", dossier_id), ("result", result)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return await self._select_pushes(where, tuple(params), limit)
+
+    async def _select_pushes(
+        self, where: str, params: tuple[object, ...], limit: int
+    ) -> list[StatusPush]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT upload_id, job_id, dossier_id, tenant, status, pushed_at, result, reason"
+                f" FROM status_pushes {where} ORDER BY seq LIMIT %s",
+                (*params, limit),
+            )
+            rows = await cursor.fetchall()
+        return [StatusPush(*row) for row in rows]

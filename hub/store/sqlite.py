@@ -19,6 +19,7 @@ from hub.store.base import (
     AuditRecord,
     Claim,
     ClaimState,
+    StatusPush,
     consultation_row,
 )
 
@@ -64,6 +65,17 @@ CREATE TABLE IF NOT EXISTS audit_consultations (
 CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 -- The audit is append-only from the hub's side: a finished record never changes again.
+CREATE TABLE IF NOT EXISTS status_pushes (
+    upload_id  TEXT PRIMARY KEY,
+    job_id     TEXT NOT NULL,
+    dossier_id TEXT NOT NULL,
+    tenant     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    pushed_at  TEXT NOT NULL,
+    result     TEXT,
+    reason     TEXT
+);
+CREATE INDEX IF NOT EXISTS pushes_pending ON status_pushes (result, pushed_at);
 CREATE TRIGGER IF NOT EXISTS audit_finished_is_final
 BEFORE UPDATE ON audit_consultations WHEN OLD.outcome IS NOT NULL
 BEGIN SELECT RAISE(IGNORE); END;
@@ -272,6 +284,54 @@ class SqliteStore:
             )
         )
         return int(cursor.rowcount)
+
+    # -- status pushes -----------------------------------------------------------------------
+
+    async def record_push(self, push: StatusPush) -> None:
+        await self._run(
+            lambda c: c.execute(
+                "INSERT INTO status_pushes (upload_id, job_id, dossier_id, tenant, status,"
+                " pushed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id) DO NOTHING",
+                (push.upload_id, push.job_id, push.dossier_id, push.tenant, push.status,
+                 push.pushed_at.isoformat()),
+            )
+        )
+
+    async def pending_pushes(self, limit: int = 100) -> list[StatusPush]:
+        return await self._select_pushes("WHERE result IS NULL", (), limit)
+
+    async def set_push_result(self, upload_id: str, result: str, reason: str | None) -> None:
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE status_pushes SET result = ?, reason = ? WHERE upload_id = ?",
+                (result, reason, upload_id),
+            )
+        )
+
+    async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
+                     limit: int = 1000) -> list[StatusPush]:
+        clauses, params = [], []
+        for column, value in (("dossier_id", dossier_id), ("result", result)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return await self._select_pushes(where, tuple(params), limit)
+
+    async def _select_pushes(
+        self, where: str, params: tuple[object, ...], limit: int
+    ) -> list[StatusPush]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT upload_id, job_id, dossier_id, tenant, status, pushed_at, result, reason"
+                f" FROM status_pushes {where} ORDER BY pushed_at, rowid LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        )
+        return [
+            StatusPush(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]), r[6], r[7])
+            for r in rows
+        ]
 
 
 def _audit_record(row: tuple[object, ...]) -> AuditRecord:

@@ -1,0 +1,1 @@
+"""Dossier statuses to the citizen profile (DOSIS) and notifications to Mijn Burgerprofiel."""
