@@ -1,8 +1,9 @@
 """The fixtures' civil-status acts and criminal-record facts, whatever the population's seed.
 
 Acts are drawn up where the register says the people were: a birth act in the birth place, other
-acts in the municipality of residence on that day (see ``population_data`` for which fixture
-exercises what). People an act names who are not on the register have no INSZ.
+acts in the municipality of residence on that day, or of the last residence for someone no longer
+on it (see ``population_data`` for which fixture exercises what). People an act names who are
+not on the register have no INSZ.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from simulators.population_fixtures import (
 from simulators.population_judicial import Conviction, JudicialFacts
 from simulators.population_model import Person
 
-__all__ = ["FIXTURE_ACTS", "FIXTURE_JUDICIAL", "WELL_KNOWN_ACTS"]
+__all__ = ["ACT_OF_EACH_KIND", "FIXTURE_ACTS", "FIXTURE_JUDICIAL", "WELL_KNOWN_ACTS"]
 
 _PEOPLE = {p.insz: p for p in [*(m for h in FIXTURE_HOUSEHOLDS for m in h.members),
                                *FIXTURE_OTHERS]}
@@ -63,6 +64,12 @@ def _home_town(person: Person, day: date) -> tuple[str, str]:
     current = next((r for r in residences if r.begin <= day and (r.end is None or day <= r.end)),
                    residences[0])
     return current.address.nis_code, current.address.municipality
+
+
+def _last_town(person: Person) -> tuple[str, str]:
+    """The municipality of ``person``'s last main residence (current or not)."""
+    last = FIXTURE_FACTS[person.insz].residences[-1].address
+    return last.nis_code, last.municipality
 
 
 def _act(
@@ -127,6 +134,55 @@ def _acts() -> dict[str, CivilAct]:
         "divorce_extended": _act(3, "ECHTSCHEIDING", divorce, _home_town(extended, divorce),
                                  ("ECHTGENOOT1", extended),
                                  ("ECHTGENOOT2", _Outsider(("Ann",), "Verbeke"))),
+        **_more_acts(),
+    }
+
+
+def _more_acts() -> dict[str, CivilAct]:
+    """One available act of every other type (see ``ACT_OF_EACH_KIND``).
+
+    None names ``single``, ``household_head`` or ``foreigner`` (their search answers are pinned)
+    or ``cohabitant`` in a recognition, and none is drawn up in Hasselt.
+    """
+    partner, mover, struck_off = _person("partner"), _person("mover"), _person("struck_off")
+    cohabitant, cohabitant_head = _person("cohabitant"), _person("cohabitant_head")
+    widow, noor = _person("burial_declared"), _member("cohabitant_head", "Noor")
+    adopted, prenatal, stillborn = date(1988, 2, 9), date(1990, 1, 22), date(1974, 5, 16)
+    first_name, gender = date(2018, 3, 12), date(2018, 9, 24)
+    naturalised, absent = date(2024, 10, 8), date(2024, 12, 2)
+    named = noor.birth_date + timedelta(days=4)
+    return {
+        # A full adoption of ``partner`` as an infant, by a couple not on the register.
+        "adoption_partner": _act(301, "ADOPTIE", adopted, _home_town(partner, adopted),
+                                 (SUBJECT_ROLE, partner),
+                                 ("ADOPTANT", _Outsider(("Patrick",), "Janssens")),
+                                 ("ADOPTANT", _Outsider(("Martine",), "Goossens"))),
+        # A nationality declaration; her register facts (French, pinned) were left as they were.
+        "nationality_cohabitant": _act(517, "BELGISCHE_NATIONALITEIT", naturalised,
+                                       _home_town(cohabitant, naturalised),
+                                       (SUBJECT_ROLE, cohabitant)),
+        # ``mover``'s father recognised him before he was born; the birth act names him too.
+        "prenatal_recognition_mover": _act(38, "ERKENNING_VOOR_GEBOORTE", prenatal,
+                                           _birth_town(mover), (SUBJECT_ROLE, mover),
+                                           ("ERKENNER", _Outsider(("Peter",), "Vermeulen")),
+                                           ("MOEDER", _Outsider(("Ann",), "De Backer"))),
+        # Declared absent by the court, where he last lived (struck off since 2023).
+        "absence_struck_off": _act(12, "VERKLARING_AFWEZIGHEID", absent, _last_town(struck_off),
+                                   (SUBJECT_ROLE, struck_off)),
+        "first_name_change_mover": _act(884, "VOORNAAMSWIJZIGING", first_name,
+                                        _home_town(mover, first_name), (SUBJECT_ROLE, mover)),
+        "gender_change_mover": _act(905, "GESLACHTSWIJZIGING", gender, _home_town(mover, gender),
+                                    (SUBJECT_ROLE, mover)),
+        # A stillborn child is never on the register: the act is found through its mother.
+        "stillborn_burial_declared": _act(61, "LEVENLOOS_KIND", stillborn,
+                                          _home_town(widow, stillborn),
+                                          (SUBJECT_ROLE, _Outsider(("Anja",), "Vandamme")),
+                                          ("VADER", _Outsider(("Roger",), "Vandamme")),
+                                          ("MOEDER", widow)),
+        # Noor's parents chose her last name when they declared her birth.
+        "name_choice_cohabitants": _act(45, "NAAMKEUZE", named, _home_town(cohabitant, named),
+                                            (SUBJECT_ROLE, noor), ("VADER", cohabitant_head),
+                                            ("MOEDER", cohabitant)),
     }
 
 
@@ -138,6 +194,28 @@ FIXTURE_ACTS: tuple[CivilAct, ...] = tuple(
 
 WELL_KNOWN_ACTS: dict[str, str] = {key: act.reference for key, act in _ACTS.items()}
 """Stable DocumentReferte values of the named fixture acts (pinned in the simulator tests)."""
+
+_ONE_OF_EACH: dict[str, tuple[str, str]] = {
+    "ADOPTIE": ("partner", "adoption_partner"),
+    "BELGISCHE_NATIONALITEIT": ("cohabitant", "nationality_cohabitant"),
+    "ECHTSCHEIDING": ("extended_head", "divorce_extended"),
+    "ERKENNING": ("cohabitant_head", "recognition_cohabitant_1"),
+    "ERKENNING_VOOR_GEBOORTE": ("mover", "prenatal_recognition_mover"),
+    "VERKLARING_AFWEZIGHEID": ("struck_off", "absence_struck_off"),
+    "GESLACHTSWIJZIGING": ("mover", "gender_change_mover"),
+    "LEVENLOOS_KIND": ("burial_declared", "stillborn_burial_declared"),
+    "NAAMKEUZE": ("cohabitant_head", "name_choice_cohabitants"),
+    "NAAMSWIJZIGING": ("single", "name_change_single"),
+    "VOORNAAMSWIJZIGING": ("mover", "first_name_change_mover"),
+    "GEBOORTE": ("child", "birth_child"),
+    "HUWELIJK": ("household_head", "marriage_head"),
+    "OVERLIJDEN": ("deceased", "death_deceased"),
+}
+ACT_OF_EACH_KIND: dict[str, tuple[str, str]] = {
+    code: (person, WELL_KNOWN_ACTS[act]) for code, (person, act) in _ONE_OF_EACH.items()
+}
+"""DocumentType/Code -> (WELL_KNOWN key, DocumentReferte): for every act type, an available act
+naming that fixture, the only act of its type that a search by the fixture's INSZ finds."""
 
 FIXTURE_JUDICIAL: dict[str, JudicialFacts] = {
     FIXTURE_KEYS["criminal_record"]: JudicialFacts(convictions=(

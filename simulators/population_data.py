@@ -73,9 +73,30 @@ key                             act (DocumentType, status) and what it is for
                                 ``cohabitant`` (2020): INSZ + ERKENNING finds two acts.
 ``divorce_extended``            ECHTSCHEIDING of ``extended_head`` from an earlier marriage (1993;
                                 his register history was left as it was).
+``adoption_partner``            ADOPTIE of ``partner`` as an infant (Leuven, 1988), two ADOPTANT
+                                not on the register.
+``nationality_cohabitant``      BELGISCHE_NATIONALITEIT of ``cohabitant`` by declaration (Leuven,
+                                2024); her register facts (French) were left as they were.
+``prenatal_recognition_mover``  ERKENNING_VOOR_GEBOORTE of ``mover`` by his father (Gent, 1990).
+``absence_struck_off``          VERKLARING_AFWEZIGHEID of ``struck_off`` (Overijse, his last
+                                residence, 2024).
+``first_name_change_mover``     VOORNAAMSWIJZIGING of ``mover`` (Gent, 2018-03-12).
+``gender_change_mover``         GESLACHTSWIJZIGING of ``mover`` (Gent, 2018-09-24).
+``stillborn_burial_declared``   LEVENLOOS_KIND, MOEDER ``burial_declared`` (Leuven, 1974); the
+                                child and father are not on the register.
+``name_choice_cohabitants``    NAAMKEUZE for Noor Claes by her VADER ``cohabitant_head`` and
+                                MOEDER ``cohabitant`` (Leuven, 2021).
 ==============================  ===============================================================
 
-``foreigner`` has no act at all (a search by INSZ answers 30001).
+``foreigner`` has no act at all (a search by INSZ answers 30001), ``single`` has no ADOPTIE, and
+no act is drawn up in Hasselt (71022).
+
+:data:`ACT_OF_EACH_KIND` gives, for each of the 14 act types (DocumentType/Code), a fixture and
+an available act of that type naming them: a search by that fixture's INSZ and that type finds
+exactly this act (pinned in ``tests/simulators/test_sim_civil_status.py``). The fixture is the
+act's BETROKKENE, except for HUWELIJK and ECHTSCHEIDING (ECHTGENOOT1: no BETROKKENE), ERKENNING
+and NAAMKEUZE (``cohabitant_head`` as ERKENNER and VADER: Noor Claes has no key) and
+LEVENLOOS_KIND (the MOEDER: a stillborn child is never on the register).
 """
 
 from __future__ import annotations
@@ -84,7 +105,12 @@ import random
 from datetime import date, timedelta
 
 from simulators.population_acts import ACT_STATUSES, ACT_TYPES, ROLES, ActPerson, CivilAct
-from simulators.population_civil import FIXTURE_ACTS, FIXTURE_JUDICIAL, WELL_KNOWN_ACTS
+from simulators.population_civil import (
+    ACT_OF_EACH_KIND,
+    FIXTURE_ACTS,
+    FIXTURE_JUDICIAL,
+    WELL_KNOWN_ACTS,
+)
 from simulators.population_facts import household_facts, random_address
 from simulators.population_fixtures import (
     FIXTURE_FACTS,
@@ -124,6 +150,7 @@ from simulators.population_model import (
 
 __all__ = [
     "ACTIVITIES",
+    "ACT_OF_EACH_KIND",
     "ACT_STATUSES",
     "ACT_TYPES",
     "BURIAL_METHODS",

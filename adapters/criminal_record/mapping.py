@@ -115,4 +115,6 @@ def status_of(inhoud: etree._Element | None, number: str) -> str:
 
 def next_poll_s(rule: ModelRule, polls: int) -> float:
     """Waits double from the model's first poll up to its cap."""
-    return float(min(rule.first_poll_s * (2**polls), rule.max_poll_s))
+    # Cap the exponent too: 2**polls alone would overflow a float after ~1000 polls.
+    doublings = min(polls, 64)
+    return float(min(rule.first_poll_s * (2.0**doublings), rule.max_poll_s))

@@ -74,6 +74,7 @@ def document_bytes(element: etree._Element | None, attachments: dict[str, bytes]
             raise MappingError(f"answer refers to a missing attachment {content_id!r}")
         return attachments[content_id]
     try:
-        return base64.b64decode((element.text or "").strip(), validate=True)
+        # xs:base64Binary may be wrapped over lines; anything else is not base64.
+        return base64.b64decode("".join((element.text or "").split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise MappingError("answer Document is not valid base64") from exc

@@ -12,7 +12,13 @@ import pytest
 import zeep
 from lxml import etree
 
-from simulators.population_data import WELL_KNOWN, WELL_KNOWN_ACTS, Population
+from simulators.population_data import (
+    ACT_OF_EACH_KIND,
+    ACT_TYPES,
+    WELL_KNOWN,
+    WELL_KNOWN_ACTS,
+    Population,
+)
 from tests.simulators.conftest import (
     Call,
     SoapReply,
@@ -40,6 +46,32 @@ EXPECTED_ACTS = {
     "recognition_cohabitant_1": "AKTE-24062-2021-000044",
     "recognition_cohabitant_2": "AKTE-24062-2020-000019",
     "divorce_extended": "AKTE-24062-1993-000003",
+    "adoption_partner": "AKTE-24062-1988-000301",
+    "nationality_cohabitant": "AKTE-24062-2024-000517",
+    "prenatal_recognition_mover": "AKTE-44021-1990-000038",
+    "absence_struck_off": "AKTE-23062-2024-000012",
+    "first_name_change_mover": "AKTE-44021-2018-000884",
+    "gender_change_mover": "AKTE-44021-2018-000905",
+    "stillborn_burial_declared": "AKTE-24062-1974-000061",
+    "name_choice_cohabitants": "AKTE-24062-2021-000045",
+}
+# DocumentType/Code -> (WELL_KNOWN key, act key): one available act of each type, the only one of
+# its type that names that fixture.
+EXPECTED_ONE_OF_EACH = {
+    "ADOPTIE": ("partner", "adoption_partner"),
+    "BELGISCHE_NATIONALITEIT": ("cohabitant", "nationality_cohabitant"),
+    "ECHTSCHEIDING": ("extended_head", "divorce_extended"),
+    "ERKENNING": ("cohabitant_head", "recognition_cohabitant_1"),
+    "ERKENNING_VOOR_GEBOORTE": ("mover", "prenatal_recognition_mover"),
+    "VERKLARING_AFWEZIGHEID": ("struck_off", "absence_struck_off"),
+    "GESLACHTSWIJZIGING": ("mover", "gender_change_mover"),
+    "LEVENLOOS_KIND": ("burial_declared", "stillborn_burial_declared"),
+    "NAAMKEUZE": ("cohabitant_head", "name_choice_cohabitants"),
+    "NAAMSWIJZIGING": ("single", "name_change_single"),
+    "VOORNAAMSWIJZIGING": ("mover", "first_name_change_mover"),
+    "GEBOORTE": ("child", "birth_child"),
+    "HUWELIJK": ("household_head", "marriage_head"),
+    "OVERLIJDEN": ("deceased", "death_deceased"),
 }
 
 
@@ -71,6 +103,17 @@ def _references(antwoord: etree._Element) -> list[str]:
 def test_well_known_act_references_are_pinned(population: Population) -> None:
     assert WELL_KNOWN_ACTS == EXPECTED_ACTS
     assert {act.reference for act in population.acts} == set(EXPECTED_ACTS.values())
+
+
+def test_one_act_of_each_kind_is_pinned(population: Population) -> None:
+    expected = {code: (person, EXPECTED_ACTS[act])
+                for code, (person, act) in EXPECTED_ONE_OF_EACH.items()}
+    assert expected == ACT_OF_EACH_KIND
+    assert set(ACT_OF_EACH_KIND) == set(ACT_TYPES)
+    for code, (person, reference) in ACT_OF_EACH_KIND.items():
+        act = population.act(reference)
+        assert act is not None and act.type == code and act.status == "BESCHIKBAAR", code
+        assert act.mentions(WELL_KNOWN[person]), code
 
 
 async def test_search_by_reference(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
@@ -141,7 +184,8 @@ async def test_search_by_name_and_birth_date_needs_one_person(
         {"INSZ": WELL_KNOWN["unknown"]},
         {"DocumentType": "OVERLIJDEN", "INSZ": WELL_KNOWN["single"]},
         {"DocumentReferte": "AKTE-44021-2015-999999"},
-        {"DocumentType": "ADOPTIE"},
+        {"DocumentType": "ADOPTIE", "INSZ": WELL_KNOWN["single"]},
+        {"DocumentType": "ONBEKEND"},
         {"GemeenteVanOpmaak": "71022"},
     ],
 )
@@ -236,6 +280,27 @@ async def test_documents_are_sealed(
     assert b"Signature Validation: Signature is Valid." in checked.stdout
     assert b"Total document signed" in checked.stdout
     assert b"MAGDA simulator seal" in checked.stdout
+
+
+@pytest.mark.parametrize("code", list(ACT_TYPES))
+async def test_one_act_of_each_kind_is_found_and_delivered(
+    call: Call, schemas: dict[str, etree.XMLSchema], code: str
+) -> None:
+    person, reference = ACT_OF_EACH_KIND[code]
+    antwoord = await _search(call, schemas, DocumentType=code, INSZ=WELL_KNOWN[person])
+    assert antwoord.find("Uitzonderingen") is None
+    (akte,) = antwoord.findall("Inhoud/Akten/Akte")
+    assert akte.findtext("DocumentReferte") == reference
+    assert (akte.findtext("DocumentType/Code"),
+            akte.findtext("DocumentType/Omschrijving")) == (code, ACT_TYPES[code])
+    assert akte.findtext("DocumentStatus/Code") == "BESCHIKBAAR"
+    description = ACT_TYPES[code][0].lower() + ACT_TYPES[code][1:]
+    for copy, kind, title in ((False, "Uittreksel", f"Uittreksel uit de {description}"),
+                              (True, "Afschrift", f"Afschrift van de {description}")):
+        reply = await call(ACT, act_inhoud(reference, copy=copy))
+        text = pdf_text(_document(_antwoord(reply, schemas, ACT), kind, reference))
+        assert title in " ".join(text.split()), (code, kind)
+        assert reference in text
 
 
 async def test_zeep_reads_the_answers_with_the_same_wsdl(call: Call) -> None:
