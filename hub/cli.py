@@ -36,8 +36,10 @@ async def _run(settings: Settings) -> int:
 
 
 async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
+    from simulators.dosis import DosisSimulatorSettings, start_dosis_simulator
     from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 
+    generate_dev_pki(settings.magda.signing_cert.parent)
     simulator = await start_magda_simulator(
         MagdaSimulatorSettings(
             host=args.host,
@@ -46,7 +48,12 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
             latency_ms=args.latency_ms,
         )
     )
+    dosis = await start_dosis_simulator(DosisSimulatorSettings(
+        host=args.host, port=args.dosis_port,
+        clients={settings.status.client_id: settings.status.client_key.with_suffix(".crt")},
+    ))
     print(f"MAGDA simulator listening on {simulator.base_url}", flush=True)
+    print(f"DOSIS simulator listening on {dosis.base_url} (token {dosis.token_url})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     import signal
@@ -55,6 +62,7 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await simulator.close()
+    await dosis.close()
     return 0
 
 
@@ -153,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     sims.add_argument("--host", default="127.0.0.1")
     sims.add_argument("--port", type=int, default=8701)
     sims.add_argument("--latency-ms", type=int, default=0)
+    sims.add_argument("--dosis-port", type=int, default=8702)
     demo = sub.add_parser("demo", help="simulators + hub + a few jobs, documents to a folder")
     demo.add_argument("--out", default=str(REPO_ROOT / "out/demo"))
     send = sub.add_parser("send", help="publish one job from a JSON file and wait for its result")

@@ -166,6 +166,7 @@ class Result:
     )
     backend_reference: str | None = None
     note: str | None = None
+    decided_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +182,7 @@ class Result:
             "completed_at": self.completed_at,
             "backend_reference": self.backend_reference,
             "note": self.note,
+            "decided_by": self.decided_by,
         }
 
     def to_json(self) -> bytes:
@@ -206,6 +208,7 @@ class Result:
             completed_at=data["completed_at"],
             backend_reference=data.get("backend_reference"),
             note=data.get("note"),
+            decided_by=data.get("decided_by"),
         )
 
     @classmethod
@@ -219,6 +222,7 @@ class Result:
         documents: tuple[Document, ...] = (),
         backend_reference: str | None = None,
         note: str | None = None,
+        decided_by: str | None = None,
     ) -> Result:
         return cls(
             job_id=job.job_id,
@@ -231,6 +235,7 @@ class Result:
             attempts=attempts,
             backend_reference=backend_reference,
             note=note,
+            decided_by=decided_by,
         )
 
 

@@ -24,6 +24,7 @@ from hub.documents import external
 from hub.identifiers import mask_insz
 from hub.logging import configure_logging
 from loket_hub.client import LoketClient
+from simulators.dosis import DosisSimulatorSettings, start_dosis_simulator
 from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
@@ -32,19 +33,20 @@ __all__ = ["run_demo"]
 
 def _job(
     insz: str, *, tenant: str = "gent", job_id: str | None = None,
-    attest: str = "household-composition",
+    attest: str = "household-composition", job_type: str = "population.attest",
+    parameters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "contract_version": 1,
         "job_id": job_id or f"demo-{uuid.uuid4()}",
-        "type": "population.attest",
+        "type": job_type,
         "tenant": tenant,
         "requester": {"capacity": "person", "identifier": insz, "authenticated": True},
         "subject": {"kind": "person", "identifier": insz},
         "product_id": 1473,
         "dossier_id": f"DOS-{uuid.uuid4().hex[:8].upper()}",
-        "purpose": f"{attest} certificate requested at the e-counter",
-        "parameters": {"attest": attest, "language": "nl"},
+        "purpose": "requested at the e-counter",
+        "parameters": parameters or {"attest": attest, "language": "nl"},
     }
 
 
@@ -68,6 +70,12 @@ def _cases() -> list[_Case]:
         _Case("main residence with its history in Gent (repertorium registration first)",
               _job(WELL_KNOWN["mover"], attest="main-residence-history-municipality"),
               "delivered"),
+        _Case("extract of one's own birth act (DABS, sealed PDF)",
+              _job(WELL_KNOWN["single"], job_type="civil-status.act",
+                   parameters={"act": "birth"}), "delivered"),
+        _Case("criminal-record extract 595 (asynchronous: in treatment, then delivered)",
+              _job(WELL_KNOWN["single"], job_type="criminal-record.extract",
+                   parameters={"model": "595"}), "delivered"),
         _Case("proof of life for a deceased person", _job(WELL_KNOWN["deceased"],
               attest="proof-of-life"), "rejected", "SUBJECT_DECEASED"),
         _Case("person unknown to the register", _job(WELL_KNOWN["unknown"]), "rejected",
@@ -92,10 +100,17 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
     simulator = await start_magda_simulator(
         MagdaSimulatorSettings(port=0, trusted_certs=(pki["magda-client"].cert,))
     )
+    dosis = await start_dosis_simulator(DosisSimulatorSettings(
+        port=0, clients={settings.status.client_id: pki["dosis-client"].cert}
+    ))
     settings = dataclasses.replace(
         settings,
         magda=dataclasses.replace(settings.magda, base_url=simulator.base_url),
-        broker=dataclasses.replace(settings.broker, retry_delays_s=(1.0, 2.0)),
+        broker=dataclasses.replace(settings.broker, retry_delays_s=(1.0, 2.0),
+                                   poll_delays_s=(1.0,)),
+        status=dataclasses.replace(settings.status, enabled=True, dosis_url=dosis.base_url,
+                                   token_url=dosis.token_url,
+                                   client_key=pki["dosis-client"].key),
         log_level="warning",
     )
     # The demo prints its own progress; only warnings and errors of the hub interleave with it.
@@ -130,13 +145,30 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
                           + ("" if ok else f"  ✗ expected {case.expected}"))
                 print(f"{len(cases)} jobs in {time.perf_counter() - started:.1f} s; "
                       f"documents in {out_dir}")
+                await _show_citizen_profile(http, dosis.base_url)
             hub.worker.request_stop()
             await worker
     finally:
         await simulator.close()
+        await dosis.close()
     if failures:
         print(f"{failures} job(s) did not end as expected", file=sys.stderr)
     return 1 if failures else 0
+
+
+async def _show_citizen_profile(http: aiohttp.ClientSession, dosis_url: str) -> None:
+    """What the citizen profile received: every status, in order, per dossier."""
+    uploads: list[dict[str, Any]] = []
+    for _ in range(100):
+        async with http.get(f"{dosis_url}/_control/dossiers") as reply:
+            uploads = await reply.json()
+        settled = {u["dossier"] for u in uploads if u["vlaams_fase"] == "Afgerond"}
+        if len(settled) >= len({u["dossier"] for u in uploads}):
+            break
+        await asyncio.sleep(0.1)
+    print(f"citizen profile (DOSIS simulator): {len(uploads)} statuses pushed")
+    for upload in uploads:
+        print(f"  {upload['dossier']}: {upload['vlaams_fase']}/{upload['vlaams_code']}")
 
 
 def _describe(result: Result, out_dir: Path, cert: Path) -> str:

@@ -124,6 +124,7 @@ class Pipeline:
             attempts=attempt,
             documents=documents,
             backend_reference=answer.backend_reference,
+            decided_by=context.decided_by,
         ))
 
     async def _documents_for(

@@ -72,6 +72,7 @@ async def test_a_person_asking_about_someone_else_needs_approval_then_gets_it(
     final = await _final(harness, job["job_id"])
     assert final.outcome is Outcome.DELIVERED
     assert len(final.documents) == 2
+    assert final.decided_by == "approved-by:an.employee@stad.gent"
     (record,) = await harness.hub.store.audit_records(job_id=job["job_id"])
     assert record.decided_by == "approved-by:an.employee@stad.gent"
     statuses = [e["status"] for e in await harness.status_events()
@@ -101,6 +102,7 @@ async def test_a_company_with_a_listed_right_is_served_at_once(harness: HubHarne
     job = _company(WELL_KNOWN["household_head"], NOTARY_KBO)
     result = await harness.client.request(job, timeout=30)
     assert result.outcome is Outcome.DELIVERED
+    assert result.decided_by == f"listed-right:{NOTARY_KBO}"
     (record,) = await harness.hub.store.audit_records(job_id=job["job_id"])
     assert record.decided_by == f"listed-right:{NOTARY_KBO}"
     assert record.requester_capacity == "company"
