@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -22,8 +22,9 @@ from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, 
 from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
+from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline
-from hub.ports import Clock, SystemClock
+from hub.ports import Clock, Consultation, SystemClock
 from hub.registry import AdapterRegistry
 from hub.status.dosis import DosisClient
 from hub.status.mapping import load_status_table
@@ -108,6 +109,29 @@ def signing_identities(
     return specs, refs
 
 
+class MeteredAudit:
+    """The audit trail, also timing every back-end call for the metrics (by service)."""
+
+    def __init__(self, store: OutcomeStore, metrics: HubMetrics) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._services: dict[str, str] = {}
+
+    async def consultation_started(self, consultation: Consultation) -> None:
+        self._services[consultation.reference] = consultation.service
+        await self._store.consultation_started(consultation)
+
+    async def consultation_finished(
+        self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
+    ) -> None:
+        service = self._services.pop(reference, "unknown")
+        self._metrics.backend_latency.labels(service=service, outcome=outcome.split(":")[0])\
+            .observe(duration_ms / 1000)
+        await self._store.consultation_finished(
+            reference, outcome=outcome, reply_reference=reply_reference, duration_ms=duration_ms
+        )
+
+
 @dataclass
 class Hub:
     settings: Settings
@@ -117,6 +141,7 @@ class Hub:
     breakers: dict[str, CircuitBreaker]
     documents: DocumentWorkers
     status_pusher: StatusPusher | None = None
+    metrics: HubMetrics = field(default_factory=HubMetrics)
 
     def expiring_certificates(self) -> dict[str, dt.datetime]:
         """Signing certificates that end within the warning period (for the health output)."""
@@ -142,6 +167,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
     registry = build_registry(settings, tenants)
     breakers = build_breakers(settings, registry)
     store = await open_store(settings.store.url)
+    metrics = HubMetrics()
     stack = AsyncExitStack()
     try:
         await documents.start()
@@ -156,7 +182,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             documents=documents,
             signing_refs=signing_refs,
             clock=clock or SystemClock(),
-            audit=store,
+            audit=MeteredAudit(store, metrics),
             breakers=breakers,
         )
         pusher: StatusPusher | None = None
@@ -165,15 +191,16 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             await dosis.open()
             stack.push_async_callback(dosis.close)
             pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
-                                  table=load_status_table())
+                                  table=load_status_table(), metrics=metrics)
             reconciler = asyncio.create_task(pusher.reconcile_forever())
             stack.callback(reconciler.cancel)
         worker = Worker(
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
-            status_pusher=pusher,
+            status_pusher=pusher, metrics=metrics,
         )
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
-                  breakers=breakers, documents=documents, status_pusher=pusher)
+                  breakers=breakers, documents=documents, status_pusher=pusher,
+                  metrics=metrics)
         for ref, not_after in hub.expiring_certificates().items():
             log.warning("signing.certificate.expiring", identity=ref,
                         not_after=not_after.isoformat())

@@ -27,11 +27,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _run(settings: Settings) -> int:
+    from hub.admin.auth import TokenBook
+    from hub.admin.server import start_admin_server
     from hub.app import running_hub
+    from hub.config import resolve_path
 
     async with running_hub(settings) as hub:
         hub.worker.install_signal_handlers()
-        await hub.worker.run()
+        runner = None
+        if settings.admin.enabled:
+            book = TokenBook.from_file(resolve_path(settings.admin.token_file))
+            runner, _ = await start_admin_server(hub, book, hub.metrics,
+                                                 host=settings.admin.host,
+                                                 port=settings.admin.port)
+        try:
+            await hub.worker.run()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
     return 0
 
 

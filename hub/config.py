@@ -20,6 +20,7 @@ from typing import Any
 from hub.errors import ConfigurationError
 
 __all__ = [
+    "AdminSettings",
     "AuditSettings",
     "BackendSettings",
     "BrokerSettings",
@@ -193,6 +194,17 @@ class StatusSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """The operator surface of each worker (health, metrics, JSON API)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8780
+    # ``name:token`` per line. No file: nobody gets in (liveness excepted).
+    token_file: str = ""
+
+
+@dataclass(frozen=True)
 class AuditSettings:
     # Consultations of personal data through MAGDA are kept ten years.
     retention_years: int = 10
@@ -209,6 +221,7 @@ class Settings:
     )
     audit: AuditSettings = field(default_factory=AuditSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
     tenants_dir: Path = REPO_ROOT / "mappings/tenants"
     log_format: str = "console"
     log_level: str = "info"

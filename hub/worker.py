@@ -35,6 +35,7 @@ from hub import topology
 from hub.config import Settings
 from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
 from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
+from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline, Processed
 from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
@@ -117,8 +118,10 @@ class Worker:
         store: OutcomeStore,
         capabilities: list[str],
         status_pusher: StatusPusher | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self._pusher = status_pusher
+        self._metrics = metrics or HubMetrics()
         self._settings = settings
         self._pipeline = pipeline
         self._store = store
@@ -352,6 +355,8 @@ class Worker:
             await self._ack(message)
             return
         await self._store.complete(job.job_id, self.worker_id, result.to_json())
+        # Counted once stored: a redelivery replays the stored result and is not counted again.
+        self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
         await self._publish_outcome(message, job, result)
         await self._ack(message)
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
@@ -491,6 +496,7 @@ class Worker:
         await self._publish(channel.default_exchange, queue, self._copy(message, headers))
         await self._ack(message)
         if error is not None:
+            self._metrics.retries.labels(type=job.type, code=error.code).inc()
             log.info("job.retry_scheduled", code=error.code, next_attempt=next_attempt, queue=queue)
         return True
 
@@ -688,6 +694,7 @@ class Worker:
         error: ErrorInfo | None = None,
     ) -> None:
         _, topo = self._exchanges()
+        self._metrics.dead_letters.labels(reason=reason).inc()
         headers = dict(properties.headers or {})
         headers["x-loket-dead-reason"] = reason
         headers["x-loket-worker"] = self.worker_id

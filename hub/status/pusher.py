@@ -29,6 +29,7 @@ from tenacity import (
 from hub.config import StatusSettings, TenantSettings
 from hub.contract import ErrorInfo
 from hub.errors import HubError, TransientError
+from hub.metrics import HubMetrics
 from hub.status.dosis import DosisClient
 from hub.status.mapping import StatusTable, dossier_payload, notification_bundle
 from hub.store import OutcomeStore
@@ -57,7 +58,9 @@ class StatusPusher:
         store: OutcomeStore,
         tenants: dict[str, TenantSettings],
         table: StatusTable,
+        metrics: HubMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._settings = settings
         self._client = client
         self._store = store
@@ -112,6 +115,11 @@ class StatusPusher:
                 pushed_at=dt.datetime.now(dt.UTC),
             ))
             log.info("status.pushed", fase=flemish.fase, code=flemish.code)
+            if self._metrics is not None:
+                self._metrics.status_pushes.labels(result="accepted").inc()
+                changed = dt.datetime.fromisoformat(str(event["at"]))
+                lag = (dt.datetime.now(dt.UTC) - changed).total_seconds()
+                self._metrics.status_push_lag.observe(max(lag, 0.0))
         return PushOutcome(True)
 
     async def reconcile_once(self) -> int:

@@ -42,6 +42,7 @@ def _worker_env(
         LOKET_DOCUMENTS__SIGNING__KEY=str(pki["document-signing"].key),
         LOKET_DOCUMENTS__SIGNING__CERT=str(pki["document-signing"].cert),
         LOKET_LOG_FORMAT="json",
+        LOKET_ADMIN__PORT="0",
     )
     return env
 

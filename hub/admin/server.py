@@ -1,0 +1,186 @@
+"""The admin HTTP server of one worker: health, Prometheus metrics, a JSON API for operators.
+
+    GET  /health/live              no token: the process answers
+    GET  /health/ready             broker consuming, store reachable, breakers, certificates
+    GET  /metrics                  Prometheus text format
+    GET  /api/adapters             each back end: job types, breaker state
+    GET  /api/queues               depth and consumers of every queue the hub serves
+    GET  /api/audit                consultations by period, tenant, type, requester, outcome;
+                                   ?format=csv or xlsx for an export
+Every admin action is logged with the operator's name.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import aio_pika
+import structlog
+from aiohttp import web
+from openpyxl import Workbook
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hub import topology
+from hub.admin.auth import OPERATOR, TokenBook, require_operator
+from hub.app import Hub
+from hub.breaker import BreakerState
+from hub.metrics import HubMetrics
+from hub.store.base import AUDIT_COLUMNS, AuditRecord
+
+__all__ = ["HUB", "create_admin_app", "start_admin_server"]
+
+log = structlog.get_logger(__name__)
+HUB = web.AppKey("hub", Hub)
+METRICS = web.AppKey("metrics", HubMetrics)
+_BREAKER_VALUE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 0.5, BreakerState.OPEN: 1.0}
+
+
+async def live(_: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    checks: dict[str, Any] = {"broker": hub.worker.ready.is_set()}
+    try:
+        await hub.store.ping()
+        checks["store"] = True
+    except Exception as exc:
+        checks["store"] = False
+        checks["store_error"] = type(exc).__name__
+    checks["breakers"] = {name: b.state.value for name, b in hub.breakers.items()}
+    expiring = hub.expiring_certificates()
+    checks["certificates_expiring"] = {ref: at.isoformat() for ref, at in expiring.items()}
+    ok = bool(checks["broker"] and checks["store"])
+    return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    hub, registry = request.app[HUB], request.app[METRICS]
+    for name, breaker in hub.breakers.items():
+        registry.breaker_state.labels(backend=name).set(_BREAKER_VALUE[breaker.state])
+    registry.in_flight.set(hub.worker.in_flight)
+    return web.Response(body=generate_latest(registry.registry),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def adapters(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    return web.json_response([
+        {
+            "name": adapter.name,
+            "job_types": sorted(adapter.job_types),
+            "breaker": hub.breakers[adapter.name].state.value,
+            "consecutive_failures": hub.breakers[adapter.name].consecutive_failures,
+            "times_opened": hub.breakers[adapter.name].times_opened,
+        }
+        for adapter in hub.registry
+    ])
+
+
+async def queues(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    names = [topology.work_queue_name(c) for c in hub.registry.capabilities] + [
+        topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
+        topology.DECISION_QUEUE,
+    ]
+    depths = []
+    connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                result = queue.declaration_result
+                depths.append({"queue": name, "messages": result.message_count,
+                               "consumers": result.consumer_count})
+            except aio_pika.exceptions.ChannelClosed:
+                depths.append({"queue": name, "missing": True})
+    return web.json_response(depths)
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _matches(record: AuditRecord, query: dict[str, str]) -> bool:
+    since, until = _parse_time(query.get("from")), _parse_time(query.get("to"))
+    if (since and record.started_at < since) or (until and record.started_at >= until):
+        return False
+    for key, value in (("type", record.purpose), ("requester", record.requester_identifier),
+                       ("outcome", record.outcome or "")):
+        wanted = query.get(key)
+        if wanted and wanted not in value:
+            return False
+    return True
+
+
+def _row(record: AuditRecord) -> list[Any]:
+    values = [getattr(record, column) for column in AUDIT_COLUMNS]
+    return [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+
+
+async def audit(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB]
+    query = dict(request.query)
+    records = [r for r in await hub.store.audit_records(tenant=query.get("tenant"), limit=100_000)
+               if _matches(r, query)]
+    log.info("admin.audit.search", operator=request[OPERATOR], filters=query,
+             records=len(records))
+    export = query.get("format")
+    if export == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows(_row(r) for r in records)
+        return web.Response(text=buffer.getvalue(), content_type="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    if export == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "consultations"
+        sheet.append(list(AUDIT_COLUMNS))
+        for record in records:
+            sheet.append(_row(record))
+        out = io.BytesIO()
+        book.save(out)
+        return web.Response(
+            body=out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="audit.xlsx"'},
+        )
+    return web.json_response([dict(zip(AUDIT_COLUMNS, _row(r), strict=True)) for r in records])
+
+
+def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.Application:
+    app = web.Application(middlewares=[require_operator(book)])
+    app[HUB] = hub
+    app[METRICS] = registry
+    app.router.add_get("/health/live", live)
+    app.router.add_get("/health/ready", ready)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/adapters", adapters)
+    app.router.add_get("/api/queues", queues)
+    app.router.add_get("/api/audit", audit)
+    return app
+
+
+async def start_admin_server(
+    hub: Hub, book: TokenBook, registry: HubMetrics, *, host: str, port: int
+) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner (``await runner.cleanup()`` to stop) and the port."""
+    runner = web.AppRunner(create_admin_app(hub, book, registry), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    addresses = runner.addresses
+    bound = int(addresses[0][1]) if addresses else port
+    log.info("admin.listening", host=host, port=bound)
+    return runner, bound
