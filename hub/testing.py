@@ -19,6 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from hub import topology
 from hub.app import Hub, running_hub
 from hub.config import Settings
+from hub.store.base import DeadLetter
 from loket_hub.client import LoketClient
 
 __all__ = [
@@ -142,8 +143,14 @@ class HubHarness:
         messages = await read_queue(self.settings.broker.url, topology.STATUS_QUEUE)
         return [json.loads(m.body) for m in messages]
 
-    async def dead_letters(self) -> list[AbstractIncomingMessage]:
-        return await read_queue(self.settings.broker.url, topology.DEAD_LETTER_QUEUE)
+    async def dead_letters(self, *, expect: int = 0, timeout_s: float = 5.0) -> list[DeadLetter]:
+        """What the worker kept from the dead-letter queue (waits until ``expect`` arrived)."""
+        for _ in range(int(timeout_s / 0.05)):
+            letters = await self.hub.store.dead_letters()
+            if len(letters) >= expect:
+                return list(reversed(letters))
+            await asyncio.sleep(0.05)
+        return list(reversed(await self.hub.store.dead_letters()))
 
     async def stop(self) -> None:
         self.hub.worker.request_stop()

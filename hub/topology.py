@@ -70,6 +70,7 @@ class Topology:
     backoffice: AbstractExchange
     status_queue: AbstractQueue
     decisions: AbstractQueue
+    dead_queue: AbstractQueue
     work_queues: dict[str, AbstractQueue]
     retry_queues: dict[str, list[str]]
     retry_delays_s: tuple[float, ...]
@@ -185,6 +186,7 @@ async def declare(
         backoffice=backoffice,
         status_queue=status_queue,
         decisions=decisions,
+        dead_queue=dead_queue,
         work_queues=work_queues,
         retry_queues=retry_queues,
         retry_delays_s=retry_delays_s,

@@ -39,6 +39,7 @@ from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline, Processed
 from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
+from hub.store.base import DeadLetter
 
 __all__ = ["Worker"]
 
@@ -212,6 +213,9 @@ class Worker:
             self._consumer_tags.append((queue, tag))
         decisions = self._topology.decisions
         self._consumer_tags.append((decisions, await decisions.consume(self._on_decision)))
+        # Dead letters move into the store, where operators list, replay or discard them.
+        dead = self._topology.dead_queue
+        self._consumer_tags.append((dead, await dead.consume(self._keep_dead_letter)))
         if self._pusher is not None:
             # Its own channel, one event at a time: the outbox order is the push order.
             outbox_channel = await connection.channel(publisher_confirms=True)
@@ -635,6 +639,24 @@ class Worker:
                 await self._store.complete(job_id, self.worker_id, processed.result.to_json())
                 await self._publish_outcome(original, job, processed.result)
             await self._ack(message)
+
+    async def _keep_dead_letter(self, message: AbstractIncomingMessage) -> None:
+        headers = dict(message.headers or {})
+        reason = str(headers.get("x-loket-dead-reason")
+                     or headers.get("x-first-death-reason") or "dead-lettered")
+        error = headers.get(topology.ERROR_HEADER)
+        try:
+            await self._store.add_dead_letter(DeadLetter(
+                id=None, received_at=dt.datetime.now(dt.UTC), reason=reason,
+                error=str(error) if error is not None else None,
+                message_id=message.message_id, correlation_id=message.correlation_id,
+                reply_to=message.reply_to, headers=json.dumps(headers, default=str),
+                body=message.body,
+            ))
+            await self._ack(message)
+        except Exception:
+            log.exception("dead_letter.keep_failed")
+            await self._nack_quietly(message)
 
     # -- statuses to the citizen profile ------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Bearer tokens for the admin server, from a file (``name:token`` per line), never logged.
 
-No token file configured means no access at all (except liveness): the safe default.
+No token file configured means no access at all (except liveness and the empty page shell):
+the safe default.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class TokenBook:
 def require_operator(book: TokenBook) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == "/health/live":
+        if request.path in {"/health/live", "/"}:
             response: web.StreamResponse = await handler(request)
             return response
         operator = book.operator_for(request.headers.get("Authorization"))

@@ -7,6 +7,8 @@
     GET  /api/queues               depth and consumers of every queue the hub serves
     GET  /api/audit                consultations by period, tenant, type, requester, outcome;
                                    ?format=csv or xlsx for an export
+    GET  /api/dead-letters[/{id}]  dead letters; POST …/{id}/replay, …/replay, …/{id}/discard
+    GET  /                         the web page: adapters, queues, dead letters, audit search
 Every admin action is logged with the operator's name.
 """
 
@@ -24,6 +26,7 @@ from openpyxl import Workbook
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import topology
+from hub.admin import deadletters, page
 from hub.admin.auth import OPERATOR, TokenBook, require_operator
 from hub.app import Hub
 from hub.breaker import BreakerState
@@ -169,6 +172,9 @@ def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.App
     app.router.add_get("/api/adapters", adapters)
     app.router.add_get("/api/queues", queues)
     app.router.add_get("/api/audit", audit)
+    app[deadletters.HUB_KEY] = hub
+    app.add_routes(deadletters.routes)
+    app.add_routes(page.routes)
     return app
 
 

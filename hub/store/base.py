@@ -9,7 +9,14 @@ from typing import Protocol
 
 from hub.ports import Consultation
 
-__all__ = ["AuditRecord", "Claim", "ClaimState", "OutcomeStore", "StatusPush"]
+__all__ = [
+    "AuditRecord",
+    "Claim",
+    "ClaimState",
+    "DeadLetter",
+    "OutcomeStore",
+    "StatusPush",
+]
 
 AUDIT_COLUMNS = (
     "reference", "job_id", "attempt", "tenant", "service", "service_version",
@@ -42,6 +49,23 @@ class AuditRecord:
     outcome: str | None
     reply_reference: str | None
     duration_ms: float | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message the hub could not handle, kept for an operator to inspect, replay or discard."""
+
+    id: int | None
+    received_at: dt.datetime
+    reason: str
+    error: str | None
+    message_id: str | None
+    correlation_id: str | None
+    reply_to: str | None
+    headers: str  # JSON
+    body: bytes
+    state: str = "new"  # new | replayed | discarded
+    handled_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,3 +169,18 @@ class OutcomeStore(Protocol):
     async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
                      limit: int = 1000) -> list[StatusPush]:
         """Pushes in the order they were made."""
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    async def add_dead_letter(self, letter: DeadLetter) -> int: ...
+
+    async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           limit: int = 500) -> list[DeadLetter]:
+        """Newest first."""
+
+    async def dead_letter(self, letter_id: int) -> DeadLetter | None: ...
+
+    async def mark_dead_letter(self, letter_id: int, state: str, operator: str) -> None: ...
+
+    async def forget_outcome(self, job_id: str) -> None:
+        """Drop a job's stored outcome so a replay runs it anew (operators only)."""

@@ -14,6 +14,7 @@ from hub.store.base import (
     AuditRecord,
     Claim,
     ClaimState,
+    DeadLetter,
     StatusPush,
     consultation_row,
 )
@@ -21,6 +22,10 @@ from hub.store.base import (
 __all__ = ["PostgresStore"]
 
 _STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
+_DL_COLS = (
+    "received_at, reason, error, message_id, correlation_id, reply_to, headers, body, state,"
+    " handled_by"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_outcomes (
@@ -71,6 +76,20 @@ CREATE TABLE IF NOT EXISTS status_pushes (
     reason     TEXT
 );
 CREATE INDEX IF NOT EXISTS pushes_pending ON status_pushes (result, pushed_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id             BIGSERIAL PRIMARY KEY,
+    received_at    TIMESTAMPTZ NOT NULL,
+    reason         TEXT NOT NULL,
+    error          TEXT,
+    message_id     TEXT,
+    correlation_id TEXT,
+    reply_to       TEXT,
+    headers        TEXT NOT NULL,
+    body           BYTEA NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'new',
+    handled_by     TEXT,
+    handled_at     TIMESTAMPTZ
+);
 CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 """
@@ -266,3 +285,56 @@ class PostgresStore:
             )
             rows = await cursor.fetchall()
         return [StatusPush(*row) for row in rows]
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    async def add_dead_letter(self, letter: DeadLetter) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                f"INSERT INTO dead_letters ({_DL_COLS})"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (letter.received_at, letter.reason, letter.error, letter.message_id,
+                 letter.correlation_id, letter.reply_to, letter.headers, letter.body,
+                 letter.state, letter.handled_by),
+            )
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           limit: int = 500) -> list[DeadLetter]:
+        clauses: list[str] = []
+        params: list[object] = []
+        for column, value in (("state", state), ("reason", reason)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT id, {_DL_COLS} FROM dead_letters {where} ORDER BY id DESC LIMIT %s",
+                (*params, limit),
+            )
+            rows = await cursor.fetchall()
+        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]), r[9],
+                           r[10]) for r in rows]
+
+    async def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT id, {_DL_COLS} FROM dead_letters WHERE id = %s", (letter_id,)
+            )
+            r = await cursor.fetchone()
+        return DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]), r[9],
+                          r[10]) if r else None
+
+    async def mark_dead_letter(self, letter_id: int, state: str, operator: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE dead_letters SET state = %s, handled_by = %s, handled_at = now()"
+                " WHERE id = %s",
+                (state, operator, letter_id),
+            )
+
+    async def forget_outcome(self, job_id: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute("DELETE FROM job_outcomes WHERE job_id = %s", (job_id,))

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hub.ports import Consultation
 from hub.store.base import (
@@ -19,6 +19,7 @@ from hub.store.base import (
     AuditRecord,
     Claim,
     ClaimState,
+    DeadLetter,
     StatusPush,
     consultation_row,
 )
@@ -26,6 +27,10 @@ from hub.store.base import (
 __all__ = ["SqliteStore"]
 
 _STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
+_DL_COLS = (
+    "received_at, reason, error, message_id, correlation_id, reply_to, headers, body, state,"
+    " handled_by"
+)
 
 T = TypeVar("T")
 
@@ -76,6 +81,20 @@ CREATE TABLE IF NOT EXISTS status_pushes (
     reason     TEXT
 );
 CREATE INDEX IF NOT EXISTS pushes_pending ON status_pushes (result, pushed_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at    TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    error          TEXT,
+    message_id     TEXT,
+    correlation_id TEXT,
+    reply_to       TEXT,
+    headers        TEXT NOT NULL,
+    body           BLOB NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'new',
+    handled_by     TEXT,
+    handled_at     TEXT
+);
 CREATE TRIGGER IF NOT EXISTS audit_finished_is_final
 BEFORE UPDATE ON audit_consultations WHEN OLD.outcome IS NOT NULL
 BEGIN SELECT RAISE(IGNORE); END;
@@ -332,6 +351,62 @@ class SqliteStore:
             StatusPush(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]), r[6], r[7])
             for r in rows
         ]
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    async def add_dead_letter(self, letter: DeadLetter) -> int:
+        cursor = await self._run(
+            lambda c: c.execute(
+                f"INSERT INTO dead_letters ({_DL_COLS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (letter.received_at.isoformat(), letter.reason, letter.error, letter.message_id,
+                 letter.correlation_id, letter.reply_to, letter.headers, letter.body,
+                 letter.state, letter.handled_by),
+            )
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           limit: int = 500) -> list[DeadLetter]:
+        clauses, params = [], []
+        for column, value in (("state", state), ("reason", reason)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._run(
+            lambda c: c.execute(
+                f"SELECT id, {_DL_COLS} FROM dead_letters {where} ORDER BY id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        )
+        return [_dead_letter(r) for r in rows]
+
+    async def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        row = await self._run(
+            lambda c: c.execute(
+                f"SELECT id, {_DL_COLS} FROM dead_letters WHERE id = ?", (letter_id,)
+            ).fetchone()
+        )
+        return _dead_letter(row) if row else None
+
+    async def mark_dead_letter(self, letter_id: int, state: str, operator: str) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE dead_letters SET state = ?, handled_by = ?, handled_at = ? WHERE id = ?",
+                (state, operator, now, letter_id),
+            )
+        )
+
+    async def forget_outcome(self, job_id: str) -> None:
+        await self._run(lambda c: c.execute("DELETE FROM job_outcomes WHERE job_id = ?",
+                                            (job_id,)))
+
+
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    return DeadLetter(row[0], dt.datetime.fromisoformat(row[1]), row[2], row[3], row[4], row[5],
+                      row[6], row[7], bytes(row[8]), row[9], row[10])
 
 
 def _audit_record(row: tuple[object, ...]) -> AuditRecord:
