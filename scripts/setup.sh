@@ -13,9 +13,11 @@ die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 # Debian packages:
 #   xmlsec1        the independent signature verifier the tests call
 #   poppler-utils  pdfsig
-#   pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core
+#   pkg-config libxmlsec1-dev libxml2-dev build-essential
 #                  only needed when the xmlsec wheel must be built from source
-DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core)
+#   fonts-dejavu-core  the PDF certificates' font (accents such as Ś, Ł)
+#   chromium       the operator page's browser test (Playwright drives Debian's browser)
+DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core chromium)
 
 as_root() {
     if [[ ${EUID} -eq 0 ]]; then
