@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from adapters.backoffice import BackofficeAdapter
 from adapters.civil_status import CivilStatusAdapter
 from adapters.criminal_record import CriminalRecordAdapter
 from adapters.population import PopulationAdapter
+from adapters.prefill import PrefillAdapter
+from adapters.selfreg import SelfRegistrationAdapter
 from hub.breaker import CircuitBreaker
 from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
 from hub.documents.keys import SigningKeySpec
@@ -56,6 +59,12 @@ def build_registry(settings: Settings, tenants: dict[str, TenantSettings]) -> Ad
     registry.register(
         CriminalRecordAdapter(settings.magda, settings.backend("criminal-record"), tenants)
     )
+    registry.register(BackofficeAdapter(
+        settings.backoffice, broker_url=settings.broker.url, magda=settings.magda,
+        backend=settings.backend("population"), tenants=tenants,
+    ))
+    registry.register(PrefillAdapter(settings.magda, settings.backend("population"), tenants))
+    registry.register(SelfRegistrationAdapter())
     return registry
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "AdminSettings",
     "AuditSettings",
     "BackendSettings",
+    "BackofficeSettings",
     "BrokerSettings",
     "DocumentSettings",
     "MagdaSettings",
@@ -167,6 +168,8 @@ class TenantSettings:
     rights: tuple[TenantRight, ...] = ()
     # Also send notifications (meldingen) to Mijn Burgerprofiel for statuses that need attention.
     notifications: bool = False
+    # The municipality consults the national register through MAGDA (for prefill).
+    register_link: bool = False
     # Shown as the dossier's manager in the citizen profile.
     service_name: str = ""
     service_email: str = ""
@@ -191,6 +194,16 @@ class StatusSettings:
     backoff_max_s: float = 60.0
     # How often accepted uploads are checked for a later refusal by the service.
     reconcile_interval_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class BackofficeSettings:
+    """Where forwarded requests go: per product, an AMQP queue or a signed HTTP endpoint."""
+
+    routes_file: Path = REPO_ROOT / "mappings/backoffice.toml"
+    # The shared secret for the HMAC header of HTTP forwards (a file, never a value).
+    secret_file: Path = REPO_ROOT / "var/dev-pki/backoffice.secret"
+    timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    backoffice: BackofficeSettings = field(default_factory=BackofficeSettings)
     tenants_dir: Path = REPO_ROOT / "mappings/tenants"
     log_format: str = "console"
     log_level: str = "info"

@@ -167,6 +167,7 @@ class Result:
     backend_reference: str | None = None
     note: str | None = None
     decided_by: str | None = None
+    data: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +184,7 @@ class Result:
             "backend_reference": self.backend_reference,
             "note": self.note,
             "decided_by": self.decided_by,
+            "data": self.data,
         }
 
     def to_json(self) -> bytes:
@@ -209,6 +211,7 @@ class Result:
             backend_reference=data.get("backend_reference"),
             note=data.get("note"),
             decided_by=data.get("decided_by"),
+            data=data.get("data"),
         )
 
     @classmethod
@@ -223,6 +226,7 @@ class Result:
         backend_reference: str | None = None,
         note: str | None = None,
         decided_by: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> Result:
         return cls(
             job_id=job.job_id,
@@ -236,6 +240,7 @@ class Result:
             backend_reference=backend_reference,
             note=note,
             decided_by=decided_by,
+            data=data,
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,15 @@ def generate_self_signed(
 
 
 def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
-    """The development set: MAGDA client (WS-Security), document signing, DOSIS client."""
+    """The development set: MAGDA client (WS-Security), document signing, DOSIS client.
+
+    Also the shared secret for signed HTTP forwards to back offices (``backoffice.secret``).
+    """
+    secret = directory / "backoffice.secret"
+    if not secret.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        secret.write_text(secrets.token_hex(32) + "\n")
+        secret.chmod(0o600)
     return {
         "magda-client": generate_self_signed(
             directory, "magda-client", "loket-hub dev MAGDA client"

@@ -125,6 +125,7 @@ class Pipeline:
             documents=documents,
             backend_reference=answer.backend_reference,
             decided_by=context.decided_by,
+            data=dict(answer.data) if answer.data is not None else None,
         ))
 
     async def _documents_for(

@@ -74,10 +74,8 @@ def decide(job: Job, tenant: TenantSettings, rules: PolicyRules) -> Decision:
     if not requester.authenticated:
         return _apply(unauthenticated, "unauthenticated",
                       "the requester did not log in with a secure method")
-    if requester.capacity == "person" and (
-        job.subject.kind == "person" and requester.identifier == job.subject.identifier
-    ):
-        return Decision(rule="self", reason="a logged-in person asking about themself")
+    if job.subject.kind == requester.capacity and requester.identifier == job.subject.identifier:
+        return Decision(rule="self", reason="a logged-in requester asking about themself")
     for right in tenant.rights:
         holder = right.kbo if requester.capacity == "company" else right.association
         if holder and holder == requester.identifier and job.type in right.job_types:

@@ -63,6 +63,8 @@ class AdapterAnswer:
     backend_document: BackendDocument | None = None
     backend_reference: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    # The answer of a request/reply job (prefill values, a link), returned as result data.
+    data: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

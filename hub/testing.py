@@ -78,7 +78,8 @@ def make_job(
                     tenant=tenant, job_id=job_id, **overrides)
 
 
-CAPABILITIES = ["population", "civil-status", "criminal-record"]
+CAPABILITIES = ["population", "civil-status", "criminal-record", "backoffice", "prefill",
+                "usermgmt"]
 
 
 async def reset_broker(
@@ -92,7 +93,7 @@ async def reset_broker(
     try:
         channel = await connection.channel()
         names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-                 topology.DECISION_QUEUE]
+                 topology.DECISION_QUEUE, topology.ACTION_QUEUE, "backoffice.contact-details"]
         for capability in capabilities:
             names.append(topology.work_queue_name(capability))
             names += [

@@ -10,6 +10,7 @@
     loket.status (topic) ──#──▶ status.outbox (quorum, single active consumer)
     loket.backoffice (topic) ──approval.#──▶ backoffice.approvals (employees' tasks)
                              ──decision.#──▶ backoffice.decisions (their answers, to the hub)
+                             ──action.#──▶ backoffice.actions (forwarded requests' progress)
     loket.dead (fanout) ──▶ dead.letters (quorum)
 
 Declaring is idempotent; the worker calls :func:`declare` on every (re)connect.
@@ -43,6 +44,7 @@ STATUS_QUEUE = "status.outbox"
 BACKOFFICE_EXCHANGE = "loket.backoffice"
 APPROVAL_QUEUE = "backoffice.approvals"
 DECISION_QUEUE = "backoffice.decisions"
+ACTION_QUEUE = "backoffice.actions"
 DEAD_LETTER_EXCHANGE = "loket.dead"
 DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
@@ -70,6 +72,7 @@ class Topology:
     backoffice: AbstractExchange
     status_queue: AbstractQueue
     decisions: AbstractQueue
+    actions: AbstractQueue
     dead_queue: AbstractQueue
     work_queues: dict[str, AbstractQueue]
     retry_queues: dict[str, list[str]]
@@ -148,6 +151,16 @@ async def declare(
         },
     )
     await decisions.bind(backoffice, routing_key="decision.#")
+    actions = await channel.declare_queue(
+        ACTION_QUEUE,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        },
+    )
+    await actions.bind(backoffice, routing_key="action.#")
 
     work_queues: dict[str, AbstractQueue] = {}
     retry_queues: dict[str, list[str]] = {}
@@ -186,6 +199,7 @@ async def declare(
         backoffice=backoffice,
         status_queue=status_queue,
         decisions=decisions,
+        actions=actions,
         dead_queue=dead_queue,
         work_queues=work_queues,
         retry_queues=retry_queues,

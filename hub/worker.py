@@ -19,7 +19,7 @@ import signal
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import aio_pika
 import structlog
@@ -213,6 +213,8 @@ class Worker:
             self._consumer_tags.append((queue, tag))
         decisions = self._topology.decisions
         self._consumer_tags.append((decisions, await decisions.consume(self._on_decision)))
+        actions = self._topology.actions
+        self._consumer_tags.append((actions, await actions.consume(self._on_action)))
         # Dead letters move into the store, where operators list, replay or discard them.
         dead = self._topology.dead_queue
         self._consumer_tags.append((dead, await dead.consume(self._keep_dead_letter)))
@@ -382,8 +384,9 @@ class Worker:
             await self._publish_outcome(message, job, processed.result, final=False)
         if continuation.poll_after_s is not None:
             await self._schedule_poll(message, job, continuation.poll_after_s)
-        else:
+        elif continuation.journal.get("awaiting") == "approval":
             await self._forward_approval_task(job, processed.result)
+        # Otherwise the job waits for an outside event (a back office's action).
         log.info("job.waiting", poll_after_s=continuation.poll_after_s, note=continuation.note)
 
     # -- publishing --------------------------------------------------------------------------
@@ -678,6 +681,88 @@ class Worker:
             await self._nack_quietly(message)
         finally:
             self._in_flight.discard(task)
+
+    # -- back-office actions on forwarded requests ---------------------------------------------
+
+    _FINAL_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"handled-outside", "completed", "cancelled"}
+    )
+    _ACTION_STATUS: ClassVar[dict[str, str]] = {
+        "received": "backoffice-received",
+        "handled-outside": "backoffice-handled-outside",
+        "information-requested": "backoffice-information-needed",
+        "completed": "backoffice-completed",
+        "cancelled": "backoffice-cancelled",
+    }
+
+    async def _on_action(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            await self._relay_action(message)
+        except BrokerError as exc:
+            log.warning("action.unacked", reason=str(exc))
+            await self._nack_quietly(message)
+        except Exception:
+            log.exception("action.crashed")
+            await self._nack_quietly(message)
+        finally:
+            self._in_flight.discard(task)
+
+    async def _relay_action(self, message: AbstractIncomingMessage) -> None:
+        """One employee action: a result for the front office and a status for the citizen."""
+        try:
+            action = json.loads(message.body)
+            job_id = str(action["job_id"])
+            kind = str(action["action"])
+            status = self._ACTION_STATUS[kind]
+        except (ValueError, KeyError, TypeError) as exc:
+            await self._dead_letter(message, reason="unreadable-action",
+                                    error=ErrorInfo("INVALID_ACTION", repr(exc), False))
+            await self._ack(message)
+            return
+        with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
+            claim = await self._store.claim(
+                job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
+            )
+            journal = claim.journal or {}
+            if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != "backoffice":
+                if claim.state is ClaimState.ACQUIRED:
+                    await self._store.release(job_id, self.worker_id)
+                log.warning("action.not_awaited", action=kind, state=claim.state.value)
+                await self._ack(message)
+                return
+            stored = journal["_message"]
+            assert isinstance(stored, dict)
+            original = StoredMessage.from_journal(stored)
+            job = decode_job(original.body, original.message_id)
+            data = {k: action[k] for k in ("action", "message", "information_from", "employee",
+                                           "at") if action.get(k) is not None}
+            note = str(action.get("message") or f"back office: {kind}")
+            if kind == "cancelled":
+                result = Result.for_job(job, Outcome.REJECTED, attempts=1, data=data, note=note,
+                                        error=ErrorInfo("CANCELLED_BY_BACK_OFFICE", note, False))
+            elif kind in self._FINAL_ACTIONS:
+                result = Result.for_job(job, Outcome.DELIVERED, attempts=1, data=data, note=note)
+            else:
+                result = Result.for_job(job, Outcome.IN_TREATMENT, attempts=1, data=data,
+                                        note=note)
+            channel, topo = self._exchanges()
+            if result.outcome.final:
+                await self._store.complete(job_id, self.worker_id, result.to_json())
+                self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
+            else:
+                await self._store.suspend(job_id, self.worker_id, journal=dict(journal),
+                                          interim=result.to_json())
+            tasks = [self._publish_status(topo, job, result, status=status)]
+            if original.reply_to:
+                tasks.append(self._publish_result(channel, original, result))
+            await asyncio.gather(*tasks)
+            if result.outcome.final:
+                await self._store.mark_published(job_id)
+            log.info("action.relayed", action=kind, status=status)
+            await self._ack(message)
 
     # -- refusals and dead letters -----------------------------------------------------------
 

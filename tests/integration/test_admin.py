@@ -70,8 +70,8 @@ async def test_ready_reports_broker_store_breakers_and_expiring_certificates(
         body = await reply.json()
     assert reply.status == 200
     assert body["broker"] is True and body["store"] is True
-    assert body["breakers"] == {"population": "closed", "civil-status": "closed",
-                                "criminal-record": "closed"}
+    assert body["breakers"] == {name: "closed" for name in (
+        "population", "civil-status", "criminal-record", "backoffice", "prefill", "usermgmt")}
     assert list(body["certificates_expiring"]) == ["default"]
 
 
@@ -95,7 +95,8 @@ async def test_adapters_and_queues(admin: tuple[HubHarness, str]) -> None:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         adapters = await (await http.get(f"{base}/api/adapters", headers=headers)).json()
         queues = await (await http.get(f"{base}/api/queues", headers=headers)).json()
-    assert {a["name"] for a in adapters} == {"population", "civil-status", "criminal-record"}
+    assert {a["name"] for a in adapters} == {
+        "population", "civil-status", "criminal-record", "backoffice", "prefill", "usermgmt"}
     work = {q["queue"]: q for q in queues}["jobs.population"]
     assert work["consumers"] >= 1
 
