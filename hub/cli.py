@@ -14,8 +14,9 @@ import structlog
 
 from hub.config import REPO_ROOT, Settings, load_settings
 from hub.devpki import generate_dev_pki
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, InvalidInput
 from hub.logging import configure_logging
+from hub.selfreg import add_selfreg_arguments, build_self_registration_url, selfreg_from_args
 
 __all__ = ["main"]
 
@@ -184,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     pki = sub.add_parser("dev-pki", help="generate development keys and certificates")
     pki.add_argument("--dir", default=str(REPO_ROOT / "var/dev-pki"))
     sub.add_parser("check-config", help="validate the configuration and exit")
+    selfreg = sub.add_parser("selfreg-url", help="build a user-management self-registration link")
+    add_selfreg_arguments(selfreg)
     verify = sub.add_parser("verify", help="check a delivered document's signature")
     verify.add_argument("file")
     verify.add_argument("--trust", action="append", default=[],
@@ -215,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check_config(settings)
             case "verify":
                 return _verify(args, settings)
+            case "selfreg-url":
+                try:
+                    print(build_self_registration_url(selfreg_from_args(args)))
+                except InvalidInput as refused:
+                    print(f"{refused.code}: {refused.message}", file=sys.stderr)
+                    return 2
+                return 0
     except ConfigurationError as exc:
         print(f"configuration error: {exc.message}", file=sys.stderr)
         return 2

@@ -160,3 +160,23 @@ def test_argparse_refuses_an_unknown_or_missing_environment() -> None:
     with pytest.raises(SystemExit):
         # A missing required option exits even with exit_on_error=False (argparse's choice).
         _parser().parse_args(["--target-group", "EA"])
+
+
+def test_the_cli_prints_the_link_or_the_broken_rule() -> None:
+    import subprocess
+    import sys
+
+    ok = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "selfreg-url", "--environment", "production",
+         "--work-relation", "--target-group", "EA", "--user-right", "R 1"],
+        capture_output=True, text=True, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == ("https://zelfregistratie-gebruikersbeheer.vlaanderen.be/user/"
+                                 "aanvraag_werkrelatie?&ec=R%201&dg=EA")
+    refused = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "selfreg-url", "--environment", "test",
+         "--target-group", "EA"], capture_output=True, text=True, check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("SELFREG_APPLICATION_OR_RIGHT_REQUIRED")
