@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import signal
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -572,25 +572,53 @@ class Worker:
             ),
         )
 
-    async def _on_decision(self, message: AbstractIncomingMessage) -> None:
+    async def _guarded(
+        self, name: str, message: AbstractIncomingMessage,
+        handle: Callable[[AbstractIncomingMessage], Awaitable[None]],
+    ) -> None:
+        """Run a side consumer's handler: never crash, never ack what was not handled."""
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._decide(message)
+            await handle(message)
         except BrokerError as exc:
-            log.warning("decision.unacked", reason=str(exc))
+            log.warning(f"{name}.unacked", reason=str(exc))
             await self._nack_quietly(message)
         except TransientError as exc:
-            # The job is back to waiting; the decision comes again (bounded by the queue's
+            # The job is back to waiting; the message comes again (bounded by the queue's
             # delivery limit, after which it is dead-lettered for an operator).
-            log.warning("decision.retry", code=exc.code)
+            log.warning(f"{name}.retry", code=exc.code)
             await self._nack_quietly(message)
         except Exception:
-            log.exception("decision.crashed")
+            log.exception(f"{name}.crashed")
             await self._nack_quietly(message)
         finally:
             self._in_flight.discard(task)
+
+    async def _on_decision(self, message: AbstractIncomingMessage) -> None:
+        await self._guarded("decision", message, self._decide)
+
+    async def _resume(
+        self, job_id: str, awaiting: str
+    ) -> tuple[StoredMessage, Job, dict[str, Any]] | None:
+        """Take a job that waits for ``awaiting``: its original message, the job and journal.
+
+        None (and the claim given back) when the job does not wait for that.
+        """
+        claim = await self._store.claim(
+            job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
+        )
+        journal = claim.journal or {}
+        if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != awaiting:
+            if claim.state is ClaimState.ACQUIRED:
+                await self._store.release(job_id, self.worker_id)
+            log.warning("resume.not_awaited", awaiting=awaiting, state=claim.state.value)
+            return None
+        stored = journal["_message"]
+        assert isinstance(stored, dict)
+        original = StoredMessage.from_journal(stored)
+        return original, decode_job(original.body, original.message_id), journal
 
     async def _decide(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -606,20 +634,11 @@ class Worker:
             await self._ack(message)
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
-            claim = await self._store.claim(
-                job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
-            )
-            journal = claim.journal or {}
-            if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != "approval":
-                if claim.state is ClaimState.ACQUIRED:
-                    await self._store.release(job_id, self.worker_id)
-                log.warning("decision.not_awaited", state=claim.state.value)
+            resumed = await self._resume(job_id, "approval")
+            if resumed is None:
                 await self._ack(message)
                 return
-            stored = journal["_message"]
-            assert isinstance(stored, dict)
-            original = StoredMessage.from_journal(stored)
-            job = decode_job(original.body, original.message_id)
+            original, job, journal = resumed
             employee = str(decision.get("employee") or "employee")
             if verdict == "refuse":
                 reason = str(decision.get("reason") or "refused by an employee")
@@ -664,23 +683,14 @@ class Worker:
     # -- statuses to the citizen profile ------------------------------------------------------
 
     async def _on_status_event(self, message: AbstractIncomingMessage) -> None:
+        await self._guarded("status", message, self._push_status)
+
+    async def _push_status(self, message: AbstractIncomingMessage) -> None:
         assert self._pusher is not None
-        task = asyncio.current_task()
-        assert task is not None
-        self._in_flight.add(task)
-        try:
-            outcome = await self._pusher.handle(message.body)
-            if not outcome.pushed:
-                await self._dead_letter(message, reason=outcome.reason, error=outcome.error)
-            await self._ack(message)
-        except BrokerError as exc:
-            log.warning("status.unacked", reason=str(exc))
-            await self._nack_quietly(message)
-        except Exception:
-            log.exception("status.crashed")
-            await self._nack_quietly(message)
-        finally:
-            self._in_flight.discard(task)
+        outcome = await self._pusher.handle(message.body)
+        if not outcome.pushed:
+            await self._dead_letter(message, reason=outcome.reason, error=outcome.error)
+        await self._ack(message)
 
     # -- back-office actions on forwarded requests ---------------------------------------------
 
@@ -696,19 +706,7 @@ class Worker:
     }
 
     async def _on_action(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._in_flight.add(task)
-        try:
-            await self._relay_action(message)
-        except BrokerError as exc:
-            log.warning("action.unacked", reason=str(exc))
-            await self._nack_quietly(message)
-        except Exception:
-            log.exception("action.crashed")
-            await self._nack_quietly(message)
-        finally:
-            self._in_flight.discard(task)
+        await self._guarded("action", message, self._relay_action)
 
     async def _relay_action(self, message: AbstractIncomingMessage) -> None:
         """One employee action: a result for the front office and a status for the citizen."""
@@ -723,20 +721,11 @@ class Worker:
             await self._ack(message)
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
-            claim = await self._store.claim(
-                job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
-            )
-            journal = claim.journal or {}
-            if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != "backoffice":
-                if claim.state is ClaimState.ACQUIRED:
-                    await self._store.release(job_id, self.worker_id)
-                log.warning("action.not_awaited", action=kind, state=claim.state.value)
+            resumed = await self._resume(job_id, "backoffice")
+            if resumed is None:
                 await self._ack(message)
                 return
-            stored = journal["_message"]
-            assert isinstance(stored, dict)
-            original = StoredMessage.from_journal(stored)
-            job = decode_job(original.body, original.message_id)
+            original, job, journal = resumed
             data = {k: action[k] for k in ("action", "message", "information_from", "employee",
                                            "at") if action.get(k) is not None}
             note = str(action.get("message") or f"back office: {kind}")

@@ -134,6 +134,11 @@ async def test_a_status_refused_later_by_the_service_is_surfaced(
         job = make_job(WELL_KNOWN["single"])
         await harness.client.request(job, timeout=30)
         await _wait_for_uploads(dosis, 2)
+        # DOSIS accepted both; the pusher records each right after its 200.
+        for _ in range(100):
+            if len(await harness.hub.store.pushes()) == 2:
+                break
+            await asyncio.sleep(0.05)
         assert harness.hub.status_pusher is not None
         assert await harness.hub.status_pusher.reconcile_once() == 2
         refused = await harness.hub.store.pushes(result="Geweigerd")
