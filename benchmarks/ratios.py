@@ -1,0 +1,181 @@
+"""The hub against the limit (issue 9, items 1–3): one run, same broker, same simulator.
+
+    .venv/bin/python -m benchmarks.ratios --jobs 300 --concurrency 32
+
+1. **the limit**: a bare script doing only the irreducible work of a job, straight-line, at the
+   same concurrency: consume, build and sign the SOAP request, one HTTP call to the simulator,
+   parse the answer, render and sign the documents (XAdES XML + PAdES PDF, in the same process
+   pool), publish result and status with confirms, ack. No store, no policy, no framework.
+2. the hub end to end on that simulator, jobs/s, as a fraction of (1);
+3. the time the hub adds per job over (1) at low load (one job at a time): p50 and p99.
+Each ratio is printed on its own line (``ratio hub/limit: 0.74``) for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+
+from adapters.population.catalogue import load_catalogue
+from adapters.population.client import HOUSEHOLD, PopulationClients
+from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
+from hub.app import signing_identities
+from hub.config import BackendSettings, SigningSettings, load_settings, load_tenants
+from hub.devpki import generate_dev_pki
+from hub.documents.pool import DocumentWorkers
+from hub.logging import configure_logging
+from hub.testing import make_job, running_test_hub
+from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+from simulators.population_data import WELL_KNOWN
+
+PEOPLE = ("household_head", "single", "extended_head")
+
+
+async def _limit(
+    settings: Any, jobs: list[dict[str, Any]], concurrency: int, *, one_at_a_time: bool = False
+) -> list[float]:
+    """The bare pipeline; returns per-job seconds from publish to confirmed result."""
+    tenants = load_tenants(settings.tenants_dir)
+    specs, refs = signing_identities(settings, tenants)
+    documents = DocumentWorkers(settings.documents.pool_size, specs)
+    await documents.start()
+    clients = PopulationClients(settings.magda, settings.backend("population"), tenants)
+    await clients.start()
+    spec = load_catalogue()["household-composition"]
+    connection = await aio_pika.connect(settings.broker.url)
+    channel = await connection.channel(publisher_confirms=True)
+    await channel.set_qos(prefetch_count=concurrency)
+    work = await channel.declare_queue(f"bench.limit.{uuid.uuid4().hex[:6]}", exclusive=True)
+    replies = await channel.declare_queue(exclusive=True)
+    started: dict[str, float] = {}
+    times: list[float] = []
+    done = asyncio.Event()
+
+    async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        job = json.loads(message.body)
+        insz = job["subject"]["identifier"]
+        services = clients.for_tenant(job["tenant"])
+        answer = await services.client(HOUSEHOLD).call({"Criteria": {"INSZ": insz}})
+        model = build_certificate(spec, household_from_inhoud(answer.inhoud), subject_insz=insz,
+                                  issuer=Issuer("44021", "Stad Gent"), language="nl")
+        tenant = tenants[job["tenant"]]
+        xml, pdf = await documents.render_and_sign(
+            model, tenant, job["job_id"], answer.request_reference, dt.datetime.now(dt.UTC),
+            refs[tenant.slug])
+        body = json.dumps({"job_id": job["job_id"], "xml": len(xml), "pdf": len(pdf)}).encode()
+        await asyncio.gather(
+            channel.default_exchange.publish(aio_pika.Message(body), routing_key=replies.name),
+            channel.default_exchange.publish(aio_pika.Message(b'{"status": "delivered"}'),
+                                             routing_key=replies.name),
+        )
+        await message.ack()
+
+    answered = asyncio.Event()
+
+    async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        data = json.loads(message.body)
+        if "job_id" in data:
+            times.append(time.perf_counter() - started[data["job_id"]])
+            answered.set()
+            if len(times) == len(jobs):
+                done.set()
+
+    await replies.consume(on_reply, no_ack=True)
+    await work.consume(handle)
+    for job in jobs:
+        answered.clear()
+        started[job["job_id"]] = time.perf_counter()
+        await channel.default_exchange.publish(
+            aio_pika.Message(json.dumps(job).encode()), routing_key=work.name)
+        if one_at_a_time:
+            await asyncio.wait_for(answered.wait(), timeout=60)
+    await asyncio.wait_for(done.wait(), timeout=600)
+    await connection.close()
+    await clients.close()
+    documents.close()
+    return times
+
+
+async def _hub(
+    settings: Any, jobs: list[dict[str, Any]], *, one_at_a_time: bool = False
+) -> list[float]:
+    async with running_test_hub(settings) as harness:
+        if one_at_a_time:
+            times = []
+            for job in jobs:
+                started = time.perf_counter()
+                await harness.client.request(job, timeout=60)
+                times.append(time.perf_counter() - started)
+            return times
+        begun = {j["job_id"]: time.perf_counter() for j in jobs}
+        futures = [await harness.client.publish(j) for j in jobs]
+        results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
+        return [time.perf_counter() - begun[str(r.job_id)] for r in results]
+
+
+async def main(jobs: int, concurrency: int, low_load: int, amqp_url: str) -> None:
+    configure_logging("console", "error")
+    work = Path(tempfile.mkdtemp(prefix="loket-ratios-"))
+    pki = generate_dev_pki(work / "pki")
+    simulator = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
+    base = load_settings(environ={})
+    settings = dataclasses.replace(
+        base,
+        broker=dataclasses.replace(base.broker, url=amqp_url, prefetch=concurrency,
+                                   concurrency=concurrency),
+        store=dataclasses.replace(base.store, url=f"sqlite:///{work}/hub.db"),
+        magda=dataclasses.replace(base.magda, base_url=simulator.base_url,
+                                  signing_key=pki["magda-client"].key,
+                                  signing_cert=pki["magda-client"].cert),
+        documents=dataclasses.replace(base.documents, signing=SigningSettings(
+            key=str(pki["document-signing"].key), cert=str(pki["document-signing"].cert))),
+        backends={"population": BackendSettings(concurrency=max(concurrency, 10))},
+    )
+    batch = [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(jobs)]
+    try:
+        t0 = time.perf_counter()
+        await _limit(settings, batch, concurrency)
+        limit_rate = jobs / (time.perf_counter() - t0)
+        batch = [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(jobs)]
+        t0 = time.perf_counter()
+        await _hub(settings, batch)
+        hub_rate = jobs / (time.perf_counter() - t0)
+        low = [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(low_load)]
+        limit_low = await _limit(settings, low, 1, one_at_a_time=True)
+        low = [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(low_load)]
+        hub_low = await _hub(settings, low, one_at_a_time=True)
+    finally:
+        await simulator.close()
+
+    def pct(values: list[float], q: int) -> float:
+        return statistics.quantiles(values, n=100)[q - 1] * 1000
+    added_p50 = pct(hub_low, 50) - pct(limit_low, 50)
+    added_p99 = pct(hub_low, 99) - pct(limit_low, 99)
+    print(f"jobs: {jobs} concurrency: {concurrency} low-load jobs: {low_load}")
+    print(f"limit jobs/s: {limit_rate:.1f}")
+    print(f"hub jobs/s: {hub_rate:.1f}")
+    print(f"ratio hub/limit: {hub_rate / limit_rate:.2f}")
+    print(f"added ms p50: {added_p50:.1f}")
+    print(f"added ms p99: {added_p99:.1f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--low-load", type=int, default=30)
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    args = parser.parse_args()
+    asyncio.run(main(args.jobs, args.concurrency, args.low_load, args.amqp_url))
