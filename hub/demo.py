@@ -145,7 +145,9 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
                           + ("" if ok else f"  ✗ expected {case.expected}"))
                 print(f"{len(cases)} jobs in {time.perf_counter() - started:.1f} s; "
                       f"documents in {out_dir}")
-                await _show_citizen_profile(http, dosis.base_url)
+                await _show_citizen_profile(
+                    http, dosis.base_url, {case.job["dossier_id"] for case in cases}
+                )
             hub.worker.request_stop()
             await worker
     finally:
@@ -156,14 +158,17 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
     return 1 if failures else 0
 
 
-async def _show_citizen_profile(http: aiohttp.ClientSession, dosis_url: str) -> None:
-    """What the citizen profile received: every status, in order, per dossier."""
+async def _show_citizen_profile(
+    http: aiohttp.ClientSession, dosis_url: str, dossiers: set[str]
+) -> None:
+    """What the citizen profile received for the demo's dossiers: every status, in order."""
     uploads: list[dict[str, Any]] = []
-    for _ in range(100):
+    for _ in range(300):
         async with http.get(f"{dosis_url}/_control/dossiers") as reply:
-            uploads = await reply.json()
+            # A shared development broker may still hold older statuses; show the demo's own.
+            uploads = [u for u in await reply.json() if u["dossier"] in dossiers]
         settled = {u["dossier"] for u in uploads if u["vlaams_fase"] == "Afgerond"}
-        if len(settled) >= len({u["dossier"] for u in uploads}):
+        if uploads and len(settled) >= len({u["dossier"] for u in uploads}):
             break
         await asyncio.sleep(0.1)
     print(f"citizen profile (DOSIS simulator): {len(uploads)} statuses pushed")
