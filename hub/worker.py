@@ -325,11 +325,18 @@ class Worker:
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
 
+        received: asyncio.Task[None] | None = None
         if attempt == 1 and not claim.journal and not continuation:
+            # Published while the job runs, and confirmed before anything that follows it, so
+            # the citizen profile still sees "received" first.
             _, topo = self._exchanges()
-            await self._publish_status(topo, job, None)
+            received = asyncio.create_task(self._publish_status(topo, job, None))
         try:
-            processed = await self._pipeline.process(job, attempt, claim.journal)
+            try:
+                processed = await self._pipeline.process(job, attempt, claim.journal)
+            finally:
+                if received is not None:
+                    await received
         except asyncio.CancelledError:
             # Shutdown ran out of grace: give the claim back so the redelivery need not wait
             # for the lease to expire. The message itself goes back unacked.
