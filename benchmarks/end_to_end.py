@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.config import BackendSettings, SigningSettings, load_settings
+from benchmarks.common import bench_settings
 from hub.contract import Outcome, Result
 from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
@@ -36,19 +35,8 @@ async def main(jobs: int, prefetch: int, latency_ms: int, amqp_url: str) -> None
         MagdaSimulatorSettings(port=0, trusted_certs=(pki["magda-client"].cert,),
                                latency_ms=latency_ms)
     )
-    base = load_settings(environ={})
-    settings = dataclasses.replace(
-        base,
-        broker=dataclasses.replace(base.broker, url=amqp_url, prefetch=prefetch,
-                                   concurrency=prefetch),
-        store=dataclasses.replace(base.store, url=f"sqlite:///{work}/hub.db"),
-        magda=dataclasses.replace(base.magda, base_url=simulator.base_url,
-                                  signing_key=pki["magda-client"].key,
-                                  signing_cert=pki["magda-client"].cert),
-        documents=dataclasses.replace(base.documents, signing=SigningSettings(
-            key=str(pki["document-signing"].key), cert=str(pki["document-signing"].cert))),
-        backends={"population": BackendSettings(concurrency=max(prefetch, 10))},
-    )
+    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
+                              concurrency=prefetch)
     people = [WELL_KNOWN[k] for k in ("household_head", "single", "extended_head")]
     try:
         async with running_test_hub(settings) as harness:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import statistics
@@ -30,8 +29,9 @@ import aio_pika
 from adapters.population.catalogue import load_catalogue
 from adapters.population.client import HOUSEHOLD, PopulationClients
 from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
+from benchmarks.common import bench_settings
 from hub.app import signing_identities
-from hub.config import BackendSettings, SigningSettings, load_settings, load_tenants
+from hub.config import load_tenants
 from hub.devpki import generate_dev_pki
 from hub.documents.pool import DocumentWorkers
 from hub.logging import configure_logging
@@ -130,19 +130,8 @@ async def main(jobs: int, concurrency: int, low_load: int, amqp_url: str) -> Non
     pki = generate_dev_pki(work / "pki")
     simulator = await start_magda_simulator(MagdaSimulatorSettings(
         port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
-    base = load_settings(environ={})
-    settings = dataclasses.replace(
-        base,
-        broker=dataclasses.replace(base.broker, url=amqp_url, prefetch=concurrency,
-                                   concurrency=concurrency),
-        store=dataclasses.replace(base.store, url=f"sqlite:///{work}/hub.db"),
-        magda=dataclasses.replace(base.magda, base_url=simulator.base_url,
-                                  signing_key=pki["magda-client"].key,
-                                  signing_cert=pki["magda-client"].cert),
-        documents=dataclasses.replace(base.documents, signing=SigningSettings(
-            key=str(pki["document-signing"].key), cert=str(pki["document-signing"].cert))),
-        backends={"population": BackendSettings(concurrency=max(concurrency, 10))},
-    )
+    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
+                              concurrency=concurrency)
     batch = [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(jobs)]
     try:
         t0 = time.perf_counter()

@@ -15,7 +15,7 @@ from adapters.civil_status.mapping import (
     synopses_from_inhoud,
 )
 from adapters.magda import ContextAudit
-from adapters.magda.services import MagdaServiceSet
+from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xmlread import text
 from adapters.magda.xop import document_bytes
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
@@ -25,9 +25,10 @@ from hub.ports import AdapterAnswer, BackendDocument, CallContext
 __all__ = ["CivilStatusAdapter"]
 
 
-class CivilStatusAdapter:
+class CivilStatusAdapter(MagdaAdapter):
     name = "civil-status"
     job_types = frozenset({"civil-status.act"})
+    SERVICES = SERVICES
 
     def __init__(
         self,
@@ -35,17 +36,8 @@ class CivilStatusAdapter:
         backend: BackendSettings,
         tenants: dict[str, TenantSettings] | None = None,
     ) -> None:
+        super().__init__(magda, backend, tenants)
         self._rules = load_rules()
-        self._services = MagdaServiceSet(SERVICES, magda, backend, tenants or {})
-
-    def check_config(self) -> list[str]:
-        return self._services.check_config()
-
-    async def start(self) -> None:
-        await self._services.start()
-
-    async def close(self) -> None:
-        await self._services.close()
 
     async def handle(self, context: CallContext) -> AdapterAnswer:
         job = context.job

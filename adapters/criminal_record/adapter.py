@@ -23,7 +23,7 @@ from adapters.criminal_record.mapping import (
     status_of,
 )
 from adapters.magda import ContextAudit
-from adapters.magda.services import MagdaServiceSet
+from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xmlread import required, text
 from adapters.magda.xop import document_bytes
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
@@ -33,9 +33,10 @@ from hub.ports import AdapterAnswer, BackendDocument, CallContext, Continuation
 __all__ = ["CriminalRecordAdapter"]
 
 
-class CriminalRecordAdapter:
+class CriminalRecordAdapter(MagdaAdapter):
     name = "criminal-record"
     job_types = frozenset({"criminal-record.extract"})
+    SERVICES = SERVICES
 
     def __init__(
         self,
@@ -43,17 +44,8 @@ class CriminalRecordAdapter:
         backend: BackendSettings,
         tenants: dict[str, TenantSettings] | None = None,
     ) -> None:
+        super().__init__(magda, backend, tenants)
         self._models = load_models()
-        self._services = MagdaServiceSet(SERVICES, magda, backend, tenants or {})
-
-    def check_config(self) -> list[str]:
-        return self._services.check_config()
-
-    async def start(self) -> None:
-        await self._services.start()
-
-    async def close(self) -> None:
-        await self._services.close()
 
     async def handle(self, context: CallContext) -> AdapterAnswer | Continuation:
         job = context.job
