@@ -9,6 +9,7 @@ from __future__ import annotations
 from adapters.civil_status.client import FETCH, SEARCH, SERVICES
 from adapters.civil_status.errors import ActNotFound
 from adapters.civil_status.mapping import (
+    ActRules,
     decide_entitlement,
     load_rules,
     pick_act,
@@ -18,8 +19,7 @@ from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xmlread import text
 from adapters.magda.xop import document_bytes
-from hub.config import BackendSettings, MagdaSettings, TenantSettings
-from hub.errors import NotFound
+from hub.errors import ConfigurationError, NotFound
 from hub.ports import AdapterAnswer, BackendDocument, CallContext
 
 __all__ = ["CivilStatusAdapter"]
@@ -30,14 +30,16 @@ class CivilStatusAdapter(MagdaAdapter):
     job_types = frozenset({"civil-status.act"})
     SERVICES = SERVICES
 
-    def __init__(
-        self,
-        magda: MagdaSettings,
-        backend: BackendSettings,
-        tenants: dict[str, TenantSettings] | None = None,
-    ) -> None:
-        super().__init__(magda, backend, tenants)
-        self._rules = load_rules()
+    @property
+    def _rules(self) -> ActRules:
+        return load_rules()  # read once from mappings/ (cached), and checked by check_config
+
+    def check_config(self) -> list[str]:
+        try:
+            load_rules()
+        except ConfigurationError as exc:
+            return [exc.message, *super().check_config()]
+        return super().check_config()
 
     async def handle(self, context: CallContext) -> AdapterAnswer:
         job = context.job

@@ -26,8 +26,7 @@ from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xmlread import required, text
 from adapters.magda.xop import document_bytes
-from hub.config import BackendSettings, MagdaSettings, TenantSettings
-from hub.errors import MappingError
+from hub.errors import ConfigurationError, MappingError
 from hub.ports import AdapterAnswer, BackendDocument, CallContext, Continuation
 
 __all__ = ["CriminalRecordAdapter"]
@@ -38,14 +37,16 @@ class CriminalRecordAdapter(MagdaAdapter):
     job_types = frozenset({"criminal-record.extract"})
     SERVICES = SERVICES
 
-    def __init__(
-        self,
-        magda: MagdaSettings,
-        backend: BackendSettings,
-        tenants: dict[str, TenantSettings] | None = None,
-    ) -> None:
-        super().__init__(magda, backend, tenants)
-        self._models = load_models()
+    @property
+    def _models(self) -> dict[str, ModelRule]:
+        return load_models()  # read once from mappings/ (cached), and checked by check_config
+
+    def check_config(self) -> list[str]:
+        try:
+            load_models()
+        except ConfigurationError as exc:
+            return [exc.message, *super().check_config()]
+        return super().check_config()
 
     async def handle(self, context: CallContext) -> AdapterAnswer | Continuation:
         job = context.job

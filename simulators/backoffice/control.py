@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from simulators.backoffice.faults import FaultRuleError, parse_fault_rule
 from simulators.backoffice.script import ScriptError, parse_script
 from simulators.backoffice.state import STATE
+from simulators.control import bad_request, json_body, parse_rules
 
 __all__ = ["control_routes"]
 
 routes = web.RouteTableDef()
-
-
-async def _json_body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:  # bad JSON or bad UTF-8
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"invalid JSON: {exc}"}), content_type="application/json"
-        ) from exc
-
-
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
 
 
 @routes.get("/_control/health")
@@ -63,14 +48,14 @@ async def get_script(request: web.Request) -> web.Response:
 @routes.post("/_control/script")
 async def set_script(request: web.Request) -> web.Response:
     """Replace the script for new requests: ``{"actions": ["received", {"action": …}, …]}``."""
-    body = await _json_body(request)
+    body = await json_body(request)
     actions = body.get("actions") if isinstance(body, dict) else None
     if not isinstance(actions, list):
-        return _bad_request('expected {"actions": [...]}')
+        return bad_request('expected {"actions": [...]}')
     try:
         script = parse_script(actions)
     except ScriptError as exc:
-        return _bad_request(str(exc))
+        return bad_request(str(exc))
     state = request.app[STATE]
     state.script = script
     return web.json_response({"actions": [s.to_json() for s in script]})
@@ -84,9 +69,9 @@ async def answer_now(request: web.Request) -> web.Response:
     if received is None:
         return web.json_response({"error": "no such request"}, status=404)
     try:
-        (step,) = parse_script([await _json_body(request)])
+        (step,) = parse_script([await json_body(request)])
     except ScriptError as exc:
-        return _bad_request(str(exc))
+        return bad_request(str(exc))
     state.answer_now(received.request, step)
     return web.json_response({"scheduled": step.to_json()}, status=202)
 
@@ -94,12 +79,10 @@ async def answer_now(request: web.Request) -> web.Response:
 @routes.post("/_control/faults")
 async def add_faults(request: web.Request) -> web.Response:
     """Queue one rule (an object) or several (a list): ``{"kind": "http-503", "times": 2}``."""
-    body = await _json_body(request)
-    items = body if isinstance(body, list) else [body]
-    try:
-        rules = [parse_fault_rule(item) for item in items]
-    except FaultRuleError as exc:
-        return _bad_request(str(exc))
+    body = await json_body(request)
+    rules = parse_rules(body, parse_fault_rule, FaultRuleError)
+    if isinstance(rules, web.Response):
+        return rules
     faults = request.app[STATE].faults
     for rule in rules:
         faults.add(rule)

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
 from aiohttp import web
 
+from simulators.control import bad_request, json_body, parse_rules
 from simulators.dosis.faults import FaultRuleError, parse_fault_rule
 from simulators.dosis.state import STATE
 
 __all__ = ["control_routes"]
 
 routes = web.RouteTableDef()
-
-
-async def _json_body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:  # bad JSON or bad UTF-8
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"invalid JSON: {exc}"}), content_type="application/json"
-        ) from exc
-
-
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
 
 
 @routes.get("/_control/health")
@@ -54,12 +40,10 @@ async def list_notifications(request: web.Request) -> web.Response:
 @routes.post("/_control/faults")
 async def add_faults(request: web.Request) -> web.Response:
     """Queue one rule (an object) or several (a list), consumed in order."""
-    body = await _json_body(request)
-    items = body if isinstance(body, list) else [body]
-    try:
-        rules = [parse_fault_rule(item) for item in items]
-    except FaultRuleError as exc:
-        return _bad_request(str(exc))
+    body = await json_body(request)
+    rules = parse_rules(body, parse_fault_rule, FaultRuleError)
+    if isinstance(rules, web.Response):
+        return rules
     faults = request.app[STATE].faults
     for rule in rules:
         faults.add(rule)
@@ -75,10 +59,10 @@ async def list_faults(request: web.Request) -> web.Response:
 @routes.post("/_control/down")
 async def go_down(request: web.Request) -> web.Response:
     """Answer 503 to every API call for ``{"seconds": s}`` (the control API stays up)."""
-    body = await _json_body(request)
+    body = await json_body(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
-        return _bad_request("seconds must be a number > 0")
+        return bad_request("seconds must be a number > 0")
     request.app[STATE].go_down(float(seconds))
     return web.json_response({"down": True, "seconds": seconds})
 

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
+from simulators.control import bad_request, json_body, parse_rules
 from simulators.magda.faults import SIGNING_FAULT_KINDS, FaultRuleError, parse_fault_rule
 from simulators.magda.state import STATE
 
 __all__ = ["control_routes"]
 
 routes = web.RouteTableDef()
-
-
-async def _json_body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:  # bad JSON or bad UTF-8
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"invalid JSON: {exc}"}), content_type="application/json"
-        ) from exc
-
-
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
 
 
 @routes.get("/_control/health")
@@ -39,14 +24,12 @@ async def health(request: web.Request) -> web.Response:
 async def add_faults(request: web.Request) -> web.Response:
     """Queue one rule (an object) or several (a list), consumed in order."""
     state = request.app[STATE]
-    body = await _json_body(request)
-    items = body if isinstance(body, list) else [body]
-    try:
-        rules = [parse_fault_rule(item, state.services) for item in items]
-    except FaultRuleError as exc:
-        return _bad_request(str(exc))
+    body = await json_body(request)
+    rules = parse_rules(body, lambda item: parse_fault_rule(item, state.services), FaultRuleError)
+    if isinstance(rules, web.Response):
+        return rules
     if state.signer is None and any(rule.kind in SIGNING_FAULT_KINDS for rule in rules):
-        return _bad_request("tampered-reply-signature needs reply signing (reply_signing)")
+        return bad_request("tampered-reply-signature needs reply signing (reply_signing)")
     for rule in rules:
         state.faults.add(rule)
     return web.json_response({"pending": state.faults.pending()}, status=201)
@@ -67,10 +50,10 @@ async def clear_faults(request: web.Request) -> web.Response:
 @routes.post("/_control/latency")
 async def set_latency(request: web.Request) -> web.Response:
     """Set the delay added to every SOAP call: ``{"latency_ms": 200}``."""
-    body = await _json_body(request)
+    body = await json_body(request)
     value = body.get("latency_ms") if isinstance(body, dict) else None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        return _bad_request("latency_ms must be an integer >= 0")
+        return bad_request("latency_ms must be an integer >= 0")
     request.app[STATE].latency_ms = value
     return web.json_response({"latency_ms": value})
 
@@ -112,15 +95,15 @@ async def list_extracts(request: web.Request) -> web.Response:
 @routes.post("/_control/strafregister")
 async def set_progress(request: web.Request) -> web.Response:
     """Set ``{"ready_after_polls": n, "police_check_polls": m}`` (either or both)."""
-    body = await _json_body(request)
+    body = await json_body(request)
     keys = ("ready_after_polls", "police_check_polls")
     if not isinstance(body, dict) or not body or set(body) - set(keys):
-        return _bad_request("expected an object with ready_after_polls and/or police_check_polls")
+        return bad_request("expected an object with ready_after_polls and/or police_check_polls")
     strafregister = request.app[STATE].strafregister
     try:
         strafregister.configure(**{key: body.get(key) for key in keys})
     except ValueError as exc:
-        return _bad_request(str(exc))
+        return bad_request(str(exc))
     return web.json_response({key: getattr(strafregister, key) for key in keys})
 
 
