@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,12 +34,16 @@ class FaultRule:
     ``timeout``: do the work (an upload *is* recorded), then wait ``delay_ms`` before answering,
     as a reply lost on the way back. ``refuse-result`` (``dossiers`` only): the next upload
     that is accepted as new gets the result Geweigerd.
+
+    ``rate`` (0 < rate <= 1) is the chance that a call to ``endpoint`` is hit; a spared call
+    does not use up one of the ``times``.
     """
 
     endpoint: str
     kind: str
     times: int = 1
     delay_ms: int = 60_000
+    rate: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         """The rule as the control API shows it."""
@@ -67,6 +72,8 @@ def parse_fault_rule(data: Any) -> FaultRule:
          "refuse-result only applies to the dossiers endpoint"),
         (_count(rule.times, 1), "times must be a positive integer"),
         (_count(rule.delay_ms, 0), "delay_ms must be an integer >= 0"),
+        (isinstance(rule.rate, int | float) and not isinstance(rule.rate, bool)
+         and 0 < rule.rate <= 1, "rate must be a number above 0 and at most 1"),
     )
     for ok, message in checks:
         if not ok:
@@ -77,8 +84,9 @@ def parse_fault_rule(data: Any) -> FaultRule:
 class FaultPlan:
     """The pending rules; a call consumes one use of the first rule that applies to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, chance: random.Random | None = None) -> None:
         self._rules: list[FaultRule] = []
+        self._chance = chance or random.Random()
 
     def add(self, rule: FaultRule) -> None:
         """Queue a rule after the ones already pending."""
@@ -93,6 +101,8 @@ class FaultPlan:
         wanted = set(kinds)
         for rule in self._rules:
             if rule.endpoint == endpoint and rule.kind in wanted:
+                if rule.rate < 1 and self._chance.random() >= rule.rate:
+                    continue
                 rule.times -= 1
                 if rule.times == 0:
                     self._rules.remove(rule)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -53,6 +54,10 @@ class FaultRule:
     with reply signing on) or ``huge-answer`` (the normal answer plus a WAARSCHUWING
     :data:`PADDING_CODE` whose Diagnose is padded to ``size_bytes``).
 
+    ``rate`` (0 < rate <= 1) is the chance that a matching call is hit; a call that is spared
+    does not use up one of the ``times``. A load test sets ``rate`` 0.3 and a large ``times``
+    for "30 % of the calls fail".
+
     With ``timeout``, ``malformed-xml`` and the reply kinds the service still does its work, so
     a registration is recorded even when its answer is then lost or spoilt.
     """
@@ -69,6 +74,7 @@ class FaultRule:
     delay_ms: int = 60_000
     faultstring: str = "Gesimuleerde SOAP-fout"
     size_bytes: int = 3_000_000
+    rate: float = 1.0
 
     def matches(self, service: str, insz: str | None) -> bool:
         """Whether this rule applies to a call about ``insz`` to ``service``."""
@@ -102,6 +108,7 @@ def parse_fault_rule(data: Mapping[str, Any], services: Iterable[str]) -> FaultR
         (_positive_int(rule.delay_ms) or rule.delay_ms == 0, "delay_ms must be an integer >= 0"),
         (_positive_int(rule.size_bytes) and rule.size_bytes <= _MAX_PADDING,
          f"size_bytes must be an integer from 1 to {_MAX_PADDING}"),
+        (_probability(rule.rate), "rate must be a number above 0 and at most 1"),
         (rule.level in _LEVELS, "level must be antwoord or repliek"),
         (rule.type in _TYPES, "type must be FOUT, WAARSCHUWING or INFORMATIE"),
         (rule.insz is None or (isinstance(rule.insz, str) and rule.insz.isdigit()),
@@ -120,11 +127,16 @@ def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def _probability(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+
+
 class FaultPlan:
     """The pending rules; a call consumes one use of the first rule that matches it."""
 
-    def __init__(self) -> None:
+    def __init__(self, chance: random.Random | None = None) -> None:
         self._rules: list[FaultRule] = []
+        self._chance = chance or random.Random()
 
     def add(self, rule: FaultRule) -> None:
         """Queue a rule after the ones already pending."""
@@ -134,6 +146,8 @@ class FaultPlan:
         """Consume one use of the first matching rule and return it, or None."""
         for rule in self._rules:
             if rule.matches(service, insz):
+                if rule.rate < 1 and self._chance.random() >= rule.rate:
+                    continue
                 rule.times -= 1
                 if rule.times == 0:
                     self._rules.remove(rule)
