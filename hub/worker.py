@@ -197,8 +197,6 @@ class Worker:
 
         connection.close_callbacks.add(on_close)
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        channel.close_callbacks.add(on_close)
-        await channel.set_qos(prefetch_count=self._settings.broker.prefetch)
         self._channel = channel
         self._topology = await topology.declare(
             channel,
@@ -207,6 +205,10 @@ class Worker:
             self._settings.broker.delivery_limit,
             self._settings.broker.poll_delays_s,
         )
+        # Only now: declaring may reopen the channel once (an outdated delay queue replaced),
+        # which must not count as a lost connection nor drop the prefetch setting.
+        channel.close_callbacks.add(on_close)
+        await channel.set_qos(prefetch_count=self._settings.broker.prefetch)
         self._consumer_tags = []
         for queue in self._topology.work_queues.values():
             tag = await queue.consume(self._on_message)
