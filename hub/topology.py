@@ -31,6 +31,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
+from pamqp.common import FieldTable
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -113,7 +114,7 @@ class Topology:
 
 
 async def _delay_queue(channel: AbstractChannel, name: str, delay_s: float, target: str) -> None:
-    arguments = {
+    arguments: FieldTable = {
         "x-queue-type": "quorum",
         "x-message-ttl": round(delay_s * 1000),
         "x-dead-letter-exchange": "",
