@@ -303,7 +303,11 @@ class Worker:
         )
         if claim.state is ClaimState.DONE:
             assert claim.result is not None
-            if message.redelivered and claim.published:
+            # Our own copies (retries, "busy elsewhere") carry the attempt header: like a
+            # redelivery they are not a front office asking again. A broker restart can leave
+            # two copies of one job alive (the copy was confirmed, the original's ack lost).
+            internal_copy = topology.ATTEMPT_HEADER in headers
+            if (message.redelivered or internal_copy) and claim.published:
                 log.info("job.already_answered")
             else:
                 log.info("job.replayed")

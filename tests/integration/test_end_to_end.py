@@ -13,6 +13,7 @@ import aio_pika
 import aiohttp
 import pytest
 
+from hub import topology
 from hub.config import BackendSettings, Settings, SigningSettings, load_settings
 from hub.contract import Outcome
 from hub.devpki import KeyPair
@@ -147,6 +148,21 @@ async def test_same_job_id_twice_calls_the_back_end_once(
     assert second == first
     calls = await control(simulator, "GET", "calls")
     assert len(calls) == 1
+
+
+async def test_an_internal_copy_of_an_answered_job_gets_no_second_result(
+    harness: HubHarness, simulator: Any
+) -> None:
+    # A broker restart can leave two copies of one job alive: a "busy elsewhere" or retry copy
+    # (confirmed) and the original (its ack lost, redelivered). The copy carries our attempt
+    # header; it must not answer the front office a second time, unlike a republished job.
+    job = make_job(WELL_KNOWN["household_head"])
+    first = await harness.client.request(job, timeout=30)
+    assert first.outcome is Outcome.DELIVERED
+    copy = await harness.client.publish(job, headers={topology.ATTEMPT_HEADER: 1})
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(copy), timeout=2)
+    assert len(await control(simulator, "GET", "calls")) == 1
 
 
 async def test_concurrent_duplicates_call_the_back_end_once(
