@@ -1,0 +1,90 @@
+"""Where one job's time goes at low load: pyinstrument inside the worker's job handler.
+
+    .venv/bin/python -m benchmarks.profile_job --jobs 200 [--html out/profile.html]
+
+Runs the hub in this process against the MAGDA simulator and sends household-composition jobs
+one at a time. Each job's handler runs under pyinstrument in async mode, so the time a job
+spends awaiting (the store's thread, the broker's confirms, the HTTP call, the document pool)
+is attributed to the line that awaited it, not lost as idle time. The sessions of all jobs are
+combined into one report. This is the profile behind the added-latency numbers of
+``benchmarks.ratios``; it needs ``pip install pyinstrument``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pyinstrument import Profiler
+from pyinstrument.renderers import ConsoleRenderer, HTMLRenderer
+from pyinstrument.session import Session
+
+from benchmarks.common import bench_settings
+from hub.devpki import generate_dev_pki
+from hub.logging import configure_logging
+from hub.testing import make_job, running_test_hub
+from hub.worker import Worker
+from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+from simulators.population_data import WELL_KNOWN
+
+PEOPLE = ("household_head", "single", "extended_head")
+
+
+def _profiled(handle: Callable[..., Awaitable[None]], sessions: list[Session]
+              ) -> Callable[..., Awaitable[None]]:
+    async def wrapper(*args: Any) -> None:
+        profiler = Profiler(interval=0.0002, async_mode="enabled")
+        profiler.start()
+        try:
+            await handle(*args)
+        finally:
+            sessions.append(profiler.stop())
+    return wrapper
+
+
+async def main(jobs: int, amqp_url: str) -> tuple[Session, int]:
+    configure_logging("console", "error")
+    work = Path(tempfile.mkdtemp(prefix="loket-profile-"))
+    pki = generate_dev_pki(work / "pki")
+    simulator = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
+    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url, concurrency=1)
+    sessions: list[Session] = []
+    original = Worker._handle
+    try:
+        async with running_test_hub(settings) as harness:
+            for person in PEOPLE:  # warm-up, not profiled
+                await harness.client.request(make_job(WELL_KNOWN[person]), timeout=60)
+            Worker._handle = _profiled(original, sessions)  # type: ignore[method-assign,assignment]
+            for i in range(jobs):
+                await harness.client.request(make_job(WELL_KNOWN[PEOPLE[i % 3]]), timeout=60)
+    finally:
+        Worker._handle = original  # type: ignore[method-assign]
+        await simulator.close()
+    combined = sessions[0]
+    for session in sessions[1:]:
+        combined = Session.combine(combined, session)
+    return combined, len(sessions)
+
+
+def report(session: Session, jobs: int, html: Path | None) -> None:
+    print(ConsoleRenderer(unicode=True, color=False).render(session))
+    print(f"jobs profiled: {jobs}; mean handler wall time: "
+          f"{session.duration / jobs * 1000:.2f} ms")
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(HTMLRenderer().render(session))
+        print(f"html report: {html}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--html", type=Path)
+    args = parser.parse_args()
+    report(*asyncio.run(main(args.jobs, args.amqp_url)), args.html)
