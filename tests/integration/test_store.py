@@ -178,3 +178,35 @@ async def test_sqlite_migrates_a_version_one_table(tmp_path: Path) -> None:
         assert (await store.claim(job, "w2", 60)).state is ClaimState.WAITING
     finally:
         await store.close()
+
+
+async def test_sqlite_checkpoints_beside_the_writer_keep_the_log_bounded(tmp_path: Path) -> None:
+    # Steady writes of results the size of a signed PDF: the write-ahead log is copied into
+    # the database by the checkpoint thread and restarted, so it stays near its threshold
+    # instead of growing with every result; closing leaves no log behind.
+    from hub.store.sqlite import _WAL_RESTART_PAGES, SqliteStore
+
+    path = tmp_path / "steady.db"
+    store = SqliteStore(path, checkpoint_interval_s=0.02)
+    await store.open()
+    result = bytes(range(256)) * 360  # ~90 KB
+    largest = 0
+    try:
+        for _ in range(400):  # ~36 MB written
+            job = _job_id()
+            await store.claim(job, "w1", 60)
+            await store.complete(job, "w1", result)
+            await asyncio.sleep(0.002)
+            largest = max(largest, (tmp_path / "steady.db-wal").stat().st_size)
+        busy, _, _ = await store.checkpoint()
+        assert busy == 0
+    finally:
+        await store.close()
+    assert largest < 2 * _WAL_RESTART_PAGES * 4096
+    assert not (tmp_path / "steady.db-wal").exists() or \
+        (tmp_path / "steady.db-wal").stat().st_size == 0
+    reopened = await open_store(f"sqlite:///{path}")
+    try:
+        assert (await reopened.claim(_job_id(), "w1", 60)).state is ClaimState.ACQUIRED
+    finally:
+        await reopened.close()
