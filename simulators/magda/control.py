@@ -73,6 +73,23 @@ async def clear_calls(request: web.Request) -> web.Response:
     return web.json_response({"cleared": count})
 
 
+@routes.get("/_control/concurrency")
+async def concurrency(request: web.Request) -> web.Response:
+    """SOAP requests being answered now and the most at once since the last reset."""
+    state = request.app[STATE]
+    return web.json_response({"in_progress": state.in_progress,
+                              "peak": state.peak_in_progress})
+
+
+@routes.delete("/_control/concurrency")
+async def reset_peak(request: web.Request) -> web.Response:
+    """Start counting the peak again from the requests in progress now."""
+    state = request.app[STATE]
+    state.peak_in_progress = state.in_progress
+    return web.json_response({"in_progress": state.in_progress,
+                              "peak": state.peak_in_progress})
+
+
 @routes.get("/_control/registrations")
 async def list_registrations(request: web.Request) -> web.Response:
     """Every repertorium registration, oldest first."""

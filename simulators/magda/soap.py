@@ -70,7 +70,12 @@ def soap_handler(service: str) -> Callable[[web.Request], Awaitable[web.StreamRe
 
     async def handle(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE]
-        return await _serve(state, state.services[service], request)
+        state.in_progress += 1
+        state.peak_in_progress = max(state.peak_in_progress, state.in_progress)
+        try:
+            return await _serve(state, state.services[service], request)
+        finally:
+            state.in_progress -= 1
 
     return handle
 

@@ -66,6 +66,10 @@ class SimulatorState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     calls: list[CallRecord] = field(default_factory=list)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    # Requests being answered now, and the most at once since the last reset: what a load
+    # test reads to know how many calls a client really had in flight.
+    in_progress: int = 0
+    peak_in_progress: int = 0
 
     @property
     def registers(self) -> Registers:

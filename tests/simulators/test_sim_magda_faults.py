@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -184,3 +185,15 @@ async def test_latency(post: Post, build_request: Callable[..., bytes], control:
     assert time.monotonic() - started >= 0.03
     status, _ = await control("POST", "latency", {"latency_ms": -1})
     assert status == 400
+
+
+async def test_concurrency_counts_requests_in_progress_and_their_peak(
+    post: Post, build_request: Callable[..., bytes], control: Control
+) -> None:
+    status, _ = await control("POST", "latency", {"latency_ms": 150})
+    assert status < 300
+    await asyncio.gather(*[post(build_request(HEAD)) for _ in range(5)])
+    status, seen = await control("GET", "concurrency")
+    assert (status, seen) == (200, {"in_progress": 0, "peak": 5})
+    status, seen = await control("DELETE", "concurrency")
+    assert seen == {"in_progress": 0, "peak": 0}
