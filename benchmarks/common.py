@@ -30,25 +30,23 @@ def bench_settings(
     )
 
 
-def worker_env(
-    work: Path, magda_url: str, pki: dict[str, KeyPair], *, amqp_url: str, store_url: str = "",
-    concurrency: int = 32,
-) -> dict[str, str]:
-    """The environment of a ``loket-hub run`` subprocess with the same settings as above."""
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a ``loket-hub run`` subprocess with these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOKET_")}
     env.update(
-        LOKET_BROKER__URL=amqp_url,
-        LOKET_BROKER__PREFETCH=str(concurrency),
-        LOKET_BROKER__CONCURRENCY=str(concurrency),
-        LOKET_STORE__URL=store_url or f"sqlite:///{work}/hub.db",
-        LOKET_MAGDA__BASE_URL=magda_url,
-        LOKET_MAGDA__SIGNING_KEY=str(pki["magda-client"].key),
-        LOKET_MAGDA__SIGNING_CERT=str(pki["magda-client"].cert),
-        LOKET_DOCUMENTS__SIGNING__KEY=str(pki["document-signing"].key),
-        LOKET_DOCUMENTS__SIGNING__CERT=str(pki["document-signing"].cert),
-        LOKET_BACKENDS__POPULATION__CONCURRENCY=str(max(concurrency, 10)),
+        LOKET_BROKER__URL=settings.broker.url,
+        LOKET_BROKER__PREFETCH=str(settings.broker.prefetch),
+        LOKET_BROKER__CONCURRENCY=str(settings.broker.concurrency),
+        LOKET_BACKENDS__POPULATION__CONCURRENCY=str(settings.backend("population").concurrency),
+        LOKET_STORE__URL=settings.store.url,
+        LOKET_MAGDA__BASE_URL=settings.magda.base_url,
+        LOKET_MAGDA__SIGNING_KEY=str(settings.magda.signing_key),
+        LOKET_MAGDA__SIGNING_CERT=str(settings.magda.signing_cert),
+        LOKET_DOCUMENTS__SIGNING__KEY=settings.documents.signing.key,
+        LOKET_DOCUMENTS__SIGNING__CERT=settings.documents.signing.cert,
         LOKET_ADMIN__PORT="0",
-        LOKET_LOG_FORMAT="json",
         LOKET_LOG_LEVEL="warning",
+        LOKET_LOG_FORMAT="json",
     )
     return env

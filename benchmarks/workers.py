@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import socket
@@ -28,63 +29,14 @@ from pathlib import Path
 
 import aio_pika
 
-from benchmarks.common import worker_env
+from benchmarks.common import bench_settings, worker_env
+from benchmarks.procfs import broker_pids, cpu_seconds, descendants, machine_cpu_seconds
 from hub.config import BrokerSettings
 from hub.devpki import KeyPair, generate_dev_pki
 from hub.testing import CAPABILITIES, make_job, reset_broker
 from simulators.population_data import WELL_KNOWN
 
 PEOPLE = ("household_head", "single", "extended_head")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The fields after the name (which may hold spaces), from the state on.
-    return text[text.rindex(")") + 2:].split()
-
-
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
-            parents[int(entry.name)] = int(fields[1])
-    family, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        family += frontier
-    return family
-
-
-def _cpu_s(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        if (fields := _stat(pid)) is not None:
-            total += (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-    return total
-
-
-def _machine_busy_s() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, summed over cores."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, sum(values) / TICKS
-
-
-def _broker_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"beam.smp" in command and b"rabbit" in command:
-                pids.append(int(entry.name))
-    return pids
 
 
 @dataclass
@@ -97,8 +49,8 @@ class Parts:
 
 
 def _read_parts(groups: dict[str, list[int]]) -> Parts:
-    busy, total = _machine_busy_s()
-    return Parts({name: _cpu_s(pids) for name, pids in groups.items()}, busy, total)
+    busy, total = machine_cpu_seconds()
+    return Parts({name: cpu_seconds(pids) for name, pids in groups.items()}, busy, total)
 
 
 @dataclass
@@ -153,8 +105,12 @@ async def measure(workers: int, jobs: int, *, work: Path, magda_url: str, simula
     await reset_broker(amqp_url, CAPABILITIES, BrokerSettings().retry_delays_s)
     run_dir = work / f"run-{workers}"
     run_dir.mkdir()
-    env = worker_env(run_dir, magda_url, pki, amqp_url=amqp_url, store_url=store_url,
-                     concurrency=concurrency)
+    settings = bench_settings(run_dir, magda_url, pki, amqp_url=amqp_url,
+                              concurrency=concurrency)
+    if store_url:
+        settings = dataclasses.replace(
+            settings, store=dataclasses.replace(settings.store, url=store_url))
+    env = worker_env(settings)
     processes = [_spawn("hub.cli", "run", env=env) for _ in range(workers)]
     connection = await aio_pika.connect(amqp_url)
     try:
@@ -178,9 +134,9 @@ async def measure(workers: int, jobs: int, *, work: Path, magda_url: str, simula
         await _round(channel, replies, reply_queue.name, 20 * workers)  # warm-up
         groups = {
             "workers (with document pools)":
-                [p for w in processes for p in _descendants(w.pid)],
+                [p for w in processes for p in descendants(w.pid)],
             "MAGDA simulator": [simulator_pid],
-            "RabbitMQ": _broker_pids(),
+            "RabbitMQ": broker_pids(),
             "publisher": [os.getpid()],
         }
         before = _read_parts(groups)
