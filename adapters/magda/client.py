@@ -27,7 +27,7 @@ from zeep.proxy import AsyncServiceProxy
 from adapters.magda.connection import MagdaConnection
 from adapters.magda.envelope import build_verzoek, new_reference, parse_reply
 from adapters.magda.errors import MagdaException, error_for
-from adapters.magda.transport import ConnectionFailed, HttpResponse
+from adapters.magda.transport import BEFORE_SEND, ConnectionFailed, HttpResponse
 from hub.errors import BackendTimeout, ConfigurationError, HubError, OurFault
 
 __all__ = ["ConsultationHook", "MagdaAnswer", "MagdaServiceClient", "ServiceSpec"]
@@ -157,11 +157,14 @@ class MagdaServiceClient:
             referte=referte,
             now=dt.datetime.now(dt.UTC),
         )
+        recorded: asyncio.Future[None] | None = None
         if audit is not None:
-            # On record before the call, so an unanswered consultation is audited too.
-            await audit.started(self.spec, referte)
+            # On record before the request leaves (the transport waits for it), so an
+            # unanswered consultation is audited too; meanwhile zeep builds and signs.
+            recorded = asyncio.ensure_future(audit.started(self.spec, referte))
         started = time.perf_counter()
         outcome, reply_reference = "error:unknown", None
+        gate = BEFORE_SEND.set(recorded)
         try:
             answer = await self._call(verzoek, referte)
             reply_reference = answer.reply_reference
@@ -176,8 +179,10 @@ class MagdaServiceClient:
             reply_reference = replied if isinstance(replied, str) else None
             raise
         finally:
+            BEFORE_SEND.reset(gate)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            if audit is not None:
+            if audit is not None and recorded is not None:
+                await recorded  # a failed record fails the call, as it did before sending
                 await asyncio.shield(audit.finished(
                     referte, outcome=outcome, reply_reference=reply_reference,
                     duration_ms=duration_ms,

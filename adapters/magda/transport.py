@@ -8,8 +8,9 @@ lives in ``wsdl/``, and a reference to the network is a configuration error, not
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -19,7 +20,12 @@ from lxml import etree
 
 from hub.errors import BackendError, BackendTimeout, ConfigurationError, OurFault
 
-__all__ = ["AiohttpTransport", "ConnectionFailed", "HttpResponse"]
+__all__ = ["BEFORE_SEND", "AiohttpTransport", "ConnectionFailed", "HttpResponse"]
+
+BEFORE_SEND: ContextVar[Awaitable[object] | None] = ContextVar("before_send", default=None)
+"""What must be done before a request leaves (the consultation's audit record). The client sets
+it for one call and the transport awaits it just before sending, so the work overlaps with zeep
+building and signing the envelope. A future, not a coroutine: a retried send awaits it again."""
 
 
 class ConnectionFailed(BackendError):
@@ -64,6 +70,9 @@ class AiohttpTransport:
         return await self.post(address, body, headers)
 
     async def post(self, address: str, message: bytes, headers: Mapping[str, str]) -> HttpResponse:
+        gate = BEFORE_SEND.get()
+        if gate is not None:
+            await gate
         try:
             async with self._session.post(address, data=message, headers=dict(headers)) as reply:
                 content = await self._read_capped(reply)

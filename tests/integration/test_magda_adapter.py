@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -195,3 +196,46 @@ async def test_wsdl_is_never_fetched_from_the_network(pki: dict[str, KeyPair]) -
         transport = AiohttpTransport(session, max_response_bytes=1000)
         with pytest.raises(ConfigurationError, match="local file"):
             transport.load("http://example.org/service.wsdl")
+
+
+class _SlowRecord:
+    """The real store, but writing the start of a record takes a while: meanwhile we look at
+    what reached the simulator. (The audit write overlaps with building and signing the
+    request; the request itself must still wait for it.)"""
+
+    def __init__(self, store: OutcomeStore, sim: Any, *, fail: bool = False) -> None:
+        self.store, self.sim, self.fail = store, sim, fail
+        self.calls_while_recording: list[dict[str, Any]] | None = None
+
+    async def consultation_started(self, consultation: Any) -> None:
+        await asyncio.sleep(0.3)
+        self.calls_while_recording = await _calls(self.sim)
+        if self.fail:
+            raise OSError("disk full")
+        await self.store.consultation_started(consultation)
+
+    async def consultation_finished(self, reference: str, **completion: Any) -> None:
+        await self.store.consultation_finished(reference, **completion)
+
+
+async def test_no_request_leaves_before_its_audit_record_is_written(
+    adapter: PopulationAdapter, store: OutcomeStore, simulator: Any
+) -> None:
+    slow = _SlowRecord(store, simulator)
+    context = dataclasses.replace(_context(WELL_KNOWN["household_head"], store), audit=slow)
+    answer = await adapter.handle(context)
+    assert slow.calls_while_recording == []
+    assert len(await _calls(simulator)) == 1
+    records = await store.audit_records()
+    assert [(r.reference, r.outcome) for r in records] == [(answer.backend_reference, "ok")]
+
+
+async def test_a_failed_audit_record_stops_the_request(
+    adapter: PopulationAdapter, store: OutcomeStore, simulator: Any
+) -> None:
+    failing = _SlowRecord(store, simulator, fail=True)
+    context = dataclasses.replace(_context(WELL_KNOWN["household_head"], store), audit=failing)
+    with pytest.raises(OSError, match="disk full"):
+        await adapter.handle(context)
+    assert await _calls(simulator) == []
+    assert await store.audit_records() == []
