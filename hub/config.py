@@ -188,6 +188,8 @@ class StatusSettings:
     client_key: Path = REPO_ROOT / "var/dev-pki/dosis-client.key"
     scope: str = "DosisImport Notificaties"
     timeout_s: float = 10.0
+    # Dossiers pushed at once; each dossier's statuses still go one after another, in order.
+    concurrency: int = 32
     # Retries of one status while the service is down, before it goes to the dead letters.
     max_attempts: int = 8
     backoff_initial_s: float = 1.0
@@ -334,6 +336,11 @@ def load_settings(
         raise ConfigurationError("documents.pool_mode must be 'process' or 'thread'")
     if settings.magda.reply_signature not in {"verify", "log-only", "off"}:
         raise ConfigurationError("magda.reply_signature must be verify, log-only or off")
+    for name, count in (("broker.prefetch", settings.broker.prefetch),
+                        ("broker.concurrency", settings.broker.concurrency),
+                        ("status.concurrency", settings.status.concurrency)):
+        if count < 1:
+            raise ConfigurationError(f"{name} must be at least 1")
     return settings
 
 

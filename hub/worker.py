@@ -37,6 +37,7 @@ from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_f
 from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline, Processed
+from hub.status.lanes import DossierLanes, LaneBroken
 from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
 from hub.store.base import DeadLetter
@@ -101,6 +102,15 @@ def _event_id(job_id: str, status: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loket-hub:{job_id}:{status}"))
 
 
+def _dossier_of(body: bytes) -> str:
+    """The lane of a status event: its dossier (an unreadable event gets a lane of its own)."""
+    try:
+        event = json.loads(body)
+        return str(event.get("dossier_id") or event.get("job_id") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
 def _attempt_of(headers: Mapping[str, Any]) -> int:
     try:
         return max(1, int(headers.get(topology.ATTEMPT_HEADER, 1)))
@@ -122,6 +132,7 @@ class Worker:
         metrics: HubMetrics | None = None,
     ) -> None:
         self._pusher = status_pusher
+        self._status_lanes = DossierLanes()
         self._metrics = metrics or HubMetrics()
         self._settings = settings
         self._pipeline = pipeline
@@ -221,9 +232,10 @@ class Worker:
         dead = self._topology.dead_queue
         self._consumer_tags.append((dead, await dead.consume(self._keep_dead_letter)))
         if self._pusher is not None:
-            # Its own channel, one event at a time: the outbox order is the push order.
+            # Its own channel. Events of one dossier go one after another in outbox order
+            # (see DossierLanes); up to status.concurrency dossiers at once.
             outbox_channel = await connection.channel(publisher_confirms=True)
-            await outbox_channel.set_qos(prefetch_count=1)
+            await outbox_channel.set_qos(prefetch_count=self._settings.status.concurrency)
             outbox = await outbox_channel.get_queue(topology.STATUS_QUEUE, ensure=True)
             self._consumer_tags.append((outbox, await outbox.consume(self._on_status_event)))
         self._ready.set()
@@ -700,10 +712,18 @@ class Worker:
 
     async def _push_status(self, message: AbstractIncomingMessage) -> None:
         assert self._pusher is not None
-        outcome = await self._pusher.handle(message.body)
-        if not outcome.pushed:
-            await self._dead_letter(message, reason=outcome.reason, error=outcome.error)
-        await self._ack(message)
+        # The lane is taken before the first suspension, so lanes fill in delivery order.
+        try:
+            async with self._status_lanes.turn(_dossier_of(message.body)):
+                outcome = await self._pusher.handle(message.body)
+                if not outcome.pushed:
+                    await self._dead_letter(message, reason=outcome.reason, error=outcome.error)
+                await self._ack(message)
+        except LaneBroken:
+            # An earlier status of this dossier went back to the queue: follow it, so the
+            # broker hands both out again in their order.
+            log.info("status.requeued_behind_earlier")
+            await self._nack_quietly(message)
 
     # -- back-office actions on forwarded requests ---------------------------------------------
 

@@ -1,12 +1,13 @@
-"""The status pusher: status events from the ordered outbox to DOSIS, one at a time.
+"""The status pusher: status events from the ordered outbox to DOSIS.
 
 Order per dossier is kept because the outbox queue has a single active consumer (whichever worker
-holds it) and the pusher handles one event at a time: a status is pushed only after the ones
-before it were accepted. While DOSIS is down the pusher waits and retries the head of the outbox
-(backing off) rather than moving it to a delay queue, which would let a later status of the same
-dossier overtake it; after ``max_attempts`` the event goes to the dead letters, where an operator
-can replay it. The UploadId is derived from job and status, so DOSIS sees a retried or replayed
-push as the same upload: at most once per transition.
+holds it) and the worker hands the events of one dossier to the pusher one after another
+(:class:`hub.status.lanes.DossierLanes`): a status is pushed only after the earlier ones of its
+dossier were accepted, while other dossiers move on. While DOSIS is down the pusher waits and
+retries the status (backing off) rather than moving it to a delay queue, which would let a later
+status of the same dossier overtake it; after ``max_attempts`` the event goes to the dead letters,
+where an operator can replay it. The UploadId is derived from job and status, so DOSIS sees a
+retried or replayed push as the same upload: at most once per transition.
 """
 
 from __future__ import annotations

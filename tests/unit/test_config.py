@@ -52,3 +52,8 @@ def test_tenant_with_bad_urn_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text('name = "X"\nnis_code = "1"\nconnector_urn = "http://x"\n')
     with pytest.raises(ConfigurationError, match="urn://"):
         load_tenants(tmp_path)
+
+
+def test_concurrencies_below_one_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"status\.concurrency must be at least 1"):
+        load_settings(environ={"LOKET_STATUS__CONCURRENCY": "0"})
