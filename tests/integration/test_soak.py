@@ -196,8 +196,12 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
             await asyncio.to_thread(doomed.wait, 30)
             await _wait_for(lambda: replies_reach(2 * expected_finals // 3), "two thirds", 900)
             away_s = await asyncio.to_thread(_restart_broker)
-            await _wait_for(lambda: replies_reach(expected_finals), "every result",
-                            60 + SOAK_JOBS * 0.5)
+            try:
+                await _wait_for(lambda: replies_reach(expected_finals), "every result",
+                                60 + SOAK_JOBS * 0.5)
+            except AssertionError:
+                print(await _where_are_they(settings.store.url))
+                raise
             await _wait_for(lambda: _statuses_settled(dosis, 2 * SOAK_JOBS), "every status",
                             60 + SOAK_JOBS * 0.1)
             await asyncio.sleep(1.5)  # a duplicate, if any, would arrive now
@@ -287,6 +291,20 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
           f"({faulted / max(len(calls), 1):.0%}); repeated attempts {repeated}")
     print(f"soak: DOSIS uploads {len(uploads)} (2 per job, in order, none refused)")
     print(f"soak: dead letters {len(dead)} (all poison); left in queues {sum(leftover.values())}")
+
+
+async def _where_are_they(store_url: str) -> str:
+    """For a failure message: the unfinished jobs' state in the store and every queue's depth."""
+    import sqlite3
+
+    with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+        unfinished = db.execute(
+            "SELECT job_id, state, owner, lease_until FROM job_outcomes WHERE state <> 'done'"
+        ).fetchall()
+    listing = _rabbitmqctl("list_queues", "name", "type", "messages_ready",
+                           "messages_unacknowledged").stdout
+    busy = [line for line in listing.splitlines() if not line.endswith("\t0\t0")]
+    return f"unfinished jobs: {unfinished[:20]} ({len(unfinished)})\nqueues: {busy}"
 
 
 async def _consumers_at_least(count: int) -> bool:
