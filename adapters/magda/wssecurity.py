@@ -101,8 +101,14 @@ class BodySignature(BinarySignature):
         if f"#{body_id}" not in references:
             return "the signature does not cover the Body"
         context = xmlsec.SignatureContext()
-        for element in envelope.xpath("//*[@wsu:Id]", namespaces={"wsu": ns.WSU}):
-            context.register_id(element, "Id", ns.WSU)
+        try:
+            for element in envelope.xpath("//*[@wsu:Id]", namespaces={"wsu": ns.WSU}):
+                context.register_id(element, "Id", ns.WSU)
+        except xmlsec.Error:
+            # libxml2 knows an id once: a second wsu:Id with the same value (a copied token)
+            # or an xml:id equal to a wsu:Id (a wrapped Body) makes register_id raise. That is
+            # a forged reply, and must be refused like one, not escape as an untyped crash.
+            return "an id in the reply is not unique"
         context.key = self._response_key
         try:
             context.verify(signature)
