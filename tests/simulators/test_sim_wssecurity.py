@@ -85,6 +85,21 @@ def test_a_wrapped_body_with_a_duplicate_id_is_refused(
         verifier.verify(envelope)
 
 
+def test_a_wrapped_body_carrying_the_id_as_xml_id_is_refused(
+    verifier: SignatureVerifier, build_request: Callable[..., bytes]
+) -> None:
+    # The copy carries the Body's id as xml:id, not wsu:Id: libxml2 then sees the id twice.
+    envelope = parse_untrusted_xml(build_request(INSZ))
+    body = envelope.find(f"{{{SOAP_NS}}}Body")
+    decoy = etree.SubElement(envelope.find(f"{{{SOAP_NS}}}Header"), "Wrapper")
+    copy = etree.fromstring(etree.tostring(body))
+    copy.set("{http://www.w3.org/XML/1998/namespace}id", body.get(WSU_ID))
+    del copy.attrib[WSU_ID]
+    decoy.append(copy)
+    with pytest.raises(SignatureVerificationError, match="duplicate id"):
+        verifier.verify(envelope)
+
+
 def test_a_token_without_certificate_bytes_is_refused(
     verifier: SignatureVerifier, build_request: Callable[..., bytes]
 ) -> None:
