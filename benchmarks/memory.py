@@ -133,7 +133,8 @@ async def drive(url: str, worker: int, jobs: int, window: int, warmup: int,
                 try:
                     await exchange.publish(message, routing_key=job["type"], timeout=10)
                     break
-                except (aio_pika.exceptions.AMQPError, ConnectionError, TimeoutError):
+                except (aio_pika.exceptions.AMQPError, ConnectionError, TimeoutError,
+                        RuntimeError):  # a robust channel that is closed right now
                     if attempt == 59:
                         raise
                     await asyncio.sleep(1)  # the broker is away; the robust connection returns
