@@ -16,9 +16,9 @@
 Declaring is idempotent; the worker calls :func:`declare` on every (re)connect.
 
 The delay queues are quorum queues with the ``at-least-once`` dead-letter strategy: a classic
-queue dead-letters at most once, so a message whose delay ran out while the broker restarted
-was dropped (the soak test lost 10 of 150 jobs that way). Quorum dead-lettering keeps the
-message until the work queue has taken it. A delay queue left from an older version (classic)
+queue dead-letters at most once, so a message whose delay runs out while the work queue is
+unavailable (a broker restart) can be dropped. Quorum dead-lettering keeps the message until the
+work queue has taken it. A delay queue left from an older version (classic)
 is replaced when it is empty; one that still holds messages stops the start with
 :class:`TopologyConflict` and drains by itself within its delay.
 """

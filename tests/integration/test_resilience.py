@@ -149,3 +149,30 @@ async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplic
     assert received == Counter([j["job_id"] for j in jobs] + [after.job_id])
     calls = await control(simulator, "GET", "calls")
     assert len(calls) <= len(jobs) + 1 + len(jobs)  # at most one justified repeat per job
+
+
+@pytest.mark.skipif(shutil.which(RABBITMQCTL) is None, reason="rabbitmqctl not available")
+async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go_round(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    # A worker died holding these jobs: until its lease ends they go round the first retry
+    # queue (a copy each time). The broker restarts meanwhile; every job must still be done
+    # once the lease has ended.
+    if _rabbitmqctl("status").returncode != 0:
+        pytest.skip("rabbitmqctl cannot reach the broker node")
+    jobs = [make_job(WELL_KNOWN["single"]) for _ in range(30)]
+    async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
+        for job in jobs:
+            await harness.hub.store.claim(job["job_id"], "worker-that-died", 4)
+        for job in jobs:
+            await harness.client.publish(job)
+        await asyncio.sleep(1.0)  # a few rounds
+        for step in ("stop_app", "start_app", "await_startup"):
+            assert _rabbitmqctl(step).returncode == 0
+        done: list[bytes | None] = []
+        for _ in range(150):
+            done = [await harness.hub.store.result(job["job_id"]) for job in jobs]
+            if all(done):
+                break
+            await asyncio.sleep(0.2)
+    assert sum(result is not None for result in done) == len(jobs)
