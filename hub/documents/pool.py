@@ -17,6 +17,9 @@ import asyncio
 import datetime as dt
 import functools
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,11 +47,30 @@ def _signers_for(identities: Mapping[str, SigningIdentity]) -> Signers:
     return {ref: (XadesSigner(i), PadesSigner(i)) for ref, i in identities.items()}
 
 
-def _init_worker(specs: Mapping[str, SigningKeySpec], checked_at: dt.datetime) -> None:
+def _init_worker(
+    specs: Mapping[str, SigningKeySpec], checked_at: dt.datetime, hub_pid: int | None = None
+) -> None:
     # `checked_at` is the parent's start-up check: a worker started later must not refuse a
     # certificate the running hub accepted (expiry shows on the health output instead).
     identities = {ref: load_signing_identity(spec, now=checked_at) for ref, spec in specs.items()}
     _WORKER_SIGNERS.update(_signers_for(identities))
+    if hub_pid is not None:
+        threading.Thread(target=_exit_when_gone, args=(hub_pid,), daemon=True,
+                         name="hub-lifeline").start()
+
+
+def _exit_when_gone(hub_pid: int) -> None:
+    """A hub killed with SIGKILL cannot shut its pool down, and the pool's processes (children
+    of the forkserver, not of the hub) would wait for work forever, each holding its keys and
+    ~90 MB: leave once the hub process is gone."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(hub_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass  # it exists, under another user
 
 
 def _pick(signers: Signers, identity_ref: str) -> tuple[XadesSigner, PadesSigner]:
@@ -125,7 +147,7 @@ class DocumentWorkers:
             # forkserver: never fork a process that runs an event loop and broker threads.
             self._executor = ProcessPoolExecutor(
                 size, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_init_worker, initargs=(dict(identities), checked_at),
+                initializer=_init_worker, initargs=(dict(identities), checked_at, os.getpid()),
             )
 
     def require(self, identity_refs: Iterable[str]) -> None:

@@ -176,3 +176,29 @@ async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go
                 break
             await asyncio.sleep(0.2)
     assert sum(result is not None for result in done) == len(jobs)
+
+
+async def test_a_worker_killed_with_sigkill_leaves_no_document_processes_behind(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    from benchmarks.procfs import descendants
+
+    await reset_broker(AMQP_URL, CAPABILITIES, RETRY_DELAYS)
+    env = _worker_env(simulator, pki, tmp_path, grace_s=1.0)
+    process = await _start_worker_process(env)
+    try:
+        family = [pid for pid in descendants(process.pid) if pid != process.pid]
+        assert len(family) >= 2  # the forkserver and the document pool
+        process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(process.wait, 10)
+        left = family
+        for _ in range(50):
+            left = [pid for pid in family if Path(f"/proc/{pid}").exists()
+                    and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]]
+            if not left:
+                break
+            await asyncio.sleep(0.2)
+        assert left == [], "pool processes outlived their worker"
+    finally:
+        if process.poll() is None:
+            process.kill()
