@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -188,6 +188,12 @@ class Result:
         }
 
     def to_json(self) -> bytes:
+        return self._encoded
+
+    @cached_property
+    def _encoded(self) -> bytes:
+        # Once per result: the store and the reply both take these bytes, and with the
+        # documents inline (base64) encoding costs about 0.45 ms.
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
