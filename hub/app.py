@@ -207,6 +207,8 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
             status_pusher=pusher, metrics=metrics,
         )
+        recovery = asyncio.create_task(worker.recover_forever())
+        stack.callback(recovery.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=breakers, documents=documents, status_pusher=pusher,
                   metrics=metrics)

@@ -61,6 +61,11 @@ class StoreSettings:
     url: str = "sqlite:///var/loket-hub.sqlite3"
     # How long a worker owns a job it started; a crashed worker's claim expires after this.
     claim_lease_s: float = 120.0
+    # Jobs the broker lost (a lease ran out and nobody took the job over, a retry never came
+    # back) are published again from the store this long after they were due, looked for
+    # every recovery_interval_s (0 turns the search off).
+    recovery_grace_s: float = 60.0
+    recovery_interval_s: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ class HubMetrics:
             "loket_retries_total", "Jobs sent to a delayed retry queue", ["type", "code"],
             registry=self.registry,
         )
+        self.recovered = Counter(
+            "loket_jobs_recovered_total",
+            "Jobs published again from the store because the broker no longer had them",
+            ["type"], registry=self.registry,
+        )
         self.dead_letters = Counter(
             "loket_dead_letters_total", "Messages sent to the dead letters", ["reason"],
             registry=self.registry,

@@ -61,6 +61,8 @@ DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
 ATTEMPT_HEADER = "x-loket-attempt"
 ERROR_HEADER = "x-loket-error"
+# Marks a job published again from the store (see Worker.recover_overdue).
+RECOVERED_HEADER = "x-loket-recovered"
 # Marks a scheduled poll of a job that waits on an asynchronous back end.
 CONTINUATION_HEADER = "x-loket-continuation"
 

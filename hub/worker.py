@@ -102,6 +102,11 @@ def _event_id(job_id: str, status: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loket-hub:{job_id}:{status}"))
 
 
+def _recovery_record(message: MessageLike, attempt: int) -> bytes:
+    """What the store keeps of a job's message, to publish it again if the broker loses it."""
+    return json.dumps({**StoredMessage.of(message).to_journal(), "attempt": attempt}).encode()
+
+
 def _dossier_of(body: bytes) -> str:
     """The lane of a status event: its dossier (an unreadable event gets a lane of its own)."""
     try:
@@ -273,6 +278,53 @@ class Worker:
         self._connection = None
         self._channel = None
 
+    # -- jobs the broker lost ------------------------------------------------------------------
+
+    async def recover_overdue(self) -> int:
+        """Publish again, from the store, the jobs that should have moved and did not.
+
+        The broker is trusted with a job between our steps (in a work queue, a retry queue,
+        a worker's hands); if it loses one there (RabbitMQ 3.10 left retries stuck in a delay
+        queue after a restart), the store still knows the job and its message. A copy carries
+        our attempt header, so a job that turns out to be done is not answered twice.
+        """
+        settings = self._settings.store
+        taken = await self._store.take_overdue(
+            settings.recovery_grace_s, hold_s=settings.recovery_grace_s + settings.claim_lease_s)
+        for job_id, record in taken:
+            data = json.loads(record)
+            stored = StoredMessage.from_journal(data)
+            try:
+                job = decode_job(stored.body, stored.message_id)
+            except InvalidInput as error:
+                log.error("job.recovery_unreadable", job_id=job_id, code=error.code)
+                continue
+            channel, _ = self._exchanges()
+            headers = {topology.ATTEMPT_HEADER: int(data.get("attempt", 1)),
+                       topology.RECOVERED_HEADER: "1"}
+            await self._publish(channel.default_exchange,
+                                topology.work_queue_name(job.capability),
+                                self._copy(stored, headers))
+            self._metrics.recovered.labels(type=job.type).inc()
+            log.warning("job.recovered", job_id=job_id, attempt=headers[topology.ATTEMPT_HEADER])
+        return len(taken)
+
+    async def recover_forever(self) -> None:
+        """:meth:`recover_overdue` every ``store.recovery_interval_s`` while connected."""
+        interval = self._settings.store.recovery_interval_s
+        if interval <= 0:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            if not self._ready.is_set():
+                continue
+            try:
+                await self.recover_overdue()
+            except (BrokerError, DeliveryError) as exc:
+                log.warning("job.recovery_deferred", reason=str(exc))
+            except Exception:
+                log.exception("job.recovery_failed")
+
     # -- one message -------------------------------------------------------------------------
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
@@ -311,7 +363,7 @@ class Worker:
         continuation = str(headers.get(topology.CONTINUATION_HEADER, "")) == "1"
         claim = await self._store.claim(
             job.job_id, self.worker_id, self._settings.store.claim_lease_s,
-            continuation=continuation,
+            continuation=continuation, message=_recovery_record(message, attempt),
         )
         if claim.state is ClaimState.DONE:
             assert claim.result is not None
@@ -361,7 +413,11 @@ class Worker:
             await asyncio.shield(self._store.release(job.job_id, self.worker_id))
             raise
         except TransientError as error:
-            await self._store.release(job.job_id, self.worker_id)
+            delays = self._settings.broker.retry_delays_s
+            await self._store.release(
+                job.job_id, self.worker_id,
+                due_in_s=delays[attempt - 1] if attempt <= len(delays) else None,
+            )
             if await self._schedule_retry(message, job, attempt, error=error):
                 return
             log.warning("job.failed.retries_exhausted", code=error.code, attempts=attempt)

@@ -115,16 +115,26 @@ class OutcomeStore(Protocol):
         """Raise if the store cannot be reached (readiness)."""
 
     async def claim(
-        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
+        message: bytes | None = None,
     ) -> Claim:
         """Take the job for ``owner`` unless it is done or leased by another owner.
 
         A job waiting on an asynchronous back end is taken only by its own ``continuation``
         (the scheduled poll); anything else gets ``WAITING`` and the interim result.
+        ``message`` (the job's message, as the worker keeps it) is stored with the claim, so
+        the job can be published again if the broker loses it (:meth:`take_overdue`).
         """
 
-    async def release(self, job_id: str, owner: str) -> None:
-        """Give the job up after a transient failure, so the next attempt can claim it."""
+    async def release(self, job_id: str, owner: str, *, due_in_s: float | None = None) -> None:
+        """Give the job up after a transient failure, so the next attempt can claim it;
+        ``due_in_s``: when that attempt is expected (its retry delay)."""
+
+    async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
+                           ) -> list[tuple[str, bytes]]:
+        """Jobs that should have moved ``grace_s`` ago and did not: a lease that ran out with
+        no worker taking the job over, or a retry that never came back. Each is held for
+        ``hold_s`` (so one worker republishes it once) and returned with its message."""
 
     async def suspend(
         self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes

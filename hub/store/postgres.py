@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 );
 ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS journal JSONB;
 ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS interim BYTEA;
+ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS message BYTEA;
 ALTER TABLE job_outcomes DROP CONSTRAINT IF EXISTS job_outcomes_state_check;
 ALTER TABLE job_outcomes ADD CONSTRAINT job_outcomes_state_check
     CHECK (state IN ('in-progress', 'released', 'waiting', 'done'));
@@ -97,10 +98,12 @@ CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 # Take the row when it is new, released, its lease ran out, or (for its own poll) waiting;
 # otherwise leave it untouched and RETURNING yields nothing, which tells us to read why.
 _CLAIM = """
-INSERT INTO job_outcomes (job_id, state, owner, lease_until)
-VALUES (%(job_id)s, 'in-progress', %(owner)s, now() + make_interval(secs => %(lease)s))
+INSERT INTO job_outcomes (job_id, state, owner, lease_until, message)
+VALUES (%(job_id)s, 'in-progress', %(owner)s, now() + make_interval(secs => %(lease)s),
+        %(message)s)
 ON CONFLICT (job_id) DO UPDATE
-   SET state = 'in-progress', owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+   SET state = 'in-progress', owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
+       message = COALESCE(EXCLUDED.message, job_outcomes.message)
  WHERE job_outcomes.state = 'released'
     OR (job_outcomes.state = 'in-progress' AND job_outcomes.lease_until < now())
     OR (job_outcomes.state = 'waiting' AND %(continuation)s)
@@ -127,13 +130,14 @@ class PostgresStore:
             await conn.execute("SELECT 1")
 
     async def claim(
-        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
+        message: bytes | None = None,
     ) -> Claim:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 _CLAIM,
                 {"job_id": job_id, "owner": owner, "lease": lease_s,
-                 "continuation": continuation},
+                 "continuation": continuation, "message": message},
             )
             taken = await cursor.fetchone()
             if taken is not None:
@@ -149,15 +153,32 @@ class PostgresStore:
             return Claim(ClaimState.WAITING, bytes(row[3]) if row[3] else None)
         return Claim(ClaimState.BUSY)
 
-    async def release(self, job_id: str, owner: str) -> None:
-        # A job with a journal waits for its next poll; one without starts over.
+    async def release(self, job_id: str, owner: str, *, due_in_s: float | None = None) -> None:
+        # A job with a journal waits for its next poll; one without starts over. A released
+        # job's lease_until says when its next attempt is due (for take_overdue).
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE job_outcomes SET owner = NULL, lease_until = NULL,"
+                "UPDATE job_outcomes SET owner = NULL,"
+                " lease_until = CASE WHEN journal IS NULL AND %s::float8 IS NOT NULL"
+                "   THEN now() + make_interval(secs => %s::float8) END,"
                 " state = CASE WHEN journal IS NULL THEN 'released' ELSE 'waiting' END"
                 " WHERE job_id = %s AND owner = %s AND state = 'in-progress'",
-                (job_id, owner),
+                (due_in_s, due_in_s, job_id, owner),
             )
+
+    async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
+                           ) -> list[tuple[str, bytes]]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE job_outcomes SET lease_until = now() + make_interval(secs => %s)"
+                " WHERE job_id IN (SELECT job_id FROM job_outcomes"
+                "   WHERE state IN ('in-progress', 'released') AND message IS NOT NULL"
+                "   AND lease_until < now() - make_interval(secs => %s)"
+                "   ORDER BY lease_until LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " RETURNING job_id, message",
+                (hold_s, grace_s, limit),
+            )
+            return [(str(job_id), bytes(message)) for job_id, message in await cursor.fetchall()]
 
     async def suspend(
         self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     created_at   REAL NOT NULL,
     completed_at REAL,
     journal      TEXT,
-    interim      BLOB
+    interim      BLOB,
+    message      BLOB
 );
 CREATE TABLE IF NOT EXISTS audit_consultations (
     reference             TEXT PRIMARY KEY,
@@ -107,7 +108,7 @@ BEGIN SELECT RAISE(IGNORE); END;
 """
 
 
-_VERSION = 2
+_VERSION = 3
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -116,6 +117,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     if audit_columns and "decided_by" not in audit_columns:
         conn.execute("ALTER TABLE audit_consultations ADD COLUMN decided_by TEXT")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(job_outcomes)")}
+    if columns and "journal" in columns and "message" not in columns:
+        conn.execute("ALTER TABLE job_outcomes ADD COLUMN message BLOB")
     if not columns or "journal" in columns:
         return
     conn.executescript(
@@ -234,7 +237,8 @@ class SqliteStore:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
 
     async def claim(
-        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False
+        self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
+        message: bytes | None = None,
     ) -> Claim:
         def claim(conn: sqlite3.Connection) -> Claim:
             now = time.time()
@@ -247,9 +251,9 @@ class SqliteStore:
                 ).fetchone()
                 if row is None:
                     conn.execute(
-                        "INSERT INTO job_outcomes (job_id, state, owner, lease_until, created_at)"
-                        " VALUES (?, 'in-progress', ?, ?, ?)",
-                        (job_id, owner, now + lease_s, now),
+                        "INSERT INTO job_outcomes (job_id, state, owner, lease_until, created_at,"
+                        " message) VALUES (?, 'in-progress', ?, ?, ?, ?)",
+                        (job_id, owner, now + lease_s, now, message),
                     )
                     return Claim(ClaimState.ACQUIRED, journal={})
                 state, lease_until, result, published, journal, interim = row
@@ -260,9 +264,9 @@ class SqliteStore:
                 if state == "waiting" and not continuation:
                     return Claim(ClaimState.WAITING, bytes(interim) if interim else None)
                 conn.execute(
-                    "UPDATE job_outcomes SET state = 'in-progress', owner = ?, lease_until = ?"
-                    " WHERE job_id = ?",
-                    (owner, now + lease_s, job_id),
+                    "UPDATE job_outcomes SET state = 'in-progress', owner = ?, lease_until = ?,"
+                    " message = COALESCE(?, message) WHERE job_id = ?",
+                    (owner, now + lease_s, message, job_id),
                 )
                 return Claim(ClaimState.ACQUIRED, journal=json.loads(journal) if journal else {})
             finally:
@@ -270,16 +274,42 @@ class SqliteStore:
 
         return await self._run(claim)
 
-    async def release(self, job_id: str, owner: str) -> None:
-        # A job with a journal waits for its next poll; one without starts over.
+    async def release(self, job_id: str, owner: str, *, due_in_s: float | None = None) -> None:
+        # A job with a journal waits for its next poll; one without starts over. A released
+        # job's lease_until says when its next attempt is due (for take_overdue).
+        due = None if due_in_s is None else time.time() + due_in_s
         await self._run(
             lambda c: c.execute(
-                "UPDATE job_outcomes SET owner = NULL, lease_until = NULL,"
+                "UPDATE job_outcomes SET owner = NULL,"
+                " lease_until = CASE WHEN journal IS NULL THEN ? END,"
                 " state = CASE WHEN journal IS NULL THEN 'released' ELSE 'waiting' END"
                 " WHERE job_id = ? AND owner = ? AND state = 'in-progress'",
-                (job_id, owner),
+                (due, job_id, owner),
             )
         )
+
+    async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
+                           ) -> list[tuple[str, bytes]]:
+        def take(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = conn.execute(
+                    "SELECT job_id, message FROM job_outcomes"
+                    " WHERE state IN ('in-progress', 'released') AND message IS NOT NULL"
+                    " AND lease_until IS NOT NULL AND lease_until < ?"
+                    " ORDER BY lease_until LIMIT ?",
+                    (now - grace_s, limit),
+                ).fetchall()
+                conn.executemany(
+                    "UPDATE job_outcomes SET lease_until = ? WHERE job_id = ?",
+                    [(now + hold_s, job_id) for job_id, _ in rows],
+                )
+                return [(job_id, bytes(message)) for job_id, message in rows]
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._run(take)
 
     async def suspend(
         self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes

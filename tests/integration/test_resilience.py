@@ -202,3 +202,36 @@ async def test_a_worker_killed_with_sigkill_leaves_no_document_processes_behind(
     finally:
         if process.poll() is None:
             process.kill()
+        await asyncio.to_thread(process.communicate)  # reads and closes its pipes
+
+
+async def test_a_job_the_broker_lost_is_published_again_from_the_store(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    # A worker took the job and died, and the broker lost the message meanwhile (RabbitMQ
+    # 3.10 left such copies stuck in a delay queue after a restart). Nothing of the job is in
+    # the broker; only the store knows it. The recovery search publishes it again.
+    import dataclasses
+    import json
+
+    from hub.worker import StoredMessage, _recovery_record
+
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(settings, store=dataclasses.replace(
+        settings.store, recovery_interval_s=0.2, recovery_grace_s=0.3))
+    job = make_job(WELL_KNOWN["household_head"])
+    record = _recovery_record(StoredMessage(json.dumps(job).encode(), {}, job["job_id"],
+                                            "lost-1", None), 1)
+    async with running_test_hub(settings) as harness:
+        await harness.hub.store.claim(job["job_id"], "worker-that-died", 0.2, message=record)
+        result = None
+        for _ in range(100):
+            result = await harness.hub.store.result(job["job_id"])
+            if result is not None:
+                break
+            await asyncio.sleep(0.1)
+        metrics = harness.hub.metrics.registry.get_sample_value(
+            "loket_jobs_recovered_total", {"type": "population.attest"})
+    assert result is not None and json.loads(result)["outcome"] == "delivered"
+    assert metrics == 1.0
+    assert len(await control(simulator, "GET", "calls")) == 1

@@ -53,6 +53,8 @@ REPLIES = "soak.replies"
 HOUSEHOLD = "GeefGezinssamenstelling"
 # The hub gives up on MAGDA after this long; an injected timeout answers later than that.
 MAGDA_TIMEOUT_S = 2.0
+# Jobs the broker lost are published again from the store this long after they were due.
+RECOVERY_GRACE_S = 3.0
 
 
 def _poison_count() -> int:
@@ -88,6 +90,8 @@ def _status_env(dosis: Any, pki: dict[str, KeyPair]) -> dict[str, str]:
         "LOKET_STATUS__RECONCILE_INTERVAL_S": "3600",
         "LOKET_BACKENDS__POPULATION__TOTAL_TIMEOUT_S": str(MAGDA_TIMEOUT_S),
         "LOKET_BACKENDS__POPULATION__BREAKER_FAILURE_THRESHOLD": "100000",
+        "LOKET_STORE__RECOVERY_GRACE_S": str(RECOVERY_GRACE_S),
+        "LOKET_STORE__RECOVERY_INTERVAL_S": "1",
     }
 
 
@@ -172,8 +176,12 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
 
     settings = pushing(hub_settings(simulator, pki, tmp_path, breaker_failure_threshold=100_000,
                                     total_timeout_s=MAGDA_TIMEOUT_S), dosis, pki)
-    settings = dataclasses.replace(settings, status=dataclasses.replace(
-        settings.status, timeout_s=0.5, backoff_initial_s=0.02, backoff_max_s=0.2))
+    settings = dataclasses.replace(
+        settings,
+        status=dataclasses.replace(settings.status, timeout_s=0.5, backoff_initial_s=0.02,
+                                   backoff_max_s=0.2),
+        store=dataclasses.replace(settings.store, recovery_grace_s=RECOVERY_GRACE_S,
+                                  recovery_interval_s=1.0))
     env = _worker_env(simulator, pki, tmp_path, grace_s=5.0) | _status_env(dosis, pki)
     doomed_log = (tmp_path / "doomed.log").open("wb")
     doomed = subprocess.Popen([sys.executable, "-m", "hub.cli", "run"], env=env,
@@ -187,7 +195,7 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
     away_s = 0.0
     started = time.monotonic()
     try:
-        async with running_test_hub(settings, reset=False):
+        async with running_test_hub(settings, reset=False) as survivor:
             await _wait_for(lambda: _consumers_at_least(2), "both workers", 30)
             await _publish_all(jobs, poison)
 
@@ -219,6 +227,8 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
                                      topology.STATUS_QUEUE)}
             uploads: list[dict[str, Any]] = await dosis_control(dosis, "GET", "dossiers")
             calls: list[dict[str, Any]] = await control(simulator, "GET", "calls")
+            recovered = survivor.hub.metrics.registry.get_sample_value(
+                "loket_jobs_recovered_total", {"type": "population.attest"}) or 0
     finally:
         if doomed.poll() is None:
             doomed.kill()
@@ -300,6 +310,7 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
           f"({faulted / max(len(calls), 1):.0%}); repeated attempts {repeated}")
     print(f"soak: DOSIS uploads {len(uploads)} (2 per job, in order, none refused)")
     print(f"soak: dead letters {len(dead)} (all poison); left in queues {sum(leftover.values())}")
+    print(f"soak: jobs published again from the store (the broker had lost them) {recovered:.0f}")
 
 
 async def _where_are_they(store_url: str) -> str:

@@ -210,3 +210,32 @@ async def test_sqlite_checkpoints_beside_the_writer_keep_the_log_bounded(tmp_pat
         assert (await reopened.claim(_job_id(), "w1", 60)).state is ClaimState.ACQUIRED
     finally:
         await reopened.close()
+
+
+async def test_overdue_jobs_come_back_once_with_their_message(store: OutcomeStore) -> None:
+    # A job whose lease ran out with nobody taking it over, and one whose retry never came
+    # back, are handed out with their message, once per hold; live and finished ones are not.
+    lapsed, retried, live, finished, unknown = (_job_id() for _ in range(5))
+    await store.claim(lapsed, "w-dead", -1, message=b"lapsed-message")
+    await store.claim(retried, "w1", 60, message=b"retried-message")
+    await store.release(retried, "w1", due_in_s=-1)
+    await store.claim(live, "w1", 60, message=b"live-message")
+    await store.claim(finished, "w1", 60, message=b"finished-message")
+    await store.complete(finished, "w1", b"{}")
+    await store.claim(unknown, "w-dead", -1)  # claimed without a message: nothing to publish
+    taken = await store.take_overdue(grace_s=0, hold_s=60)
+    assert sorted(taken) == sorted([(lapsed, b"lapsed-message"), (retried, b"retried-message")])
+    assert await store.take_overdue(grace_s=0, hold_s=60) == []  # held now
+    # Taken over by a worker (a claim without a message keeps the stored one), then its
+    # retry is lost again: it comes back with the original message.
+    assert (await store.claim(retried, "w2", 60)).state is ClaimState.ACQUIRED
+    assert await store.take_overdue(grace_s=0, hold_s=60) == []
+    await store.release(retried, "w2", due_in_s=-1)
+    assert await store.take_overdue(grace_s=0, hold_s=60) == [(retried, b"retried-message")]
+
+
+async def test_a_released_job_without_a_due_time_is_not_overdue(store: OutcomeStore) -> None:
+    job = _job_id()
+    await store.claim(job, "w1", 60, message=b"m")
+    await store.release(job, "w1")
+    assert await store.take_overdue(grace_s=0, hold_s=60) == []
