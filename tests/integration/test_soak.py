@@ -221,7 +221,10 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
             await _wait_for(lambda: _statuses_settled(dosis, 2 * SOAK_JOBS), "every status",
                             60 + SOAK_JOBS * 0.1)
             await asyncio.sleep(1.5)  # a duplicate, if any, would arrive now
-            raw_replies = await read_queue(AMQP_URL, REPLIES, limit=10 * expected_finals)
+            # A deep quorum queue (results carry their documents) is slow to hand out its first
+            # message: wait for it longer than read_queue does by default.
+            raw_replies = await read_queue(AMQP_URL, REPLIES, limit=10 * expected_finals,
+                                           idle_s=10.0)
             leftover = {name: (await _queue_depth(name))[0]
                         for name in (topology.work_queue_name("population"),
                                      topology.STATUS_QUEUE)}
