@@ -283,15 +283,16 @@ class Worker:
     async def recover_overdue(self) -> int:
         """Publish again, from the store, the jobs that should have moved and did not.
 
-        The broker is trusted with a job between our steps (in a work queue, a retry queue,
-        a worker's hands); if it loses one there (RabbitMQ 3.10 left retries stuck in a delay
-        queue after a restart), the store still knows the job and its message. A copy carries
-        our attempt header, so a job that turns out to be done is not answered twice.
+        The broker is trusted with a job between our steps (in a work queue, a retry or poll
+        queue, a worker's hands); if it loses one there (RabbitMQ 3.10 left retries stuck in a
+        delay queue after a restart), the store still knows the job and its message. A copy
+        carries our attempt header, so a job that turns out to be done is not answered twice;
+        a waiting job's copy is its lost poll.
         """
         settings = self._settings.store
         taken = await self._store.take_overdue(
             settings.recovery_grace_s, hold_s=settings.recovery_grace_s + settings.claim_lease_s)
-        for job_id, record in taken:
+        for job_id, state, record in taken:
             data = json.loads(record)
             stored = StoredMessage.from_journal(data)
             try:
@@ -300,8 +301,11 @@ class Worker:
                 log.error("job.recovery_unreadable", job_id=job_id, code=error.code)
                 continue
             channel, _ = self._exchanges()
-            headers = {topology.ATTEMPT_HEADER: int(data.get("attempt", 1)),
-                       topology.RECOVERED_HEADER: "1"}
+            headers: dict[str, Any] = {topology.ATTEMPT_HEADER: int(data.get("attempt", 1)),
+                                       topology.RECOVERED_HEADER: "1"}
+            if state == "waiting":
+                # Its poll was lost: this copy is that poll.
+                headers.update({topology.CONTINUATION_HEADER: "1", topology.ATTEMPT_HEADER: 1})
             await self._publish(channel.default_exchange,
                                 topology.work_queue_name(job.capability),
                                 self._copy(stored, headers))
@@ -460,6 +464,7 @@ class Worker:
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         await self._store.suspend(
             job.job_id, self.worker_id, journal=journal, interim=processed.result.to_json(),
+            due_in_s=continuation.poll_after_s,
         )
         if first:
             await self._publish_outcome(message, job, processed.result, final=False)

@@ -131,15 +131,18 @@ class OutcomeStore(Protocol):
         ``due_in_s``: when that attempt is expected (its retry delay)."""
 
     async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
-                           ) -> list[tuple[str, bytes]]:
+                           ) -> list[tuple[str, str, bytes]]:
         """Jobs that should have moved ``grace_s`` ago and did not: a lease that ran out with
-        no worker taking the job over, or a retry that never came back. Each is held for
-        ``hold_s`` (so one worker republishes it once) and returned with its message."""
+        no worker taking the job over, a retry or a poll that never came back. Each is held
+        for ``hold_s`` (so one worker republishes it once) and returned as (job id, state,
+        message)."""
 
     async def suspend(
-        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes,
+        due_in_s: float | None = None,
     ) -> None:
-        """Park the job until its next poll, with what the adapter needs to resume."""
+        """Park the job until its next poll, with what the adapter needs to resume;
+        ``due_in_s``: when that poll is expected (None: it waits for an outside event)."""
 
     async def complete(self, job_id: str, owner: str, result: bytes) -> None:
         """Store the final result; from now on every claim answers DONE with it."""

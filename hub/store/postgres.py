@@ -167,27 +167,32 @@ class PostgresStore:
             )
 
     async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
-                           ) -> list[tuple[str, bytes]]:
+                           ) -> list[tuple[str, str, bytes]]:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 "UPDATE job_outcomes SET lease_until = now() + make_interval(secs => %s)"
                 " WHERE job_id IN (SELECT job_id FROM job_outcomes"
-                "   WHERE state IN ('in-progress', 'released') AND message IS NOT NULL"
+                "   WHERE state IN ('in-progress', 'released', 'waiting')"
+                "   AND message IS NOT NULL"
                 "   AND lease_until < now() - make_interval(secs => %s)"
                 "   ORDER BY lease_until LIMIT %s FOR UPDATE SKIP LOCKED)"
-                " RETURNING job_id, message",
+                " RETURNING job_id, state, message",
                 (hold_s, grace_s, limit),
             )
-            return [(str(job_id), bytes(message)) for job_id, message in await cursor.fetchall()]
+            return [(str(job_id), str(state), bytes(message))
+                    for job_id, state, message in await cursor.fetchall()]
 
     async def suspend(
-        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes,
+        due_in_s: float | None = None,
     ) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE job_outcomes SET state = 'waiting', owner = NULL, lease_until = NULL,"
+                "UPDATE job_outcomes SET state = 'waiting', owner = NULL,"
+                " lease_until = CASE WHEN %s::float8 IS NOT NULL"
+                "   THEN now() + make_interval(secs => %s::float8) END,"
                 " journal = %s, interim = %s WHERE job_id = %s AND owner = %s",
-                (Jsonb(journal), interim, job_id, owner),
+                (due_in_s, due_in_s, Jsonb(journal), interim, job_id, owner),
             )
 
     async def complete(self, job_id: str, owner: str, result: bytes) -> None:

@@ -289,36 +289,39 @@ class SqliteStore:
         )
 
     async def take_overdue(self, grace_s: float, hold_s: float, limit: int = 100
-                           ) -> list[tuple[str, bytes]]:
-        def take(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
+                           ) -> list[tuple[str, str, bytes]]:
+        def take(conn: sqlite3.Connection) -> list[tuple[str, str, bytes]]:
             now = time.time()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = conn.execute(
-                    "SELECT job_id, message FROM job_outcomes"
-                    " WHERE state IN ('in-progress', 'released') AND message IS NOT NULL"
+                    "SELECT job_id, state, message FROM job_outcomes"
+                    " WHERE state IN ('in-progress', 'released', 'waiting')"
+                    " AND message IS NOT NULL"
                     " AND lease_until IS NOT NULL AND lease_until < ?"
                     " ORDER BY lease_until LIMIT ?",
                     (now - grace_s, limit),
                 ).fetchall()
                 conn.executemany(
                     "UPDATE job_outcomes SET lease_until = ? WHERE job_id = ?",
-                    [(now + hold_s, job_id) for job_id, _ in rows],
+                    [(now + hold_s, job_id) for job_id, _, _ in rows],
                 )
-                return [(job_id, bytes(message)) for job_id, message in rows]
+                return [(job_id, state, bytes(message)) for job_id, state, message in rows]
             finally:
                 conn.execute("COMMIT")
 
         return await self._run(take)
 
     async def suspend(
-        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes
+        self, job_id: str, owner: str, *, journal: dict[str, object], interim: bytes,
+        due_in_s: float | None = None,
     ) -> None:
+        due = None if due_in_s is None else time.time() + due_in_s
         await self._run(
             lambda c: c.execute(
-                "UPDATE job_outcomes SET state = 'waiting', owner = NULL, lease_until = NULL,"
+                "UPDATE job_outcomes SET state = 'waiting', owner = NULL, lease_until = ?,"
                 " journal = ?, interim = ? WHERE job_id = ? AND owner = ?",
-                (json.dumps(journal), interim, job_id, owner),
+                (due, json.dumps(journal), interim, job_id, owner),
             )
         )
 

@@ -212,10 +212,16 @@ async def test_sqlite_checkpoints_beside_the_writer_keep_the_log_bounded(tmp_pat
         await reopened.close()
 
 
+async def _overdue(store: OutcomeStore, mine: list[str]) -> list[tuple[str, str, bytes]]:
+    # The PostgreSQL database is shared with other tests: look at this test's jobs only.
+    taken = await store.take_overdue(grace_s=0, hold_s=60, limit=1_000_000)
+    return [row for row in taken if row[0] in mine]
+
+
 async def test_overdue_jobs_come_back_once_with_their_message(store: OutcomeStore) -> None:
     # A job whose lease ran out with nobody taking it over, and one whose retry never came
     # back, are handed out with their message, once per hold; live and finished ones are not.
-    lapsed, retried, live, finished, unknown = (_job_id() for _ in range(5))
+    lapsed, retried, live, finished, unknown = mine = [_job_id() for _ in range(5)]
     await store.claim(lapsed, "w-dead", -1, message=b"lapsed-message")
     await store.claim(retried, "w1", 60, message=b"retried-message")
     await store.release(retried, "w1", due_in_s=-1)
@@ -223,19 +229,35 @@ async def test_overdue_jobs_come_back_once_with_their_message(store: OutcomeStor
     await store.claim(finished, "w1", 60, message=b"finished-message")
     await store.complete(finished, "w1", b"{}")
     await store.claim(unknown, "w-dead", -1)  # claimed without a message: nothing to publish
-    taken = await store.take_overdue(grace_s=0, hold_s=60)
-    assert sorted(taken) == sorted([(lapsed, b"lapsed-message"), (retried, b"retried-message")])
-    assert await store.take_overdue(grace_s=0, hold_s=60) == []  # held now
+    taken = await _overdue(store, mine)
+    assert sorted(taken) == sorted([(lapsed, "in-progress", b"lapsed-message"),
+                                    (retried, "released", b"retried-message")])
+    assert await _overdue(store, mine) == []  # held now
     # Taken over by a worker (a claim without a message keeps the stored one), then its
     # retry is lost again: it comes back with the original message.
     assert (await store.claim(retried, "w2", 60)).state is ClaimState.ACQUIRED
-    assert await store.take_overdue(grace_s=0, hold_s=60) == []
+    assert await _overdue(store, mine) == []
     await store.release(retried, "w2", due_in_s=-1)
-    assert await store.take_overdue(grace_s=0, hold_s=60) == [(retried, b"retried-message")]
+    assert await _overdue(store, mine) == [
+        (retried, "released", b"retried-message")]
+
+
+async def test_a_waiting_job_whose_poll_is_overdue_comes_back(store: OutcomeStore) -> None:
+    polled, approval = mine = [_job_id(), _job_id()]
+    for job in (polled, approval):
+        await store.claim(job, "w1", 60, message=b"m-" + job.encode())
+    await store.suspend(polled, "w1", journal={"step": 1}, interim=b"{}", due_in_s=-1)
+    # Waiting for an employee has no due time: never overdue.
+    await store.suspend(approval, "w1", journal={"awaiting": "approval"}, interim=b"{}")
+    assert await _overdue(store, mine) == [
+        (polled, "waiting", b"m-" + polled.encode())]
+    # Its (recovered) poll takes it as a continuation.
+    assert (await store.claim(polled, "w2", 60, continuation=True)).state is ClaimState.ACQUIRED
 
 
 async def test_a_released_job_without_a_due_time_is_not_overdue(store: OutcomeStore) -> None:
     job = _job_id()
+    mine = [job]
     await store.claim(job, "w1", 60, message=b"m")
     await store.release(job, "w1")
-    assert await store.take_overdue(grace_s=0, hold_s=60) == []
+    assert await _overdue(store, mine) == []
