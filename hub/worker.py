@@ -462,9 +462,14 @@ class Worker:
         assert processed.continuation is not None
         continuation = processed.continuation
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
+        due_in_s = None
+        if continuation.poll_after_s is not None:
+            # The poll comes after the delay of the queue it goes to, not the one asked for.
+            _, topo = self._exchanges()
+            due_in_s, _ = topo.poll_queue_for(job.capability, continuation.poll_after_s)
         await self._store.suspend(
             job.job_id, self.worker_id, journal=journal, interim=processed.result.to_json(),
-            due_in_s=continuation.poll_after_s,
+            due_in_s=due_in_s,
         )
         if first:
             await self._publish_outcome(message, job, processed.result, final=False)

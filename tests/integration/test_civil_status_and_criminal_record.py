@@ -212,3 +212,40 @@ def test_settings_are_what_the_tests_assume(simulator: Any, pki: dict[str, KeyPa
     settings = hub_settings(simulator, pki, tmp_path)
     assert max(settings.broker.poll_delays_s) < 1
     assert dataclasses.is_dataclass(settings)
+
+
+async def test_a_waiting_extract_whose_poll_the_broker_lost_is_recovered(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    # The job waits for the police check; while no worker runs, the broker loses its poll
+    # (purged here). Only the store still knows when that poll was due: the recovery search
+    # publishes it again as a continuation, and the extract is delivered.
+    import aio_pika
+
+    from hub import topology
+    from tests.integration.test_end_to_end import POLL_DELAYS
+
+    await control(simulator, "POST", "strafregister", {"police_check_polls": 2})
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(settings, store=dataclasses.replace(
+        settings.store, recovery_grace_s=0.3, recovery_interval_s=0.2))
+    job = extract_job(WELL_KNOWN["single"], "596.2", activity="ONDERWIJS")
+    async with LoketClient.connect(AMQP_URL) as front_office:
+        async with running_test_hub(settings):
+            interim = await front_office.request(job, timeout=30, final=False)
+            assert interim.outcome is Outcome.IN_TREATMENT
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            for name in [topology.work_queue_name("criminal-record"),
+                         *(f"poll.criminal-record.{round(d * 1000)}ms" for d in POLL_DELAYS)]:
+                queue = await channel.declare_queue(name, passive=True)
+                await queue.purge()
+        async with running_test_hub(settings, reset=False) as harness:
+            final = await front_office.request(job, timeout=60)
+            recovered = harness.hub.metrics.registry.get_sample_value(
+                "loket_jobs_recovered_total", {"type": "criminal-record.extract"})
+    assert final.outcome is Outcome.DELIVERED
+    assert recovered is not None and recovered >= 1
+    state = await control(simulator, "GET", "strafregister")
+    assert len(state["extracts"]) == 1
