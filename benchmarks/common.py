@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import aio_pika
 
 from hub.config import BackendSettings, Settings, SigningSettings, load_settings
 from hub.devpki import KeyPair
 
-__all__ = ["bench_settings", "worker_env"]
+__all__ = ["bench_settings", "wait_for_consumers", "worker_env"]
 
 
 def bench_settings(
@@ -50,3 +54,22 @@ def worker_env(settings: Settings) -> dict[str, str]:
         LOKET_LOG_FORMAT="json",
     )
     return env
+
+
+async def wait_for_consumers(
+    url: str, count: int, *, alive: Callable[[], bool] = lambda: True, timeout_s: float = 60.0
+) -> None:
+    """Until ``count`` workers consume ``jobs.population``; ``alive`` False means one died."""
+    async with await aio_pika.connect(url) as connection:
+        channel = await connection.channel()
+        for _ in range(int(timeout_s / 0.1)):
+            if not alive():
+                raise RuntimeError("a worker exited before it started consuming")
+            try:
+                queue = await channel.declare_queue("jobs.population", passive=True)
+                if (queue.declaration_result.consumer_count or 0) >= count:
+                    return
+            except aio_pika.exceptions.ChannelClosed:
+                channel = await connection.channel()
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{count} workers did not start consuming within {timeout_s:g} s")

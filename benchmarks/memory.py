@@ -33,7 +33,7 @@ from pathlib import Path
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from benchmarks.common import bench_settings, worker_env
+from benchmarks.common import bench_settings, wait_for_consumers, worker_env
 from benchmarks.procfs import descendants, rss_kb
 from hub import topology
 from hub.config import REPO_ROOT
@@ -50,22 +50,6 @@ REPLY_QUEUE = "bench.memory.replies"
 def rss_mb(root: int) -> tuple[float, float]:
     """RSS of ``root`` alone and with all its descendants, in MB."""
     return rss_kb(root) / 1024, sum(rss_kb(p) for p in descendants(root)) / 1024
-
-
-async def wait_for_consumer(url: str, worker: asyncio.subprocess.Process) -> None:
-    async with await aio_pika.connect(url) as connection:
-        channel = await connection.channel()
-        for _ in range(600):
-            if worker.returncode is not None:
-                raise RuntimeError(f"worker exited with {worker.returncode}")
-            try:
-                queue = await channel.declare_queue("jobs.population", passive=True)
-                if (queue.declaration_result.consumer_count or 0) >= 1:
-                    return
-            except aio_pika.exceptions.ChannelClosed:
-                channel = await connection.channel()
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the worker did not start consuming within 60 s")
 
 
 async def _drop(message: AbstractIncomingMessage) -> None:
@@ -158,7 +142,7 @@ async def main(args: argparse.Namespace) -> None:
         sys.executable, "-m", "hub.cli", "run", env=worker_env(settings), cwd=REPO_ROOT,
         stdout=log, stderr=log)
     try:
-        await wait_for_consumer(args.amqp_url, worker)
+        await wait_for_consumers(args.amqp_url, 1, alive=lambda: worker.returncode is None)
         started = time.perf_counter()
         outcomes, rss = await drive(args.amqp_url, worker.pid, args.jobs, args.window,
                                     args.warmup, args.sample_every)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aio_pika
 
-from benchmarks.common import bench_settings, worker_env
+from benchmarks.common import bench_settings, wait_for_consumers, worker_env
 from benchmarks.procfs import broker_pids, cpu_seconds, descendants, machine_cpu_seconds
 from hub.config import BrokerSettings
 from hub.devpki import KeyPair, generate_dev_pki
@@ -114,15 +114,9 @@ async def measure(workers: int, jobs: int, *, work: Path, magda_url: str, simula
     processes = [_spawn("hub.cli", "run", env=env) for _ in range(workers)]
     connection = await aio_pika.connect(amqp_url)
     try:
+        await wait_for_consumers(amqp_url, workers,
+                                 alive=lambda: all(p.poll() is None for p in processes))
         channel = await connection.channel(publisher_confirms=True)
-        for _ in range(600):
-            try:
-                queue = await channel.declare_queue("jobs.population", passive=True)
-                if (queue.declaration_result.consumer_count or 0) >= workers:
-                    break
-            except aio_pika.exceptions.ChannelClosed:
-                channel = await connection.channel(publisher_confirms=True)
-            await asyncio.sleep(0.1)
         replies: asyncio.Queue[bytes] = asyncio.Queue()
         reply_queue = await channel.declare_queue(exclusive=True)
 
