@@ -11,17 +11,21 @@ the same file.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, SimpleDocTemplate, Spacer
+from reportlab.pdfbase import pdfdoc
+from reportlab.platypus import SimpleDocTemplate, Spacer
 from reportlab.platypus.flowables import Flowable
 
 from hub.config import TenantSettings
@@ -31,6 +35,10 @@ from hub.documents.render import AVAILABILITY
 from hub.ports import CertificateModel
 
 __all__ = ["render_certificate_pdf"]
+
+# ASCII85 only makes streams survive 7-bit channels; ours travel as bytes (base64 in the reply).
+# Left on, it costs 6 ms per certificate in pure Python and makes the file larger.
+rl_config.useA85 = 0
 
 
 def _fingerprint(model: CertificateModel, tenant: TenantSettings, *parts: object) -> bytes:
@@ -70,15 +78,53 @@ def _canvas_class(issued_at: dt.datetime, fingerprint: bytes, footer: Any) -> ty
     return CertificateCanvas
 
 
-def _logo(path: Path, height: float) -> Flowable | None:
-    if not path.is_file():
-        return None
-    from reportlab.lib.utils import ImageReader
+class _Logo(Flowable):  # type: ignore[misc]  # reportlab is untyped
+    """A tenant's logo, drawn from an image object encoded once per process.
 
-    width, px_height = ImageReader(str(path)).getSize()
-    logo = Image(str(path), width=height * width / px_height, height=height)
-    logo.hAlign = "LEFT"
-    return logo
+    reportlab's own image flowable decodes the PNG and deflates its pixels again for every
+    document: 4.7 ms of a 21 ms certificate. The encoded image object depends on the file only,
+    so every document of the process shares it. Registration mirrors ``Canvas.drawImage``.
+    """
+
+    def __init__(self, image: pdfdoc.PDFImageXObject, width: float, height: float) -> None:
+        super().__init__()
+        self.image, self.width, self.height = image, width, height
+        self.hAlign = "LEFT"
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas, name = self.canv, self.image.name
+        document = canvas._doc
+        registered = document.getXObjectName(name)
+        if registered not in document.idToObject:
+            # A document marks the objects it registers: each gets its own shallow copy (the
+            # encoded bytes are shared, not copied).
+            image = copy.copy(self.image)
+            document.Reference(image, registered)
+            document.addForm(name, image)
+        canvas.saveState()
+        canvas.scale(self.width, self.height)
+        canvas._code.append(f"/{registered} Do")
+        canvas.restoreState()
+        canvas._formsinuse.append(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_image(path: Path, _mtime_ns: int, _size: int) -> pdfdoc.PDFImageXObject:
+    # The file's time and size are part of the key: a replaced logo is read again.
+    name = "Logo" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return pdfdoc.PDFImageXObject(name, str(path))
+
+
+def _logo(path: Path, height: float) -> Flowable | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    image = _encoded_image(path, stat.st_mtime_ns, stat.st_size)
+    return _Logo(image, height * image.width / image.height, height)
 
 
 def render_certificate_pdf(

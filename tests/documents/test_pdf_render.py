@@ -125,3 +125,32 @@ def test_another_reference_gives_another_document_id() -> None:
     assert document_id(_render(certificate, reference="a")) != document_id(
         _render(certificate, reference="b")
     )
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
+def test_the_logo_is_in_every_document_and_a_replaced_logo_is_read_again(
+    tmp_path: Path,
+) -> None:
+    # The encoded logo is shared by the documents of a process: each must still carry it whole.
+    logos = tmp_path / "logos"
+    logos.mkdir()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(logos / "gent.png")
+
+    def images(pdf: bytes, name: str) -> list[Image.Image]:
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(["pdfimages", "-png", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True)
+        return [Image.open(p).convert("RGB") for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+
+    def render(reference: str) -> bytes:
+        return render_certificate_pdf(model("proof-of-life"), tenant=GENT, reference=reference,
+                                      backend_reference=None, issued_at=ISSUED, logo_dir=logos)
+
+    first, second = images(render("a"), "first"), images(render("b"), "second")
+    assert len(first) == len(second) == 1
+    assert first[0].size == (40, 20) and first[0].getpixel((5, 5)) == (200, 30, 30)
+    assert second[0].tobytes() == first[0].tobytes()
+
+    Image.new("RGB", (30, 30), (20, 20, 220)).save(logos / "gent.png")
+    (replaced,) = images(render("c"), "replaced")
+    assert replaced.size == (30, 30) and replaced.getpixel((5, 5)) == (20, 20, 220)
