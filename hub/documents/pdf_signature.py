@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -30,7 +31,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import SigningError, as_signing_certificate_v2, simple_cms_attribute
+from pyhanko.sign.signers.pdf_cms import (
+    CAdESSignedAttributeProviderSpec,
+    CMSSignedAttributes,
+)
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -74,6 +80,48 @@ class _CachedKeySigner(signers.SimpleSigner):
         if mechanism["algorithm"].native != "sha256_rsa":
             raise SigningError(f"unexpected signature mechanism {mechanism['algorithm'].native}")
         return self._key.sign(data, PKCS1v15(), hashes.SHA256())
+
+
+class _EncodedAttribute(CMSAttributeProvider):
+    """A signed attribute that is the same for every signature, kept in its DER encoding."""
+
+    def __init__(self, attribute_type: str, der: bytes) -> None:
+        self.attribute_type = attribute_type
+        self._der = der
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute:
+        return cms.CMSAttribute.load(self._der)
+
+
+class _PadesAttributes(CAdESSignedAttributeProviderSpec):
+    """pyHanko's PAdES signed attributes, with the signing-certificate-v2 one encoded once.
+
+    Built from the parsed certificate, that attribute made asn1crypto walk and re-encode the
+    whole certificate each time the signed attributes were encoded: 14 of a signature's 19 ms.
+    Loaded from its DER encoding, it is encoded already.
+    """
+
+    def __init__(self, signing_cert: Any) -> None:
+        super().__init__(
+            attr_settings=CMSSignedAttributes(), signing_cert=signing_cert, is_pades=True,
+            timestamper=None,
+        )
+        self._signing_certificate = _EncodedAttribute(
+            SigningCertificateV2Provider.attribute_type,
+            simple_cms_attribute(  # type: ignore[no-untyped-call]
+                SigningCertificateV2Provider.attribute_type,
+                as_signing_certificate_v2(signing_cert),
+            ).dump(),
+        )
+
+    def signed_attr_providers(
+        self, data_digest: bytes, digest_algorithm: str
+    ) -> Iterable[CMSAttributeProvider]:
+        for provider in super().signed_attr_providers(data_digest, digest_algorithm):
+            if isinstance(provider, SigningCertificateV2Provider):
+                yield self._signing_certificate
+            else:
+                yield provider
 
 
 class _FixedTimeSigner(signers.PdfSigner):
@@ -124,6 +172,9 @@ class PadesSigner:
             signing_key=load_private_key_from_pemder_data(key_pem, passphrase=None),
             cert_registry=registry,
         )
+        # Our signatures carry no CAdES extras (no commitment type, no signer attributes), so
+        # one attribute spec serves them all.
+        self._signer.signed_attr_prov_spec = _PadesAttributes(certs[0])
         self._identity = identity
         # Reserving the CMS space up front skips pyHanko's estimate, a full dummy signature
         # (half of the signing time). The bound (hex digits, hence x2) holds for our signed

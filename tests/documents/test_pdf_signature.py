@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,27 @@ def test_content_added_after_the_signature_is_reported(
 ) -> None:
     result = PadesSigner(gent_identity).verify(signed + b"\n% appended later\n")
     assert result.intact and not result.covers_whole_file and not result.ok
+
+
+def _signed_attributes(pdf: bytes) -> dict[str, bytes]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    signer_info = PdfFileReader(BytesIO(pdf)).embedded_signatures[-1].signer_info
+    return {attr["type"].native: attr["values"].dump() for attr in signer_info["signed_attrs"]}
+
+
+def test_signed_attributes_are_pyhankos_own_for_pades(
+    gent_identity: SigningIdentity, rendered: bytes, signed: bytes
+) -> None:
+    # The signing-certificate attribute is encoded once per signer for speed: the signed
+    # attributes must stay what pyHanko's default PAdES spec gives, the digest apart.
+    default = PadesSigner(gent_identity)
+    default._signer.signed_attr_prov_spec = None  # pyHanko chooses its own spec again
+    reference = default.sign(rendered, reason="Uittreksel", location="Stad Gent",
+                             signing_time=ISSUED)
+    ours, theirs = _signed_attributes(signed), _signed_attributes(reference)
+    assert set(ours) == set(theirs) == {
+        "content_type", "message_digest", "signing_certificate_v2"
+    }
+    assert ours["signing_certificate_v2"] == theirs["signing_certificate_v2"]
+    assert ours["content_type"] == theirs["content_type"]
