@@ -58,9 +58,7 @@ async def main(jobs: int, in_flight: int, latency_ms: int, amqp_url: str) -> Non
                               concurrency=in_flight)
     try:
         await _backend_peak(simulator.base_url, reset=True)
-        t0 = time.perf_counter()
-        await _limit(settings, _batch(jobs), in_flight)
-        limit_rate = jobs / (time.perf_counter() - t0)
+        limit_rate = jobs / (await _limit(settings, _batch(jobs), in_flight)).elapsed_s
         limit_backend_peak = await _backend_peak(simulator.base_url)
 
         async with running_test_hub(settings) as harness:

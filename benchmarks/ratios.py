@@ -5,7 +5,8 @@
 1. **the limit**: a bare script doing only the irreducible work of a job, straight-line, at the
    same concurrency: consume, build and sign the SOAP request, one HTTP call to the simulator,
    parse the answer, render and sign the documents (XAdES XML + PAdES PDF, in the same process
-   pool), publish result and status with confirms, ack. No store, no policy, no framework.
+   pool), publish the result (carrying the documents, base64 in JSON like the hub's) and the
+   status, both persistent, with confirms, ack. No store, no policy, no framework.
 2. the hub end to end on that simulator, jobs/s, as a fraction of (1);
 3. the time the hub adds per job over (1) at low load (one job at a time): p50 and p99.
 Each ratio is printed on its own line (``ratio hub/limit: 0.74``) for scripts.
@@ -15,16 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import datetime as dt
+import functools
 import json
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aio_pika
+from aio_pika import DeliveryMode
 
 from adapters.population.catalogue import load_catalogue
 from adapters.population.client import HOUSEHOLD, PopulationClients
@@ -42,10 +47,22 @@ from simulators.population_data import WELL_KNOWN
 PEOPLE = ("household_head", "single", "extended_head")
 
 
+class Timed(NamedTuple):
+    """One side's measured jobs: from the first publish to the last result, and per job."""
+
+    elapsed_s: float
+    per_job_s: list[float]
+
+
+# Jobs each side runs before the timed ones: the pool processes' first certificate loads fonts
+# and the first SOAP call builds caches, which would otherwise land in the low-load tail.
+WARM_UP = 4
+
+
 async def _limit(
     settings: Any, jobs: list[dict[str, Any]], concurrency: int, *, one_at_a_time: bool = False
-) -> list[float]:
-    """The bare pipeline; returns per-job seconds from publish to confirmed result."""
+) -> Timed:
+    """The bare pipeline; per job, the seconds from publish to the result's arrival."""
     tenants = load_tenants(settings.tenants_dir)
     specs, refs = signing_identities(settings, tenants)
     documents = DocumentWorkers(settings.documents.pool_size, specs)
@@ -58,9 +75,11 @@ async def _limit(
     await channel.set_qos(prefetch_count=concurrency)
     work = await channel.declare_queue(f"bench.limit.{uuid.uuid4().hex[:6]}", exclusive=True)
     replies = await channel.declare_queue(exclusive=True)
+    statuses = await channel.declare_queue(f"bench.limit.status.{uuid.uuid4().hex[:6]}",
+                                           durable=True)
     started: dict[str, float] = {}
-    times: list[float] = []
-    done = asyncio.Event()
+    answered: dict[str, float] = {}
+    arrived = asyncio.Condition()
 
     async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         job = json.loads(message.body)
@@ -73,55 +92,98 @@ async def _limit(
         xml, pdf = await documents.render_and_sign(
             model, tenant, job["job_id"], answer.request_reference, dt.datetime.now(dt.UTC),
             refs[tenant.slug])
-        body = json.dumps({"job_id": job["job_id"], "xml": len(xml), "pdf": len(pdf)}).encode()
+        # The front office needs the documents themselves: the result carries them (base64 in
+        # JSON, as the hub's does), and both messages are persistent, the status in a durable
+        # queue, because nothing may be lost.
+        body = json.dumps({
+            "job_id": job["job_id"], "outcome": "delivered",
+            "documents": [
+                {"kind": "household-composition-xml", "media_type": "application/xml",
+                 "content": base64.b64encode(xml).decode("ascii")},
+                {"kind": "household-composition-pdf", "media_type": "application/pdf",
+                 "content": base64.b64encode(pdf).decode("ascii")},
+            ],
+        }).encode()
+        status = json.dumps({"job_id": job["job_id"], "status": "delivered"}).encode()
         await asyncio.gather(
-            channel.default_exchange.publish(aio_pika.Message(body), routing_key=replies.name),
-            channel.default_exchange.publish(aio_pika.Message(b'{"status": "delivered"}'),
-                                             routing_key=replies.name),
+            channel.default_exchange.publish(
+                aio_pika.Message(body, delivery_mode=DeliveryMode.PERSISTENT),
+                routing_key=replies.name),
+            channel.default_exchange.publish(
+                aio_pika.Message(status, delivery_mode=DeliveryMode.PERSISTENT),
+                routing_key=statuses.name),
         )
         await message.ack()
 
-    answered = asyncio.Event()
-
     async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         data = json.loads(message.body)
-        if "job_id" in data:
-            times.append(time.perf_counter() - started[data["job_id"]])
-            answered.set()
-            if len(times) == len(jobs):
-                done.set()
+        async with arrived:
+            answered[data["job_id"]] = time.perf_counter()
+            arrived.notify_all()
+
+    async def run(batch: list[dict[str, Any]], one_by_one: bool) -> Timed:
+        ids = {job["job_id"] for job in batch}
+        first = time.perf_counter()
+        for job in batch:
+            started[job["job_id"]] = time.perf_counter()
+            await channel.default_exchange.publish(
+                aio_pika.Message(json.dumps(job).encode()), routing_key=work.name)
+            if one_by_one:
+                async with arrived:
+                    await asyncio.wait_for(
+                        arrived.wait_for(functools.partial(answered.__contains__, job["job_id"])),
+                        60)
+        async with arrived:
+            await asyncio.wait_for(arrived.wait_for(lambda: ids <= answered.keys()), 600)
+        last = max(answered[i] for i in ids)
+        return Timed(last - first, [answered[i] - started[i] for i in ids])
 
     await replies.consume(on_reply, no_ack=True)
     await work.consume(handle)
-    for job in jobs:
-        answered.clear()
-        started[job["job_id"]] = time.perf_counter()
-        await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(job).encode()), routing_key=work.name)
-        if one_at_a_time:
-            await asyncio.wait_for(answered.wait(), timeout=60)
-    await asyncio.wait_for(done.wait(), timeout=600)
-    await connection.close()
-    await clients.close()
-    documents.close()
-    return times
+    try:
+        await run(_batch(WARM_UP), one_by_one=False)
+        return await run(jobs, one_at_a_time)
+    finally:
+        await statuses.delete(if_unused=False, if_empty=False)
+        await connection.close()
+        await clients.close()
+        documents.close()
 
 
 async def _hub(
     settings: Any, jobs: list[dict[str, Any]], *, one_at_a_time: bool = False
-) -> list[float]:
+) -> Timed:
     async with running_test_hub(settings) as harness:
+        warm_up = [await harness.client.publish(job) for job in _batch(WARM_UP)]
+        await asyncio.wait_for(asyncio.gather(*warm_up), timeout=120)
+        first = time.perf_counter()
         if one_at_a_time:
             times = []
             for job in jobs:
                 started = time.perf_counter()
                 await harness.client.request(job, timeout=60)
                 times.append(time.perf_counter() - started)
-            return times
+            return Timed(time.perf_counter() - first, times)
         begun = {j["job_id"]: time.perf_counter() for j in jobs}
-        futures = [await harness.client.publish(j) for j in jobs]
-        results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
-        return [time.perf_counter() - begun[str(r.job_id)] for r in results]
+        arrived: dict[str, float] = {}
+
+        def stamp(job_id: str) -> Callable[[object], None]:
+            def arrival(_: object) -> None:
+                arrived.setdefault(job_id, time.perf_counter())
+            return arrival
+
+        futures = []
+        for job in jobs:
+            future = await harness.client.publish(job)
+            future.add_done_callback(stamp(job["job_id"]))
+            futures.append(future)
+        await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
+        return Timed(max(arrived.values()) - first,
+                     [arrived[job_id] - begun[job_id] for job_id in begun])
+
+
+def _batch(count: int) -> list[dict[str, Any]]:
+    return [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(count)]
 
 
 async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url: str) -> None:
@@ -133,9 +195,6 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
     settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
                               concurrency=concurrency)
 
-    def batch(count: int) -> list[dict[str, Any]]:
-        return [make_job(WELL_KNOWN[PEOPLE[i % len(PEOPLE)]]) for i in range(count)]
-
     limit_rates: list[float] = []
     hub_rates: list[float] = []
     limit_low: list[float] = []
@@ -144,15 +203,15 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
         # Rounds alternate the two sides, so a slow spell of the shared machine (the broker,
         # the simulator and both sides run on the same cores) falls on both.
         for _ in range(rounds):
-            t0 = time.perf_counter()
-            await _limit(settings, batch(jobs), concurrency)
-            limit_rates.append(jobs / (time.perf_counter() - t0))
-            t0 = time.perf_counter()
-            await _hub(settings, batch(jobs))
-            hub_rates.append(jobs / (time.perf_counter() - t0))
+            # Each side is timed from its first publish, after its warm-up jobs: start-up
+            # (pool, connections, topology) is not part of a job.
+            limit = await _limit(settings, _batch(jobs), concurrency)
+            limit_rates.append(jobs / limit.elapsed_s)
+            hub = await _hub(settings, _batch(jobs))
+            hub_rates.append(jobs / hub.elapsed_s)
             share = max(low_load // rounds, 2)
-            limit_low += await _limit(settings, batch(share), 1, one_at_a_time=True)
-            hub_low += await _hub(settings, batch(share), one_at_a_time=True)
+            limit_low += (await _limit(settings, _batch(share), 1, one_at_a_time=True)).per_job_s
+            hub_low += (await _hub(settings, _batch(share), one_at_a_time=True)).per_job_s
     finally:
         await simulator.close()
 
