@@ -73,10 +73,14 @@ async def _limit(
     connection = await aio_pika.connect(settings.broker.url)
     channel = await connection.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=concurrency)
-    work = await channel.declare_queue(f"bench.limit.{uuid.uuid4().hex[:6]}", exclusive=True)
+    # Jobs arrive and statuses leave through the same kind of queue as the hub's (quorum,
+    # persistent messages): that cost is the broker's, not the hub's.
+    quorum: dict[str, Any] = {"x-queue-type": "quorum"}
+    work = await channel.declare_queue(f"bench.limit.{uuid.uuid4().hex[:6]}", durable=True,
+                                       arguments=quorum)
     replies = await channel.declare_queue(exclusive=True)
     statuses = await channel.declare_queue(f"bench.limit.status.{uuid.uuid4().hex[:6]}",
-                                           durable=True)
+                                           durable=True, arguments=quorum)
     started: dict[str, float] = {}
     answered: dict[str, float] = {}
     arrived = asyncio.Condition()
@@ -93,8 +97,7 @@ async def _limit(
             model, tenant, job["job_id"], answer.request_reference, dt.datetime.now(dt.UTC),
             refs[tenant.slug])
         # The front office needs the documents themselves: the result carries them (base64 in
-        # JSON, as the hub's does), and both messages are persistent, the status in a durable
-        # queue, because nothing may be lost.
+        # JSON, as the hub's does), and both messages are persistent: nothing may be lost.
         body = json.dumps({
             "job_id": job["job_id"], "outcome": "delivered",
             "documents": [
@@ -127,7 +130,8 @@ async def _limit(
         for job in batch:
             started[job["job_id"]] = time.perf_counter()
             await channel.default_exchange.publish(
-                aio_pika.Message(json.dumps(job).encode()), routing_key=work.name)
+                aio_pika.Message(json.dumps(job).encode(), delivery_mode=DeliveryMode.PERSISTENT),
+                routing_key=work.name)
             if one_by_one:
                 async with arrived:
                     await asyncio.wait_for(
@@ -144,7 +148,8 @@ async def _limit(
         await run(_batch(WARM_UP), one_by_one=False)
         return await run(jobs, one_at_a_time)
     finally:
-        await statuses.delete(if_unused=False, if_empty=False)
+        for queue in (work, statuses):
+            await queue.delete(if_unused=False, if_empty=False)
         await connection.close()
         await clients.close()
         documents.close()
