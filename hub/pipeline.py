@@ -20,7 +20,14 @@ from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ApprovalRequired, InvalidInput, PermanentError
 from hub.policy import PolicyRules, decide, load_policy
-from hub.ports import AdapterAnswer, AuditTrail, CallContext, Clock, Continuation
+from hub.ports import (
+    AdapterAnswer,
+    AuditTrail,
+    BackgroundWrites,
+    CallContext,
+    Clock,
+    Continuation,
+)
 from hub.registry import AdapterRegistry
 
 __all__ = ["Pipeline", "Processed"]
@@ -60,6 +67,18 @@ class Pipeline:
         self, job: Job, attempt: int, journal: Mapping[str, Any] | None = None
     ) -> Processed:
         """Run the job once. Raises ``TransientError`` (retry) or ``OurFault`` (dead letter)."""
+        background = BackgroundWrites()
+        try:
+            return await self._process(job, attempt, journal, background)
+        finally:
+            # The audit's completion records were written while the job went on; none of its
+            # outcomes (stored result, retry, dead letter) may come before them.
+            await background.settle()
+
+    async def _process(
+        self, job: Job, attempt: int, journal: Mapping[str, Any] | None,
+        background: BackgroundWrites,
+    ) -> Processed:
         try:
             tenant = self._tenants.get(job.tenant)
             if tenant is None:
@@ -76,7 +95,7 @@ class Pipeline:
                 decided_by = decide(job, tenant, self._policy).rule
             context = CallContext(
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
-                journal=journal, decided_by=decided_by,
+                journal=journal, decided_by=decided_by, background=background,
             )
             breaker = self._breakers.get(adapter.name)
             if breaker is None:

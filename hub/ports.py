@@ -5,9 +5,10 @@ Adapters and other collaborators arrive through constructors; the core imports n
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -115,6 +116,28 @@ class AuditTrail(Protocol):
         """Complete the record (only the first completion counts)."""
 
 
+class BackgroundWrites:
+    """Writes a job attempt lets run while it goes on: the audit's completion records, which
+    are written while the documents are made. Whoever runs the attempt settles them before
+    its outcome counts, so a stored result always has its audit complete."""
+
+    def __init__(self) -> None:
+        self._writes: list[asyncio.Future[None]] = []
+
+    def start(self, write: Awaitable[None]) -> None:
+        self._writes.append(asyncio.ensure_future(write))
+
+    async def settle(self) -> None:
+        """Wait for every write started so far; the first failure is raised."""
+        writes, self._writes = self._writes, []
+        if writes:
+            # Shielded: a cancelled attempt still finishes the writes it started.
+            done = await asyncio.shield(asyncio.gather(*writes, return_exceptions=True))
+            for outcome in done:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+
+
 @dataclass(frozen=True)
 class CallContext:
     job: Job
@@ -125,6 +148,7 @@ class CallContext:
     journal: Mapping[str, Any] = field(default_factory=dict)
     # The policy rule that allowed the job (``self``, ``listed-right:…``, ``approved-by:…``).
     decided_by: str = ""
+    background: BackgroundWrites = field(default_factory=BackgroundWrites)
 
     def reference(self, service: str, step: str = "query") -> str:
         """The request reference for one call of this job attempt.

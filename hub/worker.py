@@ -508,9 +508,11 @@ class Worker:
         self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True
     ) -> None:
         channel, topo = self._exchanges()
-        tasks = [self._publish_status(topo, job, result)]
+        tasks = []
         if incoming.reply_to:
+            # The result first: the front office waits on it, the status pusher does not.
             tasks.append(self._publish_result(channel, incoming, result))
+        tasks.append(self._publish_status(topo, job, result))
         await asyncio.gather(*tasks)
         if final:
             await self._store.mark_published(job.job_id)

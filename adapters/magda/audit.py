@@ -30,6 +30,8 @@ class ContextAudit:
     async def finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
     ) -> None:
-        await self._context.audit.consultation_finished(
+        # Not awaited here: the job goes on (mapping, documents) while the record completes,
+        # and its attempt settles the write before the outcome is stored.
+        self._context.background.start(self._context.audit.consultation_finished(
             reference, outcome=outcome, reply_reference=reply_reference, duration_ms=duration_ms
-        )
+        ))

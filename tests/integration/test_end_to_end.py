@@ -251,3 +251,39 @@ async def test_nothing_is_acked_before_confirms(harness: HubHarness) -> None:
     events = await harness.status_events()
     finals = [e["job_id"] for e in events if e["status"] == "delivered"]
     assert sorted(finals) == sorted(j["job_id"] for j in jobs)
+
+
+async def test_the_audit_completes_while_documents_are_made_and_before_the_result_is_stored(
+    harness: HubHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    store, documents = harness.hub.store, harness.hub.documents
+    finish, complete, render = (
+        store.consultation_finished, store.complete, documents.render_and_sign
+    )
+
+    async def slow_finish(*args: Any, **kwargs: Any) -> None:
+        events.append("audit completion begins")
+        await asyncio.sleep(0.3)  # long enough for the documents to start meanwhile
+        await finish(*args, **kwargs)
+        events.append("audit completed")
+
+    async def noted_complete(*args: Any, **kwargs: Any) -> None:
+        events.append("result stored")
+        await complete(*args, **kwargs)
+
+    async def noted_render(*args: Any, **kwargs: Any) -> Any:
+        events.append("documents begin")
+        return await render(*args, **kwargs)
+
+    monkeypatch.setattr(store, "consultation_finished", slow_finish)
+    monkeypatch.setattr(store, "complete", noted_complete)
+    monkeypatch.setattr(documents, "render_and_sign", noted_render)
+    job = make_job(WELL_KNOWN["household_head"])
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.DELIVERED, result.error
+    assert events == [
+        "audit completion begins", "documents begin", "audit completed", "result stored"
+    ]
+    (record,) = await store.audit_records(job_id=job["job_id"])
+    assert record.outcome == "ok" and record.finished_at is not None
