@@ -42,6 +42,7 @@ from hub.config import BackendSettings
 from hub.contract import decode_job
 from hub.devpki import KeyPair, generate_self_signed
 from hub.errors import HubError, InvalidInput, MappingError, OurFault
+from hub.testing import job_body
 from simulators.magda.envelopes import GATEWAY_NAME, reply_context, sub
 from simulators.magda.repertorium import Repertorium
 from simulators.magda.services.base import Question, Registers
@@ -88,6 +89,65 @@ def test_a_valid_job_with_one_field_replaced(field: str, value: Any) -> None:
         assert error.message and error.code.isupper()
     else:
         assert job.job_id
+
+
+# One valid body of every job type, with the optional parts filled in where there are some.
+EVERY_TYPE = [
+    VALID,
+    job_body("civil-status.act", "85073003328",
+             {"act": "death", "form": "copy", "relationship": "descendant"},
+             requester="85073003328"),
+    job_body("criminal-record.extract", "85073003328", {"model": "596.2", "purpose": "x"}),
+    job_body("backoffice.forward", "85073003328",
+             {"product": "contact-details", "store_in_register": True,
+              "contact": {"phone": "09 123 45 67", "email": "lars@example.org"}}),
+    job_body("prefill.form", "85073003328",
+             {"question_ids": ["person_requester_1_last_name"], "claims": {"last_name": "V"}}),
+    job_body("usermgmt.self-registration-url", "85073003328",
+             {"environment": "test", "kind": "user-right", "application": "45",
+              "target_group": "EA", "organisation_code": "0428364866"}),
+]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*path, index))
+
+
+@st.composite
+def mutated_jobs(draw: st.DrawFn) -> Any:
+    """A valid job of some type with one value anywhere in it replaced, dropped or added."""
+    body = copy.deepcopy(draw(st.sampled_from(EVERY_TYPE)))
+    path = draw(st.sampled_from([p for p in _paths(body) if p]))
+    parent = body
+    for step in path[:-1]:
+        parent = parent[step]
+    action = draw(st.sampled_from(["replace", "drop", "add"]))
+    if action == "replace":
+        parent[path[-1]] = draw(json_values | st.sampled_from(
+            ["", "2026-13-45T25:61:00Z", "2026-11-24T10:00:00Z", "no-at-sign", "a@b", 0, -1]))
+    elif action == "drop" and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif isinstance(parent, dict):
+        parent[draw(st.text(max_size=12))] = draw(json_values)
+    return body
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_jobs())
+def test_the_compiled_job_check_agrees_with_jsonschema(body: Any) -> None:
+    # decode_job trusts the compiled check's "valid" without asking jsonschema: the two must
+    # agree, or a body jsonschema refuses would get through.
+    from hub.contract import _job_is_valid, _job_validator
+
+    verdict = not any(True for _ in _job_validator().iter_errors(body))
+    assert _job_is_valid()(body) == verdict
+    assert _job_is_valid()(copy.deepcopy(body)) is verdict  # and it left the body as it was
 
 
 def _envelope(body: str) -> bytes:
