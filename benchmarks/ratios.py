@@ -143,11 +143,12 @@ async def _limit(
         return Timed(last - first, [answered[i] - started[i] for i in ids])
 
     await replies.consume(on_reply, no_ack=True)
-    await work.consume(handle)
+    consumer = await work.consume(handle)
     try:
         await run(_batch(WARM_UP), one_by_one=False)
         return await run(jobs, one_at_a_time)
     finally:
+        await work.cancel(consumer)
         for queue in (work, statuses):
             await queue.delete(if_unused=False, if_empty=False)
         await connection.close()
