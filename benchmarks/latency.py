@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 
 from benchmarks.common import bench_settings
-from benchmarks.ratios import PEOPLE, _limit
+from benchmarks.ratios import PEOPLE, limit_pipeline
 from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
@@ -58,7 +58,8 @@ async def main(jobs: int, in_flight: int, latency_ms: int, amqp_url: str) -> Non
                               concurrency=in_flight)
     try:
         await _backend_peak(simulator.base_url, reset=True)
-        limit_rate = jobs / (await _limit(settings, _batch(jobs), in_flight)).elapsed_s
+        async with limit_pipeline(settings, in_flight) as limit:
+            limit_rate = jobs / (await limit(_batch(jobs))).elapsed_s
         limit_backend_peak = await _backend_peak(simulator.base_url)
 
         async with running_test_hub(settings) as harness:

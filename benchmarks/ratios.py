@@ -8,7 +8,8 @@
    pool), publish the result (carrying the documents, base64 in JSON like the hub's) and the
    status, both persistent, with confirms, ack. No store, no policy, no framework.
 2. the hub end to end on that simulator, jobs/s, as a fraction of (1);
-3. the time the hub adds per job over (1) at low load (one job at a time): p50 and p99.
+3. the time the hub adds per job over (1) at low load (one job at a time, the two sides taking
+   turns job by job): p50 and p99.
 Each ratio is printed on its own line (``ratio hub/limit: 0.74``) for scripts.
 """
 
@@ -24,9 +25,10 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import aio_pika
 from aio_pika import DeliveryMode
@@ -59,9 +61,14 @@ class Timed(NamedTuple):
 WARM_UP = 4
 
 
-async def _limit(
-    settings: Any, jobs: list[dict[str, Any]], concurrency: int, *, one_at_a_time: bool = False
-) -> Timed:
+class Runner(Protocol):
+    """One side, started and warmed up: runs a batch of jobs and times it."""
+
+    async def __call__(self, batch: list[dict[str, Any]], one_by_one: bool = False) -> Timed: ...
+
+
+@asynccontextmanager
+async def limit_pipeline(settings: Any, concurrency: int) -> AsyncIterator[Runner]:
     """The bare pipeline; per job, the seconds from publish to the result's arrival."""
     tenants = load_tenants(settings.tenants_dir)
     specs, refs = signing_identities(settings, tenants)
@@ -124,7 +131,7 @@ async def _limit(
             answered[data["job_id"]] = time.perf_counter()
             arrived.notify_all()
 
-    async def run(batch: list[dict[str, Any]], one_by_one: bool) -> Timed:
+    async def run(batch: list[dict[str, Any]], one_by_one: bool = False) -> Timed:
         ids = {job["job_id"] for job in batch}
         first = time.perf_counter()
         for job in batch:
@@ -145,8 +152,8 @@ async def _limit(
     await replies.consume(on_reply, no_ack=True)
     consumer = await work.consume(handle)
     try:
-        await run(_batch(WARM_UP), one_by_one=False)
-        return await run(jobs, one_at_a_time)
+        await run(_batch(WARM_UP))
+        yield run
     finally:
         await work.cancel(consumer)
         for queue in (work, statuses):
@@ -156,36 +163,39 @@ async def _limit(
         documents.close()
 
 
-async def _hub(
-    settings: Any, jobs: list[dict[str, Any]], *, one_at_a_time: bool = False
-) -> Timed:
+@asynccontextmanager
+async def hub_pipeline(settings: Any) -> AsyncIterator[Runner]:
+    """The hub, in this process; per job, the seconds from publish to the result's arrival."""
     async with running_test_hub(settings) as harness:
-        warm_up = [await harness.client.publish(job) for job in _batch(WARM_UP)]
-        await asyncio.wait_for(asyncio.gather(*warm_up), timeout=120)
-        first = time.perf_counter()
-        if one_at_a_time:
-            times = []
-            for job in jobs:
-                started = time.perf_counter()
-                await harness.client.request(job, timeout=60)
-                times.append(time.perf_counter() - started)
-            return Timed(time.perf_counter() - first, times)
-        begun = {j["job_id"]: time.perf_counter() for j in jobs}
-        arrived: dict[str, float] = {}
 
-        def stamp(job_id: str) -> Callable[[object], None]:
-            def arrival(_: object) -> None:
-                arrived.setdefault(job_id, time.perf_counter())
-            return arrival
+        async def run(batch: list[dict[str, Any]], one_by_one: bool = False) -> Timed:
+            first = time.perf_counter()
+            if one_by_one:
+                times = []
+                for job in batch:
+                    started = time.perf_counter()
+                    await harness.client.request(job, timeout=60)
+                    times.append(time.perf_counter() - started)
+                return Timed(time.perf_counter() - first, times)
+            begun = {j["job_id"]: time.perf_counter() for j in batch}
+            arrived: dict[str, float] = {}
 
-        futures = []
-        for job in jobs:
-            future = await harness.client.publish(job)
-            future.add_done_callback(stamp(job["job_id"]))
-            futures.append(future)
-        await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
-        return Timed(max(arrived.values()) - first,
-                     [arrived[job_id] - begun[job_id] for job_id in begun])
+            def stamp(job_id: str) -> Callable[[object], None]:
+                def arrival(_: object) -> None:
+                    arrived.setdefault(job_id, time.perf_counter())
+                return arrival
+
+            futures = []
+            for job in batch:
+                future = await harness.client.publish(job)
+                future.add_done_callback(stamp(job["job_id"]))
+                futures.append(future)
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
+            return Timed(max(arrived.values()) - first,
+                         [arrived[job_id] - begun[job_id] for job_id in begun])
+
+        await run(_batch(WARM_UP))
+        yield run
 
 
 def _batch(count: int) -> list[dict[str, Any]]:
@@ -211,13 +221,18 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
         for _ in range(rounds):
             # Each side is timed from its first publish, after its warm-up jobs: start-up
             # (pool, connections, topology) is not part of a job.
-            limit = await _limit(settings, _batch(jobs), concurrency)
-            limit_rates.append(jobs / limit.elapsed_s)
-            hub = await _hub(settings, _batch(jobs))
-            hub_rates.append(jobs / hub.elapsed_s)
-            share = max(low_load // rounds, 2)
-            limit_low += (await _limit(settings, _batch(share), 1, one_at_a_time=True)).per_job_s
-            hub_low += (await _hub(settings, _batch(share), one_at_a_time=True)).per_job_s
+            async with limit_pipeline(settings, concurrency) as limit:
+                limit_rates.append(jobs / (await limit(_batch(jobs))).elapsed_s)
+            async with hub_pipeline(settings) as hub:
+                hub_rates.append(jobs / (await hub(_batch(jobs))).elapsed_s)
+        # Low load: both sides up at once, one job at a time, taking turns job by job, so that
+        # a slow spell of the machine falls on both alike.
+        async with limit_pipeline(settings, 1) as limit, hub_pipeline(settings) as hub:
+            for job_pair in range(low_load):
+                first, second = (limit, hub) if job_pair % 2 else (hub, limit)
+                for side in (first, second):
+                    (seconds,) = (await side(_batch(1), one_by_one=True)).per_job_s
+                    (limit_low if side is limit else hub_low).append(seconds)
     finally:
         await simulator.close()
 
@@ -234,13 +249,16 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
     print(f"ratio hub/limit: {statistics.median(ratios):.2f}")
     print(f"added ms p50: {pct(hub_low, 50) - pct(limit_low, 50):.1f}")
     print(f"added ms p99: {pct(hub_low, 99) - pct(limit_low, 99):.1f}")
+    # The same jobs' turns side by side: hub minus limit, for each pair of neighbouring jobs.
+    pairs = [(h - lim) * 1000 for h, lim in zip(hub_low, limit_low, strict=True)]
+    print(f"added ms per pair of turns, median: {statistics.median(pairs):.1f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--low-load", type=int, default=200)
+    parser.add_argument("--low-load", type=int, default=200, help="low-load jobs per side")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     args = parser.parse_args()
