@@ -201,6 +201,9 @@ class StatusSettings:
     backoff_max_s: float = 60.0
     # How often accepted uploads are checked for a later refusal by the service.
     reconcile_interval_s: float = 30.0
+    # A job still running after this long has its "received" status published; one answered
+    # sooner sends "received" right before its next status (0: always at once).
+    received_after_s: float = 1.0
 
 
 @dataclass(frozen=True)

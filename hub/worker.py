@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import signal
 import uuid
@@ -121,6 +122,36 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
         return max(1, int(headers.get(topology.ATTEMPT_HEADER, 1)))
     except (TypeError, ValueError):
         return 1
+
+
+
+class _Announcement:
+    """The "received" status of a job's first attempt, published once the job has run for
+    ``after_s``.
+
+    A job answered sooner sends "received" together with its next status instead, still
+    first: its publish and the broker's work on it then stay off the way to the answer (about
+    0.8 ms of a job's latency at low load). A slow job shows "received" while it runs.
+    """
+
+    def __init__(self, publish: Callable[[], Awaitable[None]], after_s: float) -> None:
+        self._publish = publish
+        self._publishing = False
+        self._task = asyncio.ensure_future(self._later(after_s))
+
+    async def _later(self, after_s: float) -> None:
+        await asyncio.sleep(after_s)
+        self._publishing = True
+        await self._publish()
+
+    async def settle(self) -> bool:
+        """True when "received" was not published and is the caller's to publish first."""
+        if not self._publishing:
+            # Still asleep: a cancel takes effect at the sleep, before any publish.
+            self._task.cancel()
+            return True
+        await self._task
+        return False
 
 
 class Worker:
@@ -379,7 +410,11 @@ class Worker:
                 log.info("job.already_answered")
             else:
                 log.info("job.replayed")
-                await self._publish_outcome(message, job, Result.from_json(claim.result))
+                # Never confirmed: "received" may have gone down with the rest (it can travel
+                # with the final status). Sent again it is the same event, which DOSIS takes
+                # once (idempotent by upload id).
+                await self._publish_outcome(message, job, Result.from_json(claim.result),
+                                            announce=not claim.published)
             await self._ack(message)
             return
         if claim.state is ClaimState.WAITING:
@@ -399,24 +434,32 @@ class Worker:
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
 
-        received: asyncio.Task[None] | None = None
+        received: _Announcement | None = None
         if attempt == 1 and not claim.journal and not continuation:
-            # Published while the job runs, and confirmed before anything that follows it, so
-            # the citizen profile still sees "received" first.
             _, topo = self._exchanges()
-            received = asyncio.create_task(self._publish_status(topo, job, None))
+            received = _Announcement(
+                functools.partial(self._publish_status, topo, job, None),
+                self._settings.status.received_after_s,
+            )
+        # True while "received" is still to be published: it then goes right before the
+        # job's next status, on whichever way the job leaves.
+        announce = False
         try:
             try:
                 processed = await self._pipeline.process(job, attempt, claim.journal)
             finally:
                 if received is not None:
-                    await received
+                    announce = await received.settle()
         except asyncio.CancelledError:
             # Shutdown ran out of grace: give the claim back so the redelivery need not wait
             # for the lease to expire. The message itself goes back unacked.
             await asyncio.shield(self._store.release(job.job_id, self.worker_id))
             raise
         except TransientError as error:
+            if announce:  # the retry is a later attempt, which announces nothing
+                _, topo = self._exchanges()
+                await self._publish_status(topo, job, None)
+                announce = False
             delays = self._settings.broker.retry_delays_s
             await self._store.release(
                 job.job_id, self.worker_id,
@@ -442,18 +485,20 @@ class Worker:
             await self._dead_letter(message, reason="unexpected", error=processed.result.error)
         result = processed.result
         if processed.continuation is not None:
-            await self._suspend(message, job, processed, first=not claim.journal)
+            await self._suspend(message, job, processed, first=not claim.journal,
+                                announce=announce)
             await self._ack(message)
             return
         await self._store.complete(job.job_id, self.worker_id, result.to_json())
         # Counted once stored: a redelivery replays the stored result and is not counted again.
         self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
-        await self._publish_outcome(message, job, result)
+        await self._publish_outcome(message, job, result, announce=announce)
         await self._ack(message)
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
 
     async def _suspend(
-        self, message: MessageLike, job: Job, processed: Processed, *, first: bool
+        self, message: MessageLike, job: Job, processed: Processed, *, first: bool,
+        announce: bool = False,
     ) -> None:
         """Park a job: journal stored, front office told, next poll or an employee's task set.
 
@@ -472,7 +517,11 @@ class Worker:
             due_in_s=due_in_s,
         )
         if first:
-            await self._publish_outcome(message, job, processed.result, final=False)
+            await self._publish_outcome(message, job, processed.result, final=False,
+                                        announce=announce)
+        elif announce:
+            _, topo = self._exchanges()
+            await self._publish_status(topo, job, None)
         if continuation.poll_after_s is not None:
             await self._schedule_poll(message, job, continuation.poll_after_s)
         elif continuation.journal.get("awaiting") == "approval":
@@ -505,14 +554,22 @@ class Worker:
         return self._channel, self._topology
 
     async def _publish_outcome(
-        self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True
+        self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True,
+        announce: bool = False,
     ) -> None:
+        """The result and the job's status, both confirmed; ``announce``: "received" first."""
         channel, topo = self._exchanges()
+
+        async def statuses() -> None:
+            if announce:  # confirmed before the next one, so the outbox keeps their order
+                await self._publish_status(topo, job, None)
+            await self._publish_status(topo, job, result)
+
         tasks = []
         if incoming.reply_to:
             # The result first: the front office waits on it, the status pusher does not.
             tasks.append(self._publish_result(channel, incoming, result))
-        tasks.append(self._publish_status(topo, job, result))
+        tasks.append(statuses())
         await asyncio.gather(*tasks)
         if final:
             await self._store.mark_published(job.job_id)

@@ -287,3 +287,72 @@ async def test_the_audit_completes_while_documents_are_made_and_before_the_resul
     ]
     (record,) = await store.audit_records(job_id=job["job_id"])
     assert record.outcome == "ok" and record.finished_at is not None
+
+
+async def test_a_retried_job_announces_received_once_before_its_retry(
+    harness: HubHarness, simulator: Any
+) -> None:
+    # The first attempt ends (a fault) before "received" was due: it goes out then, not with
+    # the final status of the second attempt, which announces nothing.
+    await control(simulator, "POST", "faults",
+                  {"service": "GeefGezinssamenstelling", "kind": "http-500", "times": 1})
+    job = make_job(WELL_KNOWN["partner"])
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.DELIVERED and result.attempts == 2
+    events = await harness.status_events()
+    assert [e["status"] for e in events] == ["received", "delivered"]
+
+
+async def test_a_slow_job_shows_received_while_it_runs(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(
+        settings, status=dataclasses.replace(settings.status, received_after_s=0.2))
+    await control(simulator, "POST", "latency", {"latency_ms": 1500})
+    try:
+        async with running_test_hub(settings) as harness:
+            job = make_job(WELL_KNOWN["household_head"])
+            answer = await harness.client.publish(job)
+            for _ in range(100):
+                events = await harness.status_events()
+                if events:
+                    break
+                await asyncio.sleep(0.05)
+            assert [e["status"] for e in events] == ["received"]
+            assert not answer.done()  # the back end has not answered yet
+            assert (await asyncio.wait_for(answer, 30)).outcome is Outcome.DELIVERED
+            events += await harness.status_events()  # reading takes them off the queue
+            assert [e["status"] for e in events] == ["received", "delivered"]
+    finally:
+        await control(simulator, "POST", "latency", {"latency_ms": 0})
+
+
+async def test_a_fast_job_sends_received_with_its_final_status_in_order(
+    harness: HubHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[str] = []
+    worker = harness.hub.worker
+    publish_status, process = worker._publish_status, worker._pipeline.process
+
+    async def noted_status(topo: Any, job: Any, result: Any, **kwargs: Any) -> None:
+        published.append(result.outcome.value if result else "received")
+        await publish_status(topo, job, result, **kwargs)
+
+    async def noted_process(*args: Any, **kwargs: Any) -> Any:
+        processed = await process(*args, **kwargs)
+        published.append("(job processed)")
+        return processed
+
+    monkeypatch.setattr(worker, "_publish_status", noted_status)
+    monkeypatch.setattr(worker._pipeline, "process", noted_process)
+    result = await harness.client.request(make_job(WELL_KNOWN["household_head"]), timeout=30)
+    assert result.outcome is Outcome.DELIVERED
+    for _ in range(100):  # the statuses are confirmed after the result
+        if len(published) == 3:
+            break
+        await asyncio.sleep(0.02)
+    # Well within the default second: nothing was published while the job ran.
+    assert published == ["(job processed)", "received", "delivered"]
+    events = await harness.status_events()
+    assert [e["status"] for e in events] == ["received", "delivered"]
