@@ -8,7 +8,7 @@ back end that is still working comes back as ``in-treatment`` with a :class:`Con
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,12 +64,16 @@ class Pipeline:
         self._breakers = breakers
 
     async def process(
-        self, job: Job, attempt: int, journal: Mapping[str, Any] | None = None
+        self, job: Job, attempt: int, journal: Mapping[str, Any] | None = None,
+        announce: Callable[[], Awaitable[None]] | None = None,
     ) -> Processed:
-        """Run the job once. Raises ``TransientError`` (retry) or ``OurFault`` (dead letter)."""
+        """Run the job once. Raises ``TransientError`` (retry) or ``OurFault`` (dead letter).
+
+        ``announce`` publishes the job's "received" status if it is still due.
+        """
         background = BackgroundWrites()
         try:
-            return await self._process(job, attempt, journal, background)
+            return await self._process(job, attempt, journal, background, announce)
         finally:
             # The audit's completion records were written while the job went on; none of its
             # outcomes (stored result, retry, dead letter) may come before them.
@@ -77,7 +81,7 @@ class Pipeline:
 
     async def _process(
         self, job: Job, attempt: int, journal: Mapping[str, Any] | None,
-        background: BackgroundWrites,
+        background: BackgroundWrites, announce: Callable[[], Awaitable[None]] | None,
     ) -> Processed:
         try:
             tenant = self._tenants.get(job.tenant)
@@ -96,6 +100,7 @@ class Pipeline:
             context = CallContext(
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
                 journal=journal, decided_by=decided_by, background=background,
+                **({"announce": announce} if announce is not None else {}),
             )
             breaker = self._breakers.get(adapter.name)
             if breaker is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -116,6 +116,10 @@ class AuditTrail(Protocol):
         """Complete the record (only the first completion counts)."""
 
 
+async def _nothing_to_announce() -> None:
+    return None
+
+
 class BackgroundWrites:
     """Writes a job attempt lets run while it goes on: the audit's completion records, which
     are written while the documents are made. Whoever runs the attempt settles them before
@@ -149,6 +153,10 @@ class CallContext:
     # The policy rule that allowed the job (``self``, ``listed-right:…``, ``approved-by:…``).
     decided_by: str = ""
     background: BackgroundWrites = field(default_factory=BackgroundWrites)
+    # Publishes the job's "received" status now, if it is still due (see the worker). An
+    # adapter that hands the job to an outside party calls it first: that party's answers
+    # must follow "received".
+    announce: Callable[[], Awaitable[None]] = field(default=_nothing_to_announce)
 
     def reference(self, service: str, step: str = "query") -> str:
         """The request reference for one call of this job attempt.

@@ -127,7 +127,7 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
 
 class _Announcement:
     """The "received" status of a job's first attempt, published once the job has run for
-    ``after_s``.
+    ``after_s``, or earlier on request (:meth:`now`).
 
     A job answered sooner sends "received" together with its next status instead, still
     first: its publish and the broker's work on it then stay off the way to the answer (about
@@ -136,21 +136,25 @@ class _Announcement:
 
     def __init__(self, publish: Callable[[], Awaitable[None]], after_s: float) -> None:
         self._publish = publish
-        self._publishing = False
-        self._task = asyncio.ensure_future(self._later(after_s))
+        self._publishing: asyncio.Future[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(after_s, self._start)
 
-    async def _later(self, after_s: float) -> None:
-        await asyncio.sleep(after_s)
-        self._publishing = True
-        await self._publish()
+    def _start(self) -> asyncio.Future[None]:
+        if self._publishing is None:
+            self._timer.cancel()
+            self._publishing = asyncio.ensure_future(self._publish())
+        return self._publishing
+
+    async def now(self) -> None:
+        """Publish it now (confirmed) unless that happened already."""
+        await self._start()
 
     async def settle(self) -> bool:
         """True when "received" was not published and is the caller's to publish first."""
-        if not self._publishing:
-            # Still asleep: a cancel takes effect at the sleep, before any publish.
-            self._task.cancel()
+        if self._publishing is None:
+            self._timer.cancel()
             return True
-        await self._task
+        await self._publishing
         return False
 
 
@@ -446,7 +450,10 @@ class Worker:
         announce = False
         try:
             try:
-                processed = await self._pipeline.process(job, attempt, claim.journal)
+                processed = await self._pipeline.process(
+                    job, attempt, claim.journal,
+                    announce=received.now if received is not None else None,
+                )
             finally:
                 if received is not None:
                     announce = await received.settle()
@@ -505,6 +512,10 @@ class Worker:
         The caller acks the message afterwards.
         """
         assert processed.continuation is not None
+        if announce:
+            # Confirmed before the job can be resumed: an employee's action may follow at once.
+            _, topo = self._exchanges()
+            await self._publish_status(topo, job, None)
         continuation = processed.continuation
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         due_in_s = None
@@ -517,11 +528,7 @@ class Worker:
             due_in_s=due_in_s,
         )
         if first:
-            await self._publish_outcome(message, job, processed.result, final=False,
-                                        announce=announce)
-        elif announce:
-            _, topo = self._exchanges()
-            await self._publish_status(topo, job, None)
+            await self._publish_outcome(message, job, processed.result, final=False)
         if continuation.poll_after_s is not None:
             await self._schedule_poll(message, job, continuation.poll_after_s)
         elif continuation.journal.get("awaiting") == "approval":

@@ -156,6 +156,7 @@ class BackofficeAdapter:
         }
         if route.transport == "http" and not self._secret:
             raise ConfigurationError("the back-office HMAC secret is empty")
+        await context.announce()  # the back office answers at once, after "received"
         await self._send(route, request)
         return Continuation(
             journal={"awaiting": "backoffice", "request_id": job.job_id, "product": product},

@@ -151,14 +151,24 @@ async def test_same_job_id_twice_calls_the_back_end_once(
 
 
 async def test_an_internal_copy_of_an_answered_job_gets_no_second_result(
-    harness: HubHarness, simulator: Any
+    harness: HubHarness, simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A broker restart can leave two copies of one job alive: a "busy elsewhere" or retry copy
     # (confirmed) and the original (its ack lost, redelivered). The copy carries our attempt
     # header; it must not answer the front office a second time, unlike a republished job.
+    store, answered = harness.hub.store, asyncio.Event()
+    mark_published = store.mark_published
+
+    async def noted(job_id: str) -> None:
+        await mark_published(job_id)
+        answered.set()
+
+    monkeypatch.setattr(store, "mark_published", noted)
     job = make_job(WELL_KNOWN["household_head"])
     first = await harness.client.request(job, timeout=30)
     assert first.outcome is Outcome.DELIVERED
+    # Answered means result and statuses confirmed; until then a copy is replayed (identical).
+    await asyncio.wait_for(answered.wait(), 10)
     copy = await harness.client.publish(job, headers={topology.ATTEMPT_HEADER: 1})
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(asyncio.shield(copy), timeout=2)
