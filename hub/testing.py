@@ -93,7 +93,8 @@ async def reset_broker(
     try:
         channel = await connection.channel()
         names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-                 topology.DECISION_QUEUE, topology.ACTION_QUEUE, "backoffice.contact-details"]
+                 topology.DECISION_QUEUE, topology.ACTION_QUEUE, topology.ACTION_RETRY_QUEUE,
+                 "backoffice.contact-details"]
         for capability in capabilities:
             names.append(topology.work_queue_name(capability))
             names += [

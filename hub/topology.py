@@ -56,6 +56,10 @@ BACKOFFICE_EXCHANGE = "loket.backoffice"
 APPROVAL_QUEUE = "backoffice.approvals"
 DECISION_QUEUE = "backoffice.decisions"
 ACTION_QUEUE = "backoffice.actions"
+# A back office can answer before the job it answers has been parked (its attempt still runs):
+# such an action waits here and comes back to the action queue.
+ACTION_RETRY_DELAY_S = 0.25
+ACTION_RETRY_QUEUE = f"retry.backoffice.actions.{round(ACTION_RETRY_DELAY_S * 1000)}ms"
 DEAD_LETTER_EXCHANGE = "loket.dead"
 DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
@@ -197,6 +201,7 @@ async def declare(
         },
     )
     await actions.bind(backoffice, routing_key="action.#")
+    await _delay_queue(channel, ACTION_RETRY_QUEUE, ACTION_RETRY_DELAY_S, ACTION_QUEUE)
 
     work_queues: dict[str, AbstractQueue] = {}
     retry_queues: dict[str, list[str]] = {}

@@ -125,6 +125,13 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
 
 
 
+_ACTION_TRIES_HEADER = "x-loket-action-tries"
+
+
+class _StillRunning(Exception):
+    """The job is in an attempt right now: what would resume it must come back later."""
+
+
 class _Announcement:
     """The "received" status of a job's first attempt, published once the job has run for
     ``after_s``, or earlier on request (:meth:`now`).
@@ -766,6 +773,8 @@ class Worker:
         claim = await self._store.claim(
             job_id, self.worker_id, self._settings.store.claim_lease_s, continuation=True
         )
+        if claim.state is ClaimState.BUSY:
+            raise _StillRunning(job_id)
         journal = claim.journal or {}
         if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != awaiting:
             if claim.state is ClaimState.ACQUIRED:
@@ -791,7 +800,12 @@ class Worker:
             await self._ack(message)
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
-            resumed = await self._resume(job_id, "approval")
+            try:
+                resumed = await self._resume(job_id, "approval")
+            except _StillRunning:
+                # A decision answers the task a parked job sent out: a running job has none.
+                log.warning("resume.not_awaited", awaiting="approval", state="busy")
+                resumed = None
             if resumed is None:
                 await self._ack(message)
                 return
@@ -873,6 +887,29 @@ class Worker:
     async def _on_action(self, message: AbstractIncomingMessage) -> None:
         await self._guarded("action", message, self._relay_action)
 
+    async def _action_later(self, message: AbstractIncomingMessage) -> None:
+        """The action's job is still in its attempt (the back office answered before the job
+        was parked): bring the action back after a short delay. After two leases (time for a
+        dead worker's lease to end and the job to be run again and parked) it goes to the dead
+        letters, where an operator can replay it."""
+        headers = dict(message.headers or {})
+        tries = int(str(headers.get(_ACTION_TRIES_HEADER, 0))) + 1
+        if tries * topology.ACTION_RETRY_DELAY_S > 2 * self._settings.store.claim_lease_s:
+            log.error("action.job_still_running", tries=tries)
+            await self._dead_letter(message, reason="action-job-busy", error=ErrorInfo(
+                "JOB_STILL_RUNNING", "the job never came to wait for its back office", True))
+            await self._ack(message)
+            return
+        headers[_ACTION_TRIES_HEADER] = tries
+        log.info("action.early", tries=tries)
+        channel, _ = self._exchanges()
+        await self._publish(channel.default_exchange, topology.ACTION_RETRY_QUEUE, aio_pika.Message(
+            body=message.body, content_type=message.content_type,
+            message_id=message.message_id, headers=headers,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        ))
+        await self._ack(message)
+
     async def _relay_action(self, message: AbstractIncomingMessage) -> None:
         """One employee action: a result for the front office and a status for the citizen."""
         try:
@@ -886,7 +923,11 @@ class Worker:
             await self._ack(message)
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
-            resumed = await self._resume(job_id, "backoffice")
+            try:
+                resumed = await self._resume(job_id, "backoffice")
+            except _StillRunning:
+                await self._action_later(message)
+                return
             if resumed is None:
                 await self._ack(message)
                 return

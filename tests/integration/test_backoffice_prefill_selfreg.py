@@ -176,3 +176,34 @@ async def test_self_registration_link_job(harness: HubHarness) -> None:
         "environment": "test", "target_group": "EA", "application": "45", "user_right": "X"})
     refused = await harness.client.request(bad, timeout=30)
     assert refused.error is not None and refused.error.code == "SELFREG_APPLICATION_AND_RIGHT"
+
+
+async def test_an_action_that_comes_before_its_job_is_parked_waits_for_it(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, secret: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The back office answers at once; here the job takes its time to park (a slow store), so
+    # the first action finds the job still in its attempt. It must come back, not be dropped.
+    actions = ("received", "handled-outside")
+    async with running_test_hub(_settings(simulator, pki, tmp_path)) as harness, \
+            amqp_backoffice(secret, actions):
+        store = harness.hub.store
+        suspend = store.suspend
+
+        async def slow_suspend(*args: Any, **kwargs: Any) -> None:
+            await asyncio.sleep(0.6)
+            await suspend(*args, **kwargs)
+
+        monkeypatch.setattr(store, "suspend", slow_suspend)
+        job = forward_job(WELL_KNOWN["mover"])
+        await harness.client.publish(job)
+        results = await _results(harness, job["job_id"], final=Outcome.DELIVERED)
+        statuses = [e["status"] for e in await harness.status_events()
+                    if e["job_id"] == job["job_id"]]
+    assert results[0].outcome is Outcome.IN_TREATMENT
+    assert [r.data["action"] for r in results[1:] if r.data] == list(actions)
+    # Not dropped, in order. ("in-treatment" before the back office's first status is not
+    # guaranteed: the job publishes it once parked, and the action may resume it right then.)
+    assert statuses[0] == "received" and "in-treatment" in statuses
+    assert [s for s in statuses if s.startswith("backoffice-")] == [
+        "backoffice-received", "backoffice-handled-outside"]
