@@ -124,7 +124,6 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
         return 1
 
 
-
 _ACTION_TRIES_HEADER = "x-loket-action-tries"
 
 
@@ -447,9 +446,8 @@ class Worker:
 
         received: _Announcement | None = None
         if attempt == 1 and not claim.journal and not continuation:
-            _, topo = self._exchanges()
             received = _Announcement(
-                functools.partial(self._publish_status, topo, job, None),
+                functools.partial(self._publish_received, job),
                 self._settings.status.received_after_s,
             )
         # True while "received" is still to be published: it then goes right before the
@@ -471,8 +469,7 @@ class Worker:
             raise
         except TransientError as error:
             if announce:  # the retry is a later attempt, which announces nothing
-                _, topo = self._exchanges()
-                await self._publish_status(topo, job, None)
+                await self._publish_received(job)
                 announce = False
             delays = self._settings.broker.retry_delays_s
             await self._store.release(
@@ -521,8 +518,7 @@ class Worker:
         assert processed.continuation is not None
         if announce:
             # Confirmed before the job can be resumed: an employee's action may follow at once.
-            _, topo = self._exchanges()
-            await self._publish_status(topo, job, None)
+            await self._publish_received(job)
         continuation = processed.continuation
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         due_in_s = None
@@ -576,7 +572,7 @@ class Worker:
 
         async def statuses() -> None:
             if announce:  # confirmed before the next one, so the outbox keeps their order
-                await self._publish_status(topo, job, None)
+                await self._publish_received(job)
             await self._publish_status(topo, job, result)
 
         tasks = []
@@ -610,6 +606,10 @@ class Worker:
             await self._dead_letter_body(
                 result.to_json(), reason="unroutable-result", properties=reply
             )
+
+    async def _publish_received(self, job: Job) -> None:
+        _, topo = self._exchanges()
+        await self._publish_status(topo, job, None)
 
     async def _publish_status(
         self, topo: topology.Topology, job: Job, result: Result | None, *, status: str = ""
