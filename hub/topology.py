@@ -69,6 +69,8 @@ ERROR_HEADER = "x-loket-error"
 RECOVERED_HEADER = "x-loket-recovered"
 # Marks a scheduled poll of a job that waits on an asynchronous back end.
 CONTINUATION_HEADER = "x-loket-continuation"
+# How many times a copy found its job held by another worker ("busy elsewhere").
+BUSY_HEADER = "x-loket-busy"
 
 
 log = structlog.get_logger(__name__)
@@ -107,6 +109,19 @@ class Topology:
         """Queue that delays the next attempt after ``attempt`` failed; None when exhausted."""
         queues = self.retry_queues[capability]
         return queues[attempt - 1] if attempt - 1 < len(queues) else None
+
+    def busy_queue_for(self, capability: str, times_busy: int, lease_s: float) -> str:
+        """Where a copy waits whose job another worker holds, the ``times_busy``-th time.
+
+        The first look comes after the shortest retry delay, as a live duplicate's answer is
+        near. Each next look waits longer, up to the longest delay within a lease: a copy of a
+        job held by a dead worker then comes round a few times until the lease ends, not every
+        two seconds.
+        """
+        queues = self.retry_queues[capability]
+        within = [q for q, d in zip(queues, self.retry_delays_s, strict=True) if d <= lease_s]
+        usable = within or queues[:1]
+        return usable[min(times_busy, len(usable) - 1)]
 
     @property
     def max_attempts(self) -> int:

@@ -439,7 +439,7 @@ class Worker:
             await self._ack(message)
             return
         if claim.state is ClaimState.BUSY:
-            # Another worker has it; look again after the first retry delay, attempt unchanged.
+            # Another worker has it: look again later (see busy_queue_for), attempt unchanged.
             log.info("job.busy_elsewhere")
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
@@ -656,11 +656,18 @@ class Worker:
     ) -> bool:
         """Republish to the retry queue for this attempt and ack. False when none is left."""
         channel, topo = self._exchanges()
-        queue = topo.retry_queue_for(job.capability, 1 if same_attempt else attempt)
+        headers = dict(message.headers or {})
+        if same_attempt:
+            times_busy = int(str(headers.get(topology.BUSY_HEADER, 0)))
+            queue: str | None = topo.busy_queue_for(
+                job.capability, times_busy, self._settings.store.claim_lease_s)
+            headers[topology.BUSY_HEADER] = times_busy + 1
+        else:
+            queue = topo.retry_queue_for(job.capability, attempt)
+            headers.pop(topology.BUSY_HEADER, None)
         if queue is None:
             return False
         next_attempt = attempt if same_attempt else attempt + 1
-        headers = dict(message.headers or {})
         headers[topology.ATTEMPT_HEADER] = next_attempt
         if error is not None:
             headers[topology.ERROR_HEADER] = f"{error.code}: {error.message}"[:500]

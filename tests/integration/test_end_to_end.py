@@ -366,3 +366,30 @@ async def test_a_fast_job_sends_received_with_its_final_status_in_order(
     assert published == ["(job processed)", "received", "delivered"]
     events = await harness.status_events()
     assert [e["status"] for e in events] == ["received", "delivered"]
+
+
+async def test_a_copy_of_a_job_held_by_a_dead_worker_waits_longer_each_time(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Until the dead worker's lease ends, the copy looks again after 0.1 s, then every 0.5 s:
+    # a handful of copies in 2 s, not one every 0.1 s.
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(
+        settings, broker=dataclasses.replace(settings.broker, retry_delays_s=(0.1, 0.5)))
+    async with running_test_hub(settings) as harness:
+        worker = harness.hub.worker
+        publish, copies = worker._publish, []
+
+        async def noted(exchange: Any, routing_key: str, message: Any, **kwargs: Any) -> None:
+            if routing_key.startswith("retry."):
+                copies.append((routing_key, message.headers.get(topology.BUSY_HEADER)))
+            await publish(exchange, routing_key, message, **kwargs)
+
+        monkeypatch.setattr(worker, "_publish", noted)
+        job = make_job(WELL_KNOWN["single"])
+        await harness.hub.store.claim(job["job_id"], "worker-that-died", 2.0)
+        result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.DELIVERED
+    assert copies[:3] == [("retry.population.1.100ms", 1), ("retry.population.2.500ms", 2),
+                          ("retry.population.2.500ms", 3)]
+    assert len(copies) <= 6

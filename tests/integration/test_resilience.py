@@ -155,8 +155,8 @@ async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplic
 async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go_round(
     simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> None:
-    # A worker died holding these jobs: until its lease ends they go round the first retry
-    # queue (a copy each time). The broker restarts meanwhile; every job must still be done
+    # A worker died holding these jobs: until its lease ends they go round the retry queues
+    # (a copy each time). The broker restarts meanwhile; every job must still be done
     # once the lease has ended.
     if _rabbitmqctl("status").returncode != 0:
         pytest.skip("rabbitmqctl cannot reach the broker node")
