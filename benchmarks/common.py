@@ -5,15 +5,45 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import aio_pika
 
 from hub.config import BackendSettings, Settings, SigningSettings, load_settings
-from hub.devpki import KeyPair
+from hub.devpki import KeyPair, generate_dev_pki
+from simulators.magda import MagdaSimulator, MagdaSimulatorSettings, start_magda_simulator
 
-__all__ = ["bench_settings", "wait_for_consumers", "worker_env"]
+__all__ = ["Bench", "bench_settings", "simulated_magda", "wait_for_consumers", "worker_env"]
+
+
+class Bench(NamedTuple):
+    """A benchmark's working folder, its hub settings and the simulator they point at."""
+
+    work: Path
+    settings: Settings
+    simulator: MagdaSimulator
+
+
+@asynccontextmanager
+async def simulated_magda(
+    name: str, *, amqp_url: str, concurrency: int, **simulator: Any
+) -> AsyncIterator[Bench]:
+    """A fresh folder with development keys, the MAGDA simulator in this process (``simulator``:
+    more of its settings) and hub settings against both; the simulator closes on exit."""
+    work = Path(tempfile.mkdtemp(prefix=f"loket-{name}-"))
+    pki = generate_dev_pki(work / "pki")
+    magda = await start_magda_simulator(MagdaSimulatorSettings(
+        port=0, trusted_certs=(pki["magda-client"].cert,), **simulator))
+    try:
+        settings = bench_settings(work, magda.base_url, pki, amqp_url=amqp_url,
+                                  concurrency=concurrency)
+        yield Bench(work, settings, magda)
+    finally:
+        await magda.close()
 
 
 def bench_settings(

@@ -13,53 +13,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from benchmarks.common import bench_settings
+from benchmarks.common import simulated_magda
 from hub.contract import Outcome, Result
-from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
-from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
 
 async def main(jobs: int, prefetch: int, latency_ms: int, amqp_url: str) -> None:
     configure_logging("console", "warning")
-    work = Path(tempfile.mkdtemp(prefix="loket-bench-"))
-    pki = generate_dev_pki(work / "pki")
-    simulator = await start_magda_simulator(
-        MagdaSimulatorSettings(port=0, trusted_certs=(pki["magda-client"].cert,),
-                               latency_ms=latency_ms)
-    )
-    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
-                              concurrency=prefetch)
     people = [WELL_KNOWN[k] for k in ("household_head", "single", "extended_head")]
-    try:
-        async with running_test_hub(settings) as harness:
-            # Warm-up: connections, WSDL caches, first signatures.
-            await asyncio.gather(*[await harness.client.publish(make_job(p)) for p in people])
-            sent: dict[str, float] = {}
-            done: list[float] = []
-            started = time.perf_counter()
-            futures = []
+    async with simulated_magda("bench", amqp_url=amqp_url, concurrency=prefetch,
+                               latency_ms=latency_ms) as bench, \
+            running_test_hub(bench.settings) as harness:
+        # Warm-up: connections, WSDL caches, first signatures.
+        await asyncio.gather(*[await harness.client.publish(make_job(p)) for p in people])
+        sent: dict[str, float] = {}
+        done: list[float] = []
+        started = time.perf_counter()
+        futures = []
 
-            def record(started_at: float) -> Callable[[asyncio.Future[Result]], None]:
-                return lambda _: done.append(time.perf_counter() - started_at)
+        def record(started_at: float) -> Callable[[asyncio.Future[Result]], None]:
+            return lambda _: done.append(time.perf_counter() - started_at)
 
-            for i in range(jobs):
-                job = make_job(people[i % len(people)])
-                sent[job["job_id"]] = time.perf_counter()
-                future = await harness.client.publish(job)
-                future.add_done_callback(record(sent[job["job_id"]]))
-                futures.append(future)
-            results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
-            elapsed = time.perf_counter() - started
-    finally:
-        await simulator.close()
+        for i in range(jobs):
+            job = make_job(people[i % len(people)])
+            sent[job["job_id"]] = time.perf_counter()
+            future = await harness.client.publish(job)
+            future.add_done_callback(record(sent[job["job_id"]]))
+            futures.append(future)
+        results = await asyncio.wait_for(asyncio.gather(*futures), timeout=600)
+        elapsed = time.perf_counter() - started
     delivered = sum(r.outcome is Outcome.DELIVERED for r in results)
     q = statistics.quantiles(done, n=100)
     print(f"jobs: {jobs} delivered: {delivered} prefetch: {prefetch} latency_ms: {latency_ms}")

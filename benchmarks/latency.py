@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from benchmarks.common import bench_settings
+from benchmarks.common import simulated_magda
 from benchmarks.ratios import PEOPLE, limit_pipeline
-from hub.devpki import generate_dev_pki
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
-from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
 
@@ -49,14 +45,9 @@ def _batch(count: int) -> list[dict[str, Any]]:
 
 async def main(jobs: int, in_flight: int, latency_ms: int, amqp_url: str) -> None:
     configure_logging("console", "error")
-    work = Path(tempfile.mkdtemp(prefix="loket-latency-"))
-    pki = generate_dev_pki(work / "pki")
-    simulator = await start_magda_simulator(MagdaSimulatorSettings(
-        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False,
-        latency_ms=latency_ms))
-    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
-                              concurrency=in_flight)
-    try:
+    async with simulated_magda("latency", amqp_url=amqp_url, concurrency=in_flight,
+                               enforce_repertorium=False, latency_ms=latency_ms) as bench:
+        settings, simulator = bench.settings, bench.simulator
         await _backend_peak(simulator.base_url, reset=True)
         async with limit_pipeline(settings, in_flight) as limit:
             limit_rate = jobs / (await limit(_batch(jobs))).elapsed_s
@@ -83,8 +74,6 @@ async def main(jobs: int, in_flight: int, latency_ms: int, amqp_url: str) -> Non
             finished.set()
             await sampler
             hub_backend_peak = await _backend_peak(simulator.base_url)
-    finally:
-        await simulator.close()
     latency_s = latency_ms / 1000
     print(f"jobs: {jobs} in-flight setting: {in_flight} back-end latency ms: {latency_ms}")
     print(f"hub in flight in the worker, peak: {worker_peak}")

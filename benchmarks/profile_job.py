@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,10 @@ from pyinstrument import Profiler
 from pyinstrument.renderers import ConsoleRenderer, HTMLRenderer
 from pyinstrument.session import Session
 
-from benchmarks.common import bench_settings
-from hub.devpki import generate_dev_pki
+from benchmarks.common import simulated_magda
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
 from hub.worker import Worker
-from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
 PEOPLE = ("household_head", "single", "extended_head")
@@ -48,15 +45,12 @@ def _profiled(handle: Callable[..., Awaitable[None]], sessions: list[Session]
 
 async def main(jobs: int, amqp_url: str) -> tuple[Session, int]:
     configure_logging("console", "error")
-    work = Path(tempfile.mkdtemp(prefix="loket-profile-"))
-    pki = generate_dev_pki(work / "pki")
-    simulator = await start_magda_simulator(MagdaSimulatorSettings(
-        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
-    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url, concurrency=1)
     sessions: list[Session] = []
     original = Worker._handle
     try:
-        async with running_test_hub(settings) as harness:
+        async with simulated_magda("profile", amqp_url=amqp_url, concurrency=1,
+                                   enforce_repertorium=False) as bench, \
+                running_test_hub(bench.settings) as harness:
             for person in PEOPLE:  # warm-up, not profiled
                 await harness.client.request(make_job(WELL_KNOWN[person]), timeout=60)
             Worker._handle = _profiled(original, sessions)  # type: ignore[method-assign,assignment]
@@ -64,7 +58,6 @@ async def main(jobs: int, amqp_url: str) -> tuple[Session, int]:
                 await harness.client.request(make_job(WELL_KNOWN[PEOPLE[i % 3]]), timeout=60)
     finally:
         Worker._handle = original  # type: ignore[method-assign]
-        await simulator.close()
     combined = sessions[0]
     for session in sessions[1:]:
         combined = Session.combine(combined, session)

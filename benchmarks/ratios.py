@@ -22,12 +22,10 @@ import datetime as dt
 import functools
 import json
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import aio_pika
@@ -36,14 +34,12 @@ from aio_pika import DeliveryMode
 from adapters.population.catalogue import load_catalogue
 from adapters.population.client import HOUSEHOLD, PopulationClients
 from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
-from benchmarks.common import bench_settings
+from benchmarks.common import simulated_magda
 from hub.app import signing_identities
 from hub.config import load_tenants
-from hub.devpki import generate_dev_pki
 from hub.documents.pool import DocumentWorkers
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
-from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
 PEOPLE = ("household_head", "single", "extended_head")
@@ -204,18 +200,13 @@ def _batch(count: int) -> list[dict[str, Any]]:
 
 async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url: str) -> None:
     configure_logging("console", "error")
-    work = Path(tempfile.mkdtemp(prefix="loket-ratios-"))
-    pki = generate_dev_pki(work / "pki")
-    simulator = await start_magda_simulator(MagdaSimulatorSettings(
-        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
-    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url,
-                              concurrency=concurrency)
-
     limit_rates: list[float] = []
     hub_rates: list[float] = []
     limit_low: list[float] = []
     hub_low: list[float] = []
-    try:
+    async with simulated_magda("ratios", amqp_url=amqp_url, concurrency=concurrency,
+                               enforce_repertorium=False) as bench:
+        settings = bench.settings
         # Rounds alternate the two sides, so a slow spell of the shared machine (the broker,
         # the simulator and both sides run on the same cores) falls on both.
         for _ in range(rounds):
@@ -233,8 +224,6 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
                 for side in (first, second):
                     (seconds,) = (await side(_batch(1), one_by_one=True)).per_job_s
                     (limit_low if side is limit else hub_low).append(seconds)
-    finally:
-        await simulator.close()
 
     def pct(values: list[float], q: int) -> float:
         return statistics.quantiles(values, n=100)[q - 1] * 1000

@@ -15,18 +15,15 @@ import argparse
 import asyncio
 import functools
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from adapters.magda.client import MagdaServiceClient
-from benchmarks.common import bench_settings
+from benchmarks.common import simulated_magda
 from hub import worker as worker_module
-from hub.devpki import generate_dev_pki
 from hub.documents.pool import DocumentWorkers
 from hub.logging import configure_logging
 from hub.pipeline import Pipeline
@@ -34,7 +31,6 @@ from hub.store.sqlite import SqliteStore
 from hub.testing import make_job, running_test_hub
 from hub.worker import Worker
 from loket_hub.client import LoketClient
-from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
 
 PEOPLE = ("household_head", "single", "extended_head")
@@ -103,16 +99,12 @@ def instrumented(clock: Clock) -> Iterator[None]:
 
 async def main(jobs: int, amqp_url: str) -> None:
     configure_logging("console", "error")
-    work = Path(tempfile.mkdtemp(prefix="loket-timeline-"))
-    pki = generate_dev_pki(work / "pki")
-    simulator = await start_magda_simulator(MagdaSimulatorSettings(
-        port=0, trusted_certs=(pki["magda-client"].cert,), enforce_repertorium=False))
-    settings = bench_settings(work, simulator.base_url, pki, amqp_url=amqp_url, concurrency=1)
     clock = Clock()
     end_to_end: list[float] = []
-    try:
+    async with simulated_magda("timeline", amqp_url=amqp_url, concurrency=1,
+                               enforce_repertorium=False) as bench:
         with instrumented(clock):
-            async with running_test_hub(settings) as harness:
+            async with running_test_hub(bench.settings) as harness:
                 for person in PEOPLE:  # warm-up, not recorded
                     await harness.client.request(make_job(WELL_KNOWN[person]), timeout=60)
                 clock.recording = True
@@ -123,8 +115,6 @@ async def main(jobs: int, amqp_url: str) -> None:
                     end_to_end.append(time.perf_counter() - clock.published_at)
                 # The ack and the "published" mark come after the reply: let the last finish.
                 await asyncio.sleep(0.2)
-    finally:
-        await simulator.close()
 
     print(f"jobs: {jobs}; end to end p50 {statistics.median(end_to_end) * 1000:.2f} ms")
     print("step (ms after the publish, p50)          starts     ends   duration")
