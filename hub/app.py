@@ -22,6 +22,7 @@ from adapters.prefill import PrefillAdapter
 from adapters.selfreg import SelfRegistrationAdapter
 from hub.breaker import CircuitBreaker
 from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
+from hub.contract import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
@@ -179,6 +180,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
     metrics = HubMetrics()
     stack = AsyncExitStack()
     try:
+        prepare_job_checks()
         await documents.start()
         await registry.start_all()
         retention = dt.timedelta(days=round(365.25 * settings.audit.retention_years))
