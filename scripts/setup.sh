@@ -17,7 +17,8 @@ die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 #                  only needed when the xmlsec wheel must be built from source
 #   fonts-dejavu-core  the PDF certificates' font (accents such as Ś, Ł)
 #   chromium       the operator page's browser test (Playwright drives Debian's browser)
-DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core chromium)
+#   faketime       libfaketime: scripts/test.sh runs the date-sensitive tests 45 days ahead
+DEB_PACKAGES=(xmlsec1 poppler-utils pkg-config libxmlsec1-dev libxml2-dev build-essential fonts-dejavu-core chromium faketime)
 
 as_root() {
     if [[ ${EUID} -eq 0 ]]; then

@@ -13,6 +13,35 @@ from hub.devpki import KeyPair, generate_dev_pki, generate_self_signed
 AMQP_URL = os.environ.get("LOKET_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 POSTGRES_DSN = os.environ.get("LOKET_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
+# Date-sensitive tests: keys and certificates made at run time meet signing and verification
+# times, expiry warnings, retention cut-offs and token lifetimes. scripts/test.sh runs them once
+# more with the clock 45 days ahead (libfaketime, subprocesses such as xmlsec1 and pdfsig
+# included), so a fixed date that meets a generated certificate fails the day it is written.
+CLOCK_SENSITIVE = (
+    "tests/documents/",
+    "tests/integration/test_document_wiring.py",
+    "tests/integration/test_store.py",
+    "tests/integration/test_admin.py",
+    "tests/integration/test_backend_security.py",
+    "tests/integration/test_status_push.py",
+    "tests/integration/test_civil_status_and_criminal_record.py",
+    "tests/simulators/dosis/",
+    "tests/simulators/backoffice/",
+    "tests/simulators/test_sim_criminal_record.py",
+    "tests/simulators/test_sim_reply_security.py",
+    "tests/simulators/test_sim_tls.py",
+    "tests/simulators/test_sim_wssecurity.py",
+    "tests/unit/test_criminal_record_mapping.py",
+    "tests/unit/test_hmac_signing.py",
+    "tests/unit/test_status_mapping.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(CLOCK_SENSITIVE):
+            item.add_marker(pytest.mark.clock)
+
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
