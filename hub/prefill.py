@@ -190,24 +190,35 @@ def prefill_form(request: PrefillRequest, table: PrefillTable | None = None) -> 
     return answer
 
 
+# MAGDA's Geslacht codes (PersoonType/Geslacht/Code): 1 mannelijk, 2 vrouwelijk.
+_GENDERS = {"1": "M", "2": "V"}
+
+
 def register_values(person: Person) -> dict[str, str]:
     """The register keys of the population domain model; absent data gives an absent key.
 
-    ``gender`` is the register's code (``M``/``V``), ``birth_date`` ISO 8601, ``nationality``
-    the description of each current nationality (its code when it has none), joined by ``, ``.
+    ``gender`` is ``M``/``V`` for MAGDA's ``Geslacht/Code`` 1/2 (another code as MAGDA gives
+    it), ``birth_date`` ISO 8601 when the register knows the full date (a date with an unknown
+    day or month is left out, not guessed), ``nationality`` the description of each current
+    nationality (its code when it has none), joined by ``, ``.
     """
-    values = {"gender": person.sex, "birth_date": person.birth_date.isoformat()}
+    values: dict[str, str] = {}
+    if person.sex is not None:
+        values["gender"] = _GENDERS.get(person.sex, person.sex)
+    born = None if person.birth_date is None else person.birth_date.known
+    if born is not None:
+        values["birth_date"] = born.isoformat()
     current = [n for n in person.nationalities if n.until is None]
     if current:
         values["nationality"] = ", ".join(n.description or n.code for n in current)
     if person.residence is not None:
         address = person.residence.address
-        values.update(
-            street=address.street,
-            house_number=address.house_number,
-            postal_code=address.postal_code,
-            municipality=address.municipality_name,
-        )
-        if address.box:
-            values["box"] = address.box
+        parts = {
+            "street": address.street,
+            "house_number": address.house_number,
+            "box": address.box,
+            "postal_code": address.postal_code,
+            "municipality": address.municipality_name,
+        }
+        values.update({key: value for key, value in parts.items() if value})
     return values

@@ -18,7 +18,7 @@ import aiohttp
 from adapters.backoffice.routes import Route, load_routes
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
-from adapters.population.mapping import person_from_inhoud
+from adapters.population.mapping import person_from_inhoud, require_subject
 from hub.config import BackendSettings, BackofficeSettings, MagdaSettings, TenantSettings
 from hub.errors import BackendError, ConfigurationError, FactsDoNotHold, InvalidInput, OurFault
 from hub.hmac_signing import sign
@@ -96,6 +96,7 @@ class BackofficeAdapter:
             audit=audit,
         )
         person = person_from_inhoud(answer.inhoud)
+        require_subject(person.insz, job.subject.identifier, [w.code for w in answer.warnings])
         residence = person.residence
         if residence is None or residence.address.municipality_nis != context.tenant.nis_code:
             raise NotResident(

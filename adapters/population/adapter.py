@@ -99,6 +99,7 @@ class PopulationAdapter:
             subject_insz=insz,
             issuer=Issuer(nis_code=context.tenant.nis_code, name=context.tenant.name),
             language=language,
+            warning_codes=[w.code for w in answer.warnings],
         )
         return AdapterAnswer(
             certificate=certificate,

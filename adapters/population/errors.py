@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import FactsDoNotHold, InvalidInput, MappingError
+from hub.errors import FactsDoNotHold, InvalidInput
 
 __all__ = [
     "AlreadyMarried",
@@ -12,6 +12,7 @@ __all__ = [
     "NoMainResidence",
     "NotBelgian",
     "SubjectDeceased",
+    "SubjectMismatch",
     "SubjectNotInHousehold",
     "UnsupportedAttest",
 ]
@@ -21,10 +22,21 @@ class UnsupportedAttest(InvalidInput):
     default_code = "UNSUPPORTED_ATTEST"
 
 
-class SubjectNotInHousehold(MappingError):
-    """MAGDA answered a household that does not contain the person we asked about."""
+class SubjectNotInHousehold(FactsDoNotHold):
+    """MAGDA answered a household that does not contain the person we asked about.
+
+    The register's answer is what it is: no certificate about this person can be built from it,
+    and asking again gives the same answer (MAGDA's own mock data has such a household).
+    """
 
     default_code = "SUBJECT_NOT_IN_HOUSEHOLD"
+
+
+class SubjectMismatch(FactsDoNotHold):
+    """MAGDA answered about another INSZ than the one asked, without announcing a new INSZ
+    (``30004``): the data may be another person's, so no certificate is made from it."""
+
+    default_code = "SUBJECT_MISMATCH"
 
 
 class SubjectDeceased(FactsDoNotHold):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
-from adapters.population.mapping import person_from_inhoud
+from adapters.population.mapping import person_from_inhoud, require_subject
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 from hub.ports import AdapterAnswer, CallContext
 from hub.prefill import PrefillRequest, load_prefill_table, prefill_form, register_values
@@ -56,7 +56,9 @@ class PrefillAdapter:
                             context.reference(PERSON.name, "after-registration")),
                 audit=audit,
             )
-            register = register_values(person_from_inhoud(answer.inhoud))
+            person = person_from_inhoud(answer.inhoud)
+            require_subject(person.insz, person_insz, [w.code for w in answer.warnings])
+            register = register_values(person)
         result = prefill_form(PrefillRequest(
             capacity=requester.capacity, claims=dict(job.parameters.get("claims", {})),
             register=register, question_ids=question_ids,

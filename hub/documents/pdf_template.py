@@ -93,6 +93,22 @@ class CertificateTemplate:
     def date(self, language: str, value: dt.date) -> str:
         return value.strftime(self.text(language, "date_format"))
 
+    def register_date(self, language: str, text: str) -> str:
+        """A register date, which may leave its day or month unknown (``1950-00-00``).
+
+        A full date as ``date_format``; otherwise only the known parts, in the same order and
+        with the same separator (``05-1950``, ``1950``): nothing is guessed.
+        """
+        try:
+            return self.date(language, dt.date.fromisoformat(text))
+        except ValueError:
+            pass
+        year, month, _day = text.split("-")
+        pattern = self.text(language, "date_format")
+        separator = next((c for c in pattern if not c.isalpha() and c != "%"), "-")
+        parts = [month] if month != "00" else []
+        return separator.join([*parts, year]) if year != "0000" else self.text(language, "none")
+
     def moment(self, language: str, value: dt.datetime) -> str:
         """Date and time in the template's time zone (UTC where no zone data is installed)."""
         try:
@@ -107,7 +123,7 @@ class CertificateTemplate:
         if value.get("Box"):
             street += f" {self.text(language, 'box')} {value['Box']}"
         place = " ".join(str(value[k]) for k in ("PostalCode", "Municipality") if value.get(k))
-        return ", ".join(part for part in (street, place) if part)
+        return ", ".join(part for part in (street, place, value.get("Country")) if part)
 
     def value(self, language: str, key: str, value: Any) -> str:
         """One fact value as text: coded words, dates, national numbers, addresses."""
@@ -125,8 +141,10 @@ class CertificateTemplate:
         words = self.data.get("values", {}).get(self.language(language), {}).get(key, {})
         if text in words:
             return str(words[text])
-        if isinstance(value, dt.date) or _ISO_DATE.match(text):
-            return self.date(language, dt.date.fromisoformat(text[:10]))
+        if isinstance(value, dt.date):
+            return self.date(language, value)
+        if _ISO_DATE.match(text):
+            return self.register_date(language, text)
         if key in self.data["facts"]["national_number_keys"] and re.fullmatch(r"\d{11}", text):
             return f"{text[:2]}.{text[2:4]}.{text[4:6]}-{text[6:9]}.{text[9:]}"
         return text

@@ -12,6 +12,7 @@ from lxml import etree
 
 from simulators.magda.control import control_routes
 from simulators.magda.documents import DocumentFactory
+from simulators.magda.official import OfficialAnswers
 from simulators.magda.services import SERVICES
 from simulators.magda.settings import MagdaSimulatorSettings
 from simulators.magda.signing import ReplySigner
@@ -47,6 +48,8 @@ def create_magda_app(settings: MagdaSimulatorSettings, population: Population) -
         verifier=SignatureVerifier.from_files(settings.trusted_certs),
         latency_ms=settings.latency_ms,
         signer=None if settings.reply_signing is None else ReplySigner(settings.reply_signing),
+        official=None if settings.official_answers is None
+        else OfficialAnswers(settings.official_answers),
         strafregister=Strafregister(settings.strafregister_ready_after_polls,
                                     settings.strafregister_police_check_polls),
         # The seal key is read on the first document, not here: most runs deliver none.

@@ -62,3 +62,6 @@ class MagdaSimulatorSettings:
     strafregister_police_check_polls: int = 3
     seal_documents: bool = True
     document_seal: KeyPair | None = None
+    official_answers: Path | None = None
+    """Serve MAGDA's own mock answers from this folder (laid out as ``magda-reference/answers``)
+    for the services it has answers for, as MAGDA's mock does; see ``simulators.magda.official``."""

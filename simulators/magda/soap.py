@@ -119,7 +119,9 @@ async def _serve(
             # A late answer, as from a slow back end; the client decides whether to wait.
             await state.pause(rule.delay_ms)
 
-    reply = _reply(state, loaded, payload, rule)
+    official = None if state.official is None else state.official.reply(spec, payload)
+    reply = (_reply(state, loaded, payload, rule) if official is None
+             else _Reply(official, "official"))
     attachments = await _make_documents(reply.documents)
     after_signing = partial(externalise, attachments) if attachments else None
     document = render_reply(reply.root, state.signer, kind, after_signing)

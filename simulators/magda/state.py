@@ -14,6 +14,7 @@ from lxml import etree
 
 from simulators.magda.documents import DocumentFactory
 from simulators.magda.faults import FaultPlan
+from simulators.magda.official import OfficialAnswers
 from simulators.magda.repertorium import Repertorium
 from simulators.magda.services import Registers, ServiceSpec
 from simulators.magda.settings import MagdaSimulatorSettings
@@ -60,6 +61,7 @@ class SimulatorState:
     verifier: SignatureVerifier
     latency_ms: int
     signer: ReplySigner | None = None
+    official: OfficialAnswers | None = None
     repertorium: Repertorium = field(default_factory=Repertorium)
     strafregister: Strafregister = field(default_factory=Strafregister)
     documents: DocumentFactory = field(default_factory=DocumentFactory)

@@ -7,6 +7,7 @@ from adapters.population.mapping.person import (
     PersonHistory,
     history_from_inhoud,
     person_from_inhoud,
+    require_subject,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "history_from_inhoud",
     "household_from_inhoud",
     "person_from_inhoud",
+    "require_subject",
 ]

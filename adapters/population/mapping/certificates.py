@@ -6,7 +6,7 @@ being rendered: proof of life for a deceased person, Belgian nationality for a f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +21,14 @@ from adapters.population.errors import (
     SubjectDeceased,
     UnsupportedAttest,
 )
-from adapters.population.mapping.common import Address
-from adapters.population.mapping.household import Household, household_facts
+from adapters.population.mapping.common import PartialDate
+from adapters.population.mapping.household import Household, address_facts, household_facts
 from adapters.population.mapping.person import (
     BELGIAN,
     Person,
     PersonHistory,
     ResidencePeriod,
+    require_subject,
 )
 from hub.ports import CertificateModel
 
@@ -44,32 +45,29 @@ class Issuer:
     name: str
 
 
-def _address(a: Address) -> dict[str, Any]:
-    return {
-        "Street": a.street,
-        "HouseNumber": a.house_number,
-        "Box": a.box,
-        "PostalCode": a.postal_code,
-        "Municipality": a.municipality_name,
-        "NisCode": a.municipality_nis,
-    }
+def _date(value: PartialDate | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _period(period: ResidencePeriod) -> dict[str, Any]:
-    return {
-        "Address": _address(period.address),
-        "Since": period.since.isoformat(),
-        "Until": period.until.isoformat() if period.until else None,
+    facts = {
+        "Address": address_facts(period.address),
+        "Since": _date(period.since),
+        "Until": _date(period.until),
     }
+    if period.reference_address:
+        facts["ReferenceAddress"] = "true"
+    return facts
 
 
 def _who(person: Person) -> dict[str, Any]:
     return {
         "Insz": person.insz,
         "LastName": person.last_name,
-        "FirstNames": " ".join(person.first_names),
-        "BirthDate": person.birth_date.isoformat(),
-        "BirthPlace": person.birth_place.name if person.birth_place else None,
+        "FirstNames": " ".join(person.first_names) or None,
+        "BirthDate": _date(person.birth_date),
+        "BirthPlace": person.birth_place.name or person.birth_place.country
+        if person.birth_place else None,
         "Sex": person.sex,
     }
 
@@ -78,20 +76,23 @@ def _who_history(history: PersonHistory) -> dict[str, Any]:
     return {
         "Insz": history.insz,
         "LastName": history.last_name,
-        "FirstNames": " ".join(history.first_names),
+        "FirstNames": " ".join(history.first_names) or None,
+        "BirthDate": _date(history.birth_date),
     }
 
 
 def _residence(person: Person) -> dict[str, Any]:
     if person.residence is None:
         raise NoMainResidence("the register has no current main residence for this person")
-    return {**_address(person.residence.address), "Since": person.residence.since.isoformat()}
+    facts = {**address_facts(person.residence.address), "Since": _date(person.residence.since)}
+    if person.residence.reference_address:
+        facts["ReferenceAddress"] = "true"
+    return facts
 
 
 def _nationalities(person: Person) -> list[dict[str, Any]]:
     return [
-        {"Code": n.code, "Description": n.description,
-         "Since": n.since.isoformat() if n.since else None}
+        {"Code": n.code, "Description": n.description, "Since": _date(n.since)}
         for n in person.nationalities
     ]
 
@@ -148,7 +149,7 @@ def _legal_cohabitation(person: Person, _: Issuer) -> dict[str, Any]:
         "LegalCohabitation": {
             "PartnerInsz": cohabitation.partner_insz,
             "PartnerName": cohabitation.partner_name,
-            "Since": cohabitation.since.isoformat(),
+            "Since": _date(cohabitation.since),
             "Municipality": cohabitation.municipality.name if cohabitation.municipality else None,
         },
     }
@@ -165,12 +166,12 @@ def _burial_manner(person: Person, _: Issuer) -> dict[str, Any]:
             "Manner": burial.manner,
             "RiteCode": burial.rite_code,
             "Rite": burial.rite,
-            "DeclaredOn": burial.declared_on.isoformat(),
+            "DeclaredOn": _date(burial.declared_on),
             "Municipality": burial.municipality.name if burial.municipality else None,
         },
     }
     if person.death is not None:
-        facts["Death"] = {"Date": person.death.date.isoformat()}
+        facts["Death"] = {"Date": _date(person.death.date)}
     return facts
 
 
@@ -219,16 +220,22 @@ def build_certificate(
     subject_insz: str,
     issuer: Issuer,
     language: str,
+    warning_codes: Iterable[str] = (),
 ) -> CertificateModel:
-    """The certificate model for ``spec`` from the matching answer, or a precise refusal."""
+    """The certificate model for ``spec`` from the matching answer, or a precise refusal.
+
+    ``warning_codes``: the answer's MAGDA warnings (a ``30004`` makes an answer about the
+    person's new INSZ one about the person asked for).
+    """
     facts: dict[str, Any]
     if isinstance(answer, Household):
         facts = household_facts(answer, subject_insz=subject_insz)
     else:
+        require_subject(answer.insz, subject_insz, warning_codes)
         if answer.death is not None and not spec.allowed_for_deceased:
             raise SubjectDeceased(
                 "the register records this person as deceased",
-                details={"date_of_death": answer.death.date.isoformat()},
+                details={"date_of_death": _date(answer.death.date)},
             )
         if isinstance(answer, Person) and spec.id in _PERSON_BUILDERS:
             facts = _PERSON_BUILDERS[spec.id](answer, issuer)

@@ -1,18 +1,29 @@
-"""GeefGezinssamenstelling answer → :class:`Household` → certificate facts. Pure, no I/O.
+"""GeefGezinssamenstelling 02.02 answer → :class:`Household` → certificate facts. Pure, no I/O.
 
-Tested with golden files: ``tests/golden/population/household-*.xml`` → ``.json``.
+MAGDA's answer is ``Inhoud/Gezinsleden/Gezinslid+`` (``GezinslidVerplichtINSZType``): each member
+with ``INSZ``, ``Naam``, ``Geslacht``, ``Geboortedatum``, ``Positie`` in the household (code
+``01`` is the reference person) and ``Adressen/Hoofdverblijfplaats`` of their own. The
+household's address is the reference person's main residence.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from lxml import etree
 
 from adapters.population.errors import SubjectNotInHousehold
-from adapters.population.mapping.common import Address, address, date_at, required, text
+from adapters.population.mapping.common import (
+    Address,
+    PartialDate,
+    address,
+    date_attribute,
+    names,
+    partial_date,
+    required,
+    text,
+)
 from hub.errors import MappingError
 
 __all__ = ["Household", "HouseholdMember", "household_facts", "household_from_inhoud"]
@@ -24,94 +35,111 @@ REFERENCE_PERSON = "01"
 class HouseholdMember:
     insz: str
     first_names: tuple[str, ...]
-    last_name: str
-    birth_date: dt.date
-    sex: str
-    nationality_code: str | None
-    nationality: str | None
+    last_names: tuple[str, ...]
+    birth_date: PartialDate | None
+    sex: str | None
     relation_code: str
     relation: str | None
+    address: Address | None
+    member_since: PartialDate | None = None
+
+    @property
+    def last_name(self) -> str | None:
+        return " ".join(self.last_names) or None
 
 
 @dataclass(frozen=True)
 class Household:
-    main_residence: Address
+    main_residence: Address | None
     members: tuple[HouseholdMember, ...]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["members"] = list(data["members"])
         for member in data["members"]:
-            member["birth_date"] = member["birth_date"].isoformat()
+            for key in ("birth_date", "member_since"):
+                if member[key] is not None:
+                    member[key] = str(PartialDate(**member[key]))
             member["first_names"] = list(member["first_names"])
+            member["last_names"] = list(member["last_names"])
+        data["members"] = list(data["members"])
         return data
 
 
 def _member(element: etree._Element) -> HouseholdMember:
-    first_names = tuple(
-        (v.text or "").strip() for v in element.findall("Naam/Voornamen/Voornaam") if v.text
-    )
+    name = names(element.find("Naam"))
+    residence = element.find("Adressen/Hoofdverblijfplaats")
     return HouseholdMember(
         insz=required(element, "INSZ"),
-        first_names=first_names,
-        last_name=required(element, "Naam/Achternaam"),
-        birth_date=date_at(element, "Geboortedatum"),
-        sex=required(element, "Geslacht/Code"),
-        nationality_code=text(element, "Nationaliteit/Code"),
-        nationality=text(element, "Nationaliteit/Omschrijving"),
-        relation_code=required(element, "RelatieTotReferentiepersoon/Code"),
-        relation=text(element, "RelatieTotReferentiepersoon/Omschrijving"),
+        first_names=name.first_names,
+        last_names=name.last_names,
+        birth_date=partial_date(element, "Geboortedatum"),
+        sex=text(element, "Geslacht/Code"),
+        relation_code=required(element, "Positie/Code"),
+        relation=text(element, "Positie/Omschrijving"),
+        address=None if residence is None else address(residence),
+        member_since=date_attribute(element, "DatumBegin"),
     )
+
+
+def _order(member: HouseholdMember) -> tuple[bool, bool, PartialDate, str]:
+    # The reference person first, then by birth date (undated last): how a certificate reads.
+    born = member.birth_date
+    return (member.relation_code != REFERENCE_PERSON, born is None, born or PartialDate(0),
+            member.insz)
 
 
 def household_from_inhoud(inhoud: etree._Element | None) -> Household:
-    """``Antwoord/Inhoud`` of GeefGezinssamenstelling → :class:`Household`."""
+    """``Antwoord/Inhoud`` of GeefGezinssamenstelling 02.02 → :class:`Household`."""
     if inhoud is None:
         raise MappingError("household answer has no Inhoud")
-    gezin = inhoud.find("Gezin")
-    if gezin is None:
-        raise MappingError("household answer has no Gezin")
-    residence = gezin.find("Hoofdverblijfplaats")
-    if residence is None:
-        raise MappingError("household answer has no Hoofdverblijfplaats")
-    members = tuple(_member(m) for m in gezin.findall("Gezinsleden/Gezinslid"))
+    gezinsleden = inhoud.find("Gezinsleden")
+    if gezinsleden is None:
+        raise MappingError("household answer has no Gezinsleden")
+    members = tuple(sorted((_member(m) for m in gezinsleden.findall("Gezinslid")), key=_order))
     if not members:
         raise MappingError("household answer has no members")
-    # The reference person first, then by birth date: the order a certificate reads in.
-    ordered = sorted(
-        members, key=lambda m: (m.relation_code != REFERENCE_PERSON, m.birth_date, m.insz)
+    head = next((m for m in members if m.relation_code == REFERENCE_PERSON), None)
+    residence = head.address if head is not None and head.address is not None else next(
+        (m.address for m in members if m.address is not None), None
     )
-    return Household(main_residence=address(residence), members=tuple(ordered))
+    return Household(main_residence=residence, members=members)
+
+
+def address_facts(a: Address) -> dict[str, Any]:
+    """An address as certificate facts (the keys the templates know)."""
+    return {
+        "Street": a.street,
+        "HouseNumber": a.house_number,
+        "Box": a.box,
+        "PostalCode": a.postal_code,
+        "Municipality": a.municipality_name,
+        "NisCode": a.municipality_nis,
+        "Country": a.country if a.country_nis not in (None, "150") else None,
+    }
 
 
 def household_facts(household: Household, *, subject_insz: str) -> dict[str, Any]:
-    """The certificate's content: the main residence and every member with their relation."""
+    """The certificate's content: the household's address and every member with their position.
+
+    A member whose own main residence differs from the household's carries it.
+    """
     if subject_insz not in {m.insz for m in household.members}:
         raise SubjectNotInHousehold("the household answered does not contain the subject")
-    residence = household.main_residence
-    return {
-        "Household": {
-            "MainResidence": {
-                "Street": residence.street,
-                "HouseNumber": residence.house_number,
-                "Box": residence.box,
-                "PostalCode": residence.postal_code,
-                "Municipality": residence.municipality_name,
-                "NisCode": residence.municipality_nis,
-            },
-            "MemberCount": len(household.members),
-            "Member": [
-                {
-                    "Insz": m.insz,
-                    "LastName": m.last_name,
-                    "FirstNames": " ".join(m.first_names),
-                    "BirthDate": m.birth_date.isoformat(),
-                    "Sex": m.sex,
-                    "Nationality": m.nationality,
-                    "RelationCode": m.relation_code,
-                    "Relation": m.relation,
-                }
-                for m in household.members
-            ],
+    members = []
+    for m in household.members:
+        member: dict[str, Any] = {
+            "Insz": m.insz,
+            "LastName": m.last_name,
+            "FirstNames": " ".join(m.first_names) or None,
+            "BirthDate": None if m.birth_date is None else str(m.birth_date),
+            "Sex": m.sex,
+            "RelationCode": m.relation_code,
+            "Relation": m.relation,
         }
-    }
+        if m.address is not None and m.address != household.main_residence:
+            member["Address"] = address_facts(m.address)
+        members.append(member)
+    facts: dict[str, Any] = {"MemberCount": len(household.members), "Member": members}
+    if household.main_residence is not None:
+        facts = {"MainResidence": address_facts(household.main_residence), **facts}
+    return {"Household": facts}
