@@ -27,13 +27,30 @@ class KeyPair:
     cert: Path
 
 
+def _reusable(pair: KeyPair) -> bool:
+    """Both files exist and the certificate is valid now.
+
+    A development machine keeps ``var/dev-pki`` between runs: once its certificates expire (or
+    the clock stands before them), they are made again instead of failing every signature.
+    """
+    if not (pair.key.exists() and pair.cert.exists()):
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(pair.cert.read_bytes())
+    except ValueError:
+        return False
+    now = dt.datetime.now(dt.UTC)
+    return cert.not_valid_before_utc <= now < cert.not_valid_after_utc
+
+
 def generate_self_signed(
     directory: Path, name: str, common_name: str, *, days: int = 825
 ) -> KeyPair:
-    """Write ``<name>.key`` and ``<name>.crt`` into ``directory`` unless both already exist."""
+    """Write ``<name>.key`` and ``<name>.crt`` into ``directory`` unless both already exist
+    with a certificate valid now."""
     directory.mkdir(parents=True, exist_ok=True)
     pair = KeyPair(key=directory / f"{name}.key", cert=directory / f"{name}.crt")
-    if pair.key.exists() and pair.cert.exists():
+    if _reusable(pair):
         return pair
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
@@ -113,11 +130,11 @@ def generate_server_cert(
     Each host becomes a subjectAltName entry (an IP address or a DNS name), since TLS clients
     check the name there, not in the common name. A client trusts the server by loading the
     certificate itself as its CA file. Like :func:`generate_self_signed`, nothing is written
-    when both files already exist.
+    when both files already exist with a certificate valid now.
     """
     directory.mkdir(parents=True, exist_ok=True)
     pair = KeyPair(key=directory / f"{name}.key", cert=directory / f"{name}.crt")
-    if pair.key.exists() and pair.cert.exists():
+    if _reusable(pair):
         return pair
     alt_names: list[x509.GeneralName] = []
     for host in hosts:

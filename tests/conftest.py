@@ -32,6 +32,7 @@ CLOCK_SENSITIVE = (
     "tests/simulators/test_sim_tls.py",
     "tests/simulators/test_sim_wssecurity.py",
     "tests/unit/test_criminal_record_mapping.py",
+    "tests/unit/test_devpki.py",
     "tests/unit/test_hmac_signing.py",
     "tests/unit/test_status_mapping.py",
 )

@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from adapters.population.catalogue import load_catalogue
 from adapters.population.mapping.certificates import Issuer, build_certificate
-from adapters.population.mapping.common import Address, Place
+from adapters.population.mapping.common import Address, PartialDate, Place
 from adapters.population.mapping.household import Household, HouseholdMember
 from adapters.population.mapping.person import (
     BurialDeclaration,
@@ -30,7 +30,11 @@ from hub.ports import CertificateModel
 GENT = TenantSettings("gent", "Stad Gent", "44021", "urn://gent.be/cs-connector/loket-hub")
 ISSUED = dt.datetime.now(dt.UTC).replace(microsecond=0)
 SUBJECT = "85073003328"
-GENT_ADDRESS = Address("Korenmarkt", "3", "2B", "9000", "44021", "Gent")
+GENT_ADDRESS = Address("Korenmarkt", "3", "2B", "9000", "44021", "Gent", "België", "150")
+
+
+def _d(year: int, month: int, day: int) -> PartialDate:
+    return PartialDate(year, month, day)
 
 
 def write_pair(
@@ -56,24 +60,23 @@ def write_pair(
 
 
 def _member(insz: str, first: str, last: str, born: str, sex: str, rel: tuple[str, str],
-            nationality: tuple[str, str] = ("150", "Belg")) -> HouseholdMember:
-    return HouseholdMember(insz, tuple(first.split()), last, dt.date.fromisoformat(born), sex,
-                           nationality[0], nationality[1], rel[0], rel[1])
+            address: Address = GENT_ADDRESS) -> HouseholdMember:
+    return HouseholdMember(insz, tuple(first.split()), (last,),
+                           PartialDate.parse(born), sex, rel[0], rel[1], address)
 
 
 def household(extra_children: int = 0) -> Household:
     """A household of 4 + ``extra_children`` members (names with diacritics on purpose)."""
     members = [
-        _member(SUBJECT, "Jan Pieter", "Peeters", "1985-07-30", "M", ("01", "Referentiepersoon")),
-        _member("87021512345", "Zoë", "Van den Broeck", "1987-02-15", "V",
+        _member(SUBJECT, "Jan Pieter", "Peeters", "1985-07-30", "1", ("01", "Referentiepersoon")),
+        _member("87021512345", "Zoë", "Van den Broeck", "1987-02-15", "2",
                 ("02", "Echtgeno(o)t(e)")),
-        _member("60010112345", "Łukasz", "Świątek", "1960-01-01", "M", ("99", "Niet verwant"),
-                ("139", "Pool")),
-        _member("12060312345", "Amélie", "Peeters", "2012-06-03", "V", ("03", "Zoon of dochter")),
+        _member("60010112345", "Łukasz", "Świątek", "1960-00-00", "1", ("99", "Niet verwant")),
+        _member("12060312345", "Amélie", "Peeters", "2012-06-03", "2", ("03", "Zoon of dochter")),
     ]
     members += [
         _member(f"{14 + i:02d}0101{100 + i:03d}00", f"Kind{i}", "Peeters", f"{2014 + i}-01-01",
-                "M", ("03", "Zoon of dochter"))
+                "1", ("03", "Zoon of dochter"))
         for i in range(extra_children)
     ]
     return Household(GENT_ADDRESS, tuple(members))
@@ -82,14 +85,14 @@ def household(extra_children: int = 0) -> Household:
 def person(*, married: bool = False) -> Person:
     place = Place("44021", "Gent")
     return Person(
-        insz=SUBJECT, first_names=("Jan", "Pieter"), last_name="Peeters",
-        birth_date=dt.date(1985, 7, 30), birth_place=place, sex="M",
-        nationalities=(Nationality("150", "Belg", dt.date(1985, 7, 30)),),
-        civil_status=CivilStatus("20" if married else "10", "Ongehuwd", dt.date(1985, 7, 30)),
-        residence=ResidencePeriod(GENT_ADDRESS, dt.date(2015, 3, 1)),
+        insz=SUBJECT, first_names=("Jan", "Pieter"), last_names=("Peeters",),
+        birth_date=_d(1985, 7, 30), birth_place=place, sex="1",
+        nationalities=(Nationality("150", "Belg", _d(1985, 7, 30)),),
+        civil_status=CivilStatus("20" if married else "10", "Ongehuwd", _d(1985, 7, 30)),
+        residence=ResidencePeriod(GENT_ADDRESS, _d(2015, 3, 1)),
         death=None,
-        cohabitation=Cohabitation("87021512345", "Zoë Van den Broeck", dt.date(2019, 5, 4), place),
-        burial=BurialDeclaration("1", "Crematie", "2", "Vrijzinnig", dt.date(2020, 1, 1), place),
+        cohabitation=Cohabitation("87021512345", "Zoë Van den Broeck", _d(2019, 5, 4), place),
+        burial=BurialDeclaration("01", "Crematie", "02", "Vrijzinnig", _d(2020, 1, 1), place),
     )
 
 
@@ -97,12 +100,13 @@ def history(periods: int = 4) -> PersonHistory:
     places = [GENT_ADDRESS, Address("Bondgenotenlaan", "12", None, "3000", "24062", "Leuven")]
     residences = tuple(
         ResidencePeriod(
-            places[i % 2], dt.date(1985 + i, 7, 30),
-            None if i == periods - 1 else dt.date(1986 + i, 7, 29),
+            places[i % 2], _d(1985 + i, 7, 30),
+            None if i == periods - 1 else _d(1986 + i, 7, 29),
         )
         for i in range(periods)
     )
-    return PersonHistory(SUBJECT, ("Jan", "Pieter"), "Peeters", None, residences, (), ())
+    return PersonHistory(SUBJECT, ("Jan", "Pieter"), ("Peeters",), _d(1985, 7, 30), None,
+                         residences, (), ())
 
 
 def model(

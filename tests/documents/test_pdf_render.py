@@ -12,6 +12,7 @@ from PIL import Image
 
 from hub.config import TenantSettings
 from hub.documents.pdf_render import render_certificate_pdf
+from hub.documents.pdf_template import load_template
 from hub.ports import CertificateModel
 from tests.documents.factories import ALL_KINDS, GENT, ISSUED, model
 
@@ -65,6 +66,25 @@ def test_a_page_turns_into_a_readable_image(kind: str, tmp_path: Path) -> None:
 def test_names_with_diacritics_survive(tmp_path: Path) -> None:
     text = "".join(_pages(_render(model("household-composition")), tmp_path))
     assert "Świątek" in text and "Łukasz" in text and "Zoë" in text
+
+
+@needs_poppler
+def test_a_register_date_with_an_unknown_day_and_month_shows_only_its_year(
+    tmp_path: Path,
+) -> None:
+    text = "".join(_pages(_render(model("household-composition")), tmp_path))
+    assert "30-07-1985" in text  # a full date, as the template formats it
+    assert re.search(r"Świątek.*\b1960\b", text.replace("\n", " "))
+    assert "00-00-1960" not in text and "1960-00-00" not in text
+
+
+def test_register_dates_keep_only_what_the_register_knows() -> None:
+    template = load_template()
+    assert template.value("nl", "BirthDate", "1950-00-00") == "1950"
+    assert template.value("nl", "BirthDate", "1950-05-00") == "05-1950"
+    assert template.value("fr", "BirthDate", "1950-05-00") == "05/1950"
+    assert template.value("de", "BirthDate", "1950-05-17") == "17.05.1950"
+    assert template.value("nl", "BirthDate", "0000-00-00") == template.value("nl", "X", None)
 
 
 @needs_poppler
