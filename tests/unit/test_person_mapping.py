@@ -1,8 +1,10 @@
 """Golden files for the person services: every certificate (or its refusal) from each answer.
 
-``tests/golden/population/person-*.xml`` (GeefPersoon) and ``history-*.xml``
-(GeefHistoriekPersoon) → ``.json`` with the domain model and, per certificate built from that
-source, its facts or its refusal code. Regenerate deliberately with ``LOKET_UPDATE_GOLDEN=1``.
+``tests/golden/population/person-*.xml`` (GeefPersoon 02.02) and ``history-*.xml``
+(GeefHistoriekPersoon 02.02) → ``.json`` with the domain model and, per certificate built from
+that source, its facts or its refusal code. The inputs are written in MAGDA's answer structure
+and checked against MAGDA's response XSD (``tests/conformance/test_golden_inputs.py``).
+Regenerate the expectations deliberately with ``LOKET_UPDATE_GOLDEN=1`` and read the diff.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adapters.population.mapping import (
     history_from_inhoud,
     person_from_inhoud,
 )
+from adapters.population.errors import SubjectMismatch
 from hub.errors import FactsDoNotHold, MappingError
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden/population"
@@ -76,13 +79,49 @@ def test_every_certificate_and_refusal_is_covered_by_a_golden_file() -> None:
             "NO_BURIAL_DECLARATION", "ALREADY_MARRIED"} <= refused
 
 
-def test_missing_birth_date_is_a_mapping_error() -> None:
+def test_what_the_answer_leaves_out_is_absent_not_invented() -> None:
+    inhoud = _inhoud("person-single")
+    persoon = inhoud.find("Persoon")
+    assert persoon is not None
+    for tag in ("Geboorte", "Geslacht", "Naam"):
+        found = persoon.find(tag)
+        assert found is not None
+        persoon.remove(found)
+    person = person_from_inhoud(inhoud)
+    assert (person.birth_date, person.birth_place, person.sex) == (None, None, None)
+    assert (person.first_names, person.last_names, person.last_name) == ((), (), None)
+
+
+def test_an_unknown_day_or_month_stays_unknown() -> None:
+    person = person_from_inhoud(_inhoud("person-abroad"))
+    assert person.birth_date is not None
+    assert (str(person.birth_date), person.birth_date.known) == ("1950-00-00", None)
+    assert person.civil_status is not None and str(person.civil_status.since) == "1975-05-00"
+    assert person.last_names == ("García", "Márquez") and person.first_names == ()
+    assert person.residence is None  # abroad: no main residence in Belgium
+    assert [(a.kind, a.country, a.lines) for a in person.addresses_abroad] == [
+        ("residence", "Spanje", ("Calle Mayor 12", "41001 Sevilla")), ("post", "Spanje", ()),
+    ]
+    assert [n.code for n in person.nationalities] == ["150"]  # the ended one is not current
+
+
+def test_an_unreadable_date_is_a_mapping_error() -> None:
     inhoud = _inhoud("person-single")
     birth = inhoud.find("Persoon/Geboorte/Datum")
     assert birth is not None
-    birth.getparent().remove(birth)  # type: ignore[union-attr]
-    with pytest.raises(MappingError, match="Geboorte/Datum"):
+    birth.text = "30/07/1985"
+    with pytest.raises(MappingError, match="Datum"):
         person_from_inhoud(inhoud)
+
+
+def test_an_answer_about_another_insz_is_refused_unless_renumbered() -> None:
+    model = person_from_inhoud(_inhoud("person-single"))
+    spec = load_catalogue()["proof-of-life"]
+    with pytest.raises(SubjectMismatch):
+        build_certificate(spec, model, subject_insz="85073003328", issuer=GENT, language="nl")
+    certificate = build_certificate(spec, model, subject_insz="85073003328", issuer=GENT,
+                                    language="nl", warning_codes=["30004"])
+    assert certificate.facts["Person"]["Insz"] == model.insz
 
 
 def test_answer_without_persoon_is_a_mapping_error() -> None:
@@ -90,3 +129,7 @@ def test_answer_without_persoon_is_a_mapping_error() -> None:
         person_from_inhoud(etree.fromstring(b"<Inhoud/>"))
     with pytest.raises(MappingError):
         history_from_inhoud(etree.fromstring(b"<Inhoud><Persoon><INSZ>1</INSZ></Persoon></Inhoud>"))
+    with pytest.raises(MappingError):
+        person_from_inhoud(
+            etree.fromstring(b"<Inhoud><HistoriekPersoon><INSZ>1</INSZ></HistoriekPersoon></Inhoud>")
+        )

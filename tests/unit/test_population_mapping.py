@@ -1,6 +1,7 @@
 """Golden files: ``tests/golden/population/<case>.xml`` (Antwoord/Inhoud) → ``<case>.json``.
 
-Regenerate after a deliberate mapping change with ``LOKET_UPDATE_GOLDEN=1 pytest tests/unit``,
+The inputs are GeefGezinssamenstelling 02.02 answers in MAGDA's structure, checked against
+MAGDA's response XSD in ``tests/conformance/test_golden_inputs.py``. Regenerate after a deliberate mapping change with ``LOKET_UPDATE_GOLDEN=1 pytest tests/unit``,
 then read the diff before committing it.
 """
 
@@ -61,7 +62,7 @@ def test_there_are_golden_cases() -> None:
 
 def test_reference_person_comes_first_whatever_the_answer_order() -> None:
     root = _inhoud((GOLDEN / "household-family.xml").read_bytes())
-    members = root.find("Gezin/Gezinsleden")
+    members = root.find("Gezinsleden")
     assert members is not None
     members[:] = list(reversed(members))
     household = household_from_inhoud(root)
@@ -70,17 +71,42 @@ def test_reference_person_comes_first_whatever_the_answer_order() -> None:
 
 def test_missing_required_field_is_a_mapping_error() -> None:
     root = _inhoud((GOLDEN / "household-single.xml").read_bytes())
-    residence = root.find("Gezin/Hoofdverblijfplaats")
-    assert residence is not None
-    residence.getparent().remove(residence)  # type: ignore[union-attr]
-    with pytest.raises(MappingError, match="Hoofdverblijfplaats"):
+    position = root.find("Gezinsleden/Gezinslid/Positie")
+    assert position is not None
+    position.getparent().remove(position)  # type: ignore[union-attr]
+    with pytest.raises(MappingError, match="Positie"):
         household_from_inhoud(root)
+
+
+def test_each_member_keeps_an_address_of_their_own() -> None:
+    root = _inhoud((GOLDEN / "household-family.xml").read_bytes())
+    last = root.findall("Gezinsleden/Gezinslid")[-1]
+    street = last.find("Adressen/Hoofdverblijfplaats/Straatnaam/String")
+    assert street is not None
+    street.text = "Elders"
+    household = household_from_inhoud(root)
+    facts = build_certificate(HOUSEHOLD, household, subject_insz=household.members[0].insz,
+                              issuer=GENT, language="nl").facts["Household"]
+    assert facts["MainResidence"]["Street"] == "Kerkstraat"  # the reference person's
+    moved = [m for m in facts["Member"] if "Address" in m]
+    assert [m["Address"]["Street"] for m in moved] == ["Elders"]
+
+
+def test_a_household_without_an_address_is_mapped_without_one() -> None:
+    root = _inhoud((GOLDEN / "household-single.xml").read_bytes())
+    for adressen in root.iter("Adressen"):
+        adressen.getparent().remove(adressen)  # type: ignore[union-attr]
+    household = household_from_inhoud(root)
+    assert household.main_residence is None
+    facts = build_certificate(HOUSEHOLD, household, subject_insz=household.members[0].insz,
+                              issuer=GENT, language="nl").facts["Household"]
+    assert "MainResidence" not in facts
 
 
 def test_unreadable_birth_date_is_a_mapping_error() -> None:
     xml = (GOLDEN / "household-single.xml").read_bytes()
     root = _inhoud(xml)
-    date = root.find("Gezin/Gezinsleden/Gezinslid/Geboortedatum")
+    date = root.find("Gezinsleden/Gezinslid/Geboortedatum")
     assert date is not None
     date.text = "30/07/1985"
     with pytest.raises(MappingError, match="Geboortedatum"):

@@ -13,9 +13,11 @@ Whatever the answer leaves out stays ``None`` or empty in the model.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -35,6 +37,7 @@ __all__ = [
     "required",
     "taalstring",
     "text",
+    "to_plain",
 ]
 
 _PARTIAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -80,6 +83,17 @@ class PartialDate:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+
+def to_plain(value: Any) -> Any:
+    """A model as JSON-ready values: dates as MAGDA writes them, tuples as lists."""
+    if isinstance(value, PartialDate):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
 
 
 def _partial(value: str | None, where: str) -> PartialDate | None:

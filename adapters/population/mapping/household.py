@@ -8,7 +8,7 @@ household's address is the reference person's main residence.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -23,6 +23,7 @@ from adapters.population.mapping.common import (
     partial_date,
     required,
     text,
+    to_plain,
 )
 from hub.errors import MappingError
 
@@ -54,15 +55,7 @@ class Household:
     members: tuple[HouseholdMember, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for member in data["members"]:
-            for key in ("birth_date", "member_since"):
-                if member[key] is not None:
-                    member[key] = str(PartialDate(**member[key]))
-            member["first_names"] = list(member["first_names"])
-            member["last_names"] = list(member["last_names"])
-        data["members"] = list(data["members"])
-        return data
+        return dict(to_plain(self))
 
 
 def _member(element: etree._Element) -> HouseholdMember:

@@ -8,9 +8,8 @@ A fact whose ``DatumEinde`` is given is over; the register's current value is th
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -27,6 +26,7 @@ from adapters.population.mapping.common import (
     place,
     required,
     text,
+    to_plain,
 )
 from hub.errors import MappingError
 
@@ -117,16 +117,6 @@ class BurialDeclaration:
     municipality: Place | None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, PartialDate | dt.date):
-        return str(value) if isinstance(value, PartialDate) else value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 @dataclass(frozen=True)
 class Person:
     insz: str
@@ -160,7 +150,7 @@ class Person:
         return self.civil_status is not None and self.civil_status.code == MARRIED
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(_jsonable(asdict(self)))
+        return dict(to_plain(self))
 
 
 @dataclass(frozen=True)
@@ -189,7 +179,7 @@ class PersonHistory:
         return open_periods[-1] if open_periods else None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(_jsonable(asdict(self)))
+        return dict(to_plain(self))
 
 
 def _current(elements: list[etree._Element]) -> list[etree._Element]:
