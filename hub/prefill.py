@@ -211,8 +211,8 @@ def register_values(person: Person) -> dict[str, str]:
     current = [n for n in person.nationalities if n.until is None]
     if current:
         values["nationality"] = ", ".join(n.description or n.code for n in current)
-    if person.residence is not None:
-        address = person.residence.address
+    if person.current_residence is not None:
+        address = person.current_residence.address
         parts = {
             "street": address.street,
             "house_number": address.house_number,

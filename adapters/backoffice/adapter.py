@@ -97,7 +97,7 @@ class BackofficeAdapter:
         )
         person = person_from_inhoud(answer.inhoud)
         require_subject(person.insz, job.subject.identifier, [w.code for w in answer.warnings])
-        residence = person.residence
+        residence = person.current_residence
         if residence is None or residence.address.municipality_nis != context.tenant.nis_code:
             raise NotResident(
                 f"the applicant does not live in {context.tenant.name}; this request is handled "

@@ -98,9 +98,13 @@ def expected_for(attest: str, insz: str, root: etree._Element, deceased_ok: bool
     if answered is not None and answered != insz and not renumbered:
         return Expected(Outcome.REJECTED, "SUBJECT_MISMATCH", f"the answer is about {answered}")
     dead = _all(persoon, "Overlijden") + _all(persoon, "HistoriekOverlijden/Overlijden")
+    statuses = _current(_all(persoon, "Statussen/Status") + _all(persoon, "HistoriekStatus/Status"))
+    dead += [s for s in statuses if s.findtext("Code") == "99990"]
     if dead and not deceased_ok:
         return Expected(Outcome.REJECTED, "SUBJECT_DECEASED", "Overlijden")
-    residence = _current(_all(persoon, "Adressen/Hoofdverblijfplaats"))
+    # MAGDA keeps the last main residence of someone who left, was struck off or declared
+    # absent; the register status in force says it no longer counts.
+    residence = [] if statuses else _current(_all(persoon, "Adressen/Hoofdverblijfplaats"))
     belgian = any(n.findtext("Code") == "150"
                   for n in _current(_all(persoon, "Nationaliteiten/Nationaliteit")))
     if attest == "household-composition":
@@ -190,6 +194,9 @@ def check_facts(attest: str, insz: str, root: etree._Element, xml: bytes) -> lis
     if persoon.tag == "Persoon":
         same("BirthDate", _fact(facts, "Person/BirthDate"), persoon.findtext("Geboorte/Datum"))
         residence = _current(_all(persoon, "Adressen/Hoofdverblijfplaats"))
+        if persoon.find("Statussen/Status") is not None and facts.find(
+                f"{CERT}MainResidence") is not None:
+            problems.append("a main residence certified for someone the register lists away")
         if residence and facts.find(f"{CERT}MainResidence") is not None:
             r = residence[0]
             same("Street", _fact(facts, "MainResidence/Street"),

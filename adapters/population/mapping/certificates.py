@@ -82,10 +82,11 @@ def _who_history(history: PersonHistory) -> dict[str, Any]:
 
 
 def _residence(person: Person) -> dict[str, Any]:
-    if person.residence is None:
+    residence = person.current_residence
+    if residence is None:
         raise NoMainResidence("the register has no current main residence for this person")
-    facts = {**address_facts(person.residence.address), "Since": _date(person.residence.since)}
-    if person.residence.reference_address:
+    facts = {**address_facts(residence.address), "Since": _date(residence.since)}
+    if residence.reference_address:
         facts["ReferenceAddress"] = "true"
     return facts
 
@@ -113,7 +114,7 @@ def _main_residence(person: Person, _: Issuer) -> dict[str, Any]:
 
 def _proof_of_life(person: Person, _: Issuer) -> dict[str, Any]:
     facts: dict[str, Any] = {"Person": _who(person), "Alive": "true"}
-    if person.residence is not None:
+    if person.current_residence is not None:
         facts["MainResidence"] = _residence(person)
     return facts
 
@@ -232,10 +233,11 @@ def build_certificate(
         facts = household_facts(answer, subject_insz=subject_insz)
     else:
         require_subject(answer.insz, subject_insz, warning_codes)
-        if answer.death is not None and not spec.allowed_for_deceased:
+        if answer.is_deceased and not spec.allowed_for_deceased:
+            died = None if answer.death is None else _date(answer.death.date)
             raise SubjectDeceased(
                 "the register records this person as deceased",
-                details={"date_of_death": _date(answer.death.date)},
+                details={"date_of_death": died},
             )
         if isinstance(answer, Person) and spec.id in _PERSON_BUILDERS:
             facts = _PERSON_BUILDERS[spec.id](answer, issuer)

@@ -40,6 +40,7 @@ __all__ = [
     "Nationality",
     "Person",
     "PersonHistory",
+    "RegisterStatus",
     "ResidencePeriod",
     "history_from_inhoud",
     "person_from_inhoud",
@@ -92,6 +93,23 @@ class ForeignAddress:
 
 
 @dataclass(frozen=True)
+class RegisterStatus:
+    """``Statussen/Status``: why the register no longer counts the person as living here.
+
+    MAGDA keeps a person's last ``Hoofdverblijfplaats`` (without ``DatumEinde``) when they
+    died (99990), left for abroad (992), were struck off (9999x) or declared absent (99996):
+    the status in force says that residence is no longer current.
+    """
+
+    code: str
+    description: str | None
+    since: PartialDate | None
+
+
+DECEASED_STATUS = "99990"
+
+
+@dataclass(frozen=True)
 class Death:
     date: PartialDate | None
     place: Place | None
@@ -132,6 +150,7 @@ class Person:
     cohabitation: Cohabitation | None
     burial: BurialDeclaration | None
     addresses_abroad: tuple[ForeignAddress, ...] = ()
+    statuses: tuple[RegisterStatus, ...] = ()
 
     @property
     def last_name(self) -> str | None:
@@ -140,6 +159,15 @@ class Person:
     @property
     def full_name(self) -> str:
         return " ".join((*self.first_names, *self.last_names))
+
+    @property
+    def current_residence(self) -> ResidencePeriod | None:
+        """The main residence, unless a register status says it is no longer current."""
+        return None if self.statuses else self.residence
+
+    @property
+    def is_deceased(self) -> bool:
+        return self.death is not None or any(s.code == DECEASED_STATUS for s in self.statuses)
 
     @property
     def is_belgian(self) -> bool:
@@ -164,6 +192,11 @@ class PersonHistory:
     nationalities: tuple[Nationality, ...]
     civil_statuses: tuple[CivilStatus, ...]
     addresses_abroad: tuple[ForeignAddress, ...] = ()
+    statuses: tuple[RegisterStatus, ...] = ()
+
+    @property
+    def is_deceased(self) -> bool:
+        return self.death is not None or any(s.code == DECEASED_STATUS for s in self.statuses)
 
     @property
     def last_name(self) -> str | None:
@@ -236,6 +269,14 @@ def _abroad(element: etree._Element, kind: str) -> ForeignAddress:
         lines=lines,
         since=date_attribute(element, "DatumBegin"),
         until=date_attribute(element, "DatumEinde"),
+    )
+
+
+def _statuses(elements: list[etree._Element]) -> tuple[RegisterStatus, ...]:
+    return tuple(
+        RegisterStatus(required(e, "Code"), text(e, "Omschrijving"),
+                       date_attribute(e, "DatumBegin"))
+        for e in _current(elements)
     )
 
 
@@ -313,6 +354,7 @@ def person_from_inhoud(inhoud: etree._Element | None) -> Person:
         cohabitation=_cohabitation(persoon.findall("WettelijkeSamenwoning")),
         burial=_burial(persoon.find("LijkbezorgingEnRitueel")),
         addresses_abroad=tuple(a for a in abroad if a.until is None),
+        statuses=_statuses(persoon.findall("Statussen/Status")),
     )
 
 
@@ -356,6 +398,7 @@ def history_from_inhoud(inhoud: etree._Element | None) -> PersonHistory:
             for c in historiek.findall("HistoriekBurgerlijkeStaat/BurgerlijkeStaat")
         ),
         addresses_abroad=tuple(abroad),
+        statuses=_statuses(historiek.findall("HistoriekStatus/Status")),
     )
 
 
