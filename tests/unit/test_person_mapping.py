@@ -18,13 +18,13 @@ import pytest
 from lxml import etree
 
 from adapters.population.catalogue import load_catalogue
+from adapters.population.errors import SubjectMismatch
 from adapters.population.mapping import (
     Issuer,
     build_certificate,
     history_from_inhoud,
     person_from_inhoud,
 )
-from adapters.population.errors import SubjectMismatch
 from hub.errors import FactsDoNotHold, MappingError
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden/population"

@@ -1,8 +1,9 @@
 """Golden files: ``tests/golden/population/<case>.xml`` (Antwoord/Inhoud) → ``<case>.json``.
 
 The inputs are GeefGezinssamenstelling 02.02 answers in MAGDA's structure, checked against
-MAGDA's response XSD in ``tests/conformance/test_golden_inputs.py``. Regenerate after a deliberate mapping change with ``LOKET_UPDATE_GOLDEN=1 pytest tests/unit``,
-then read the diff before committing it.
+MAGDA's response XSD in ``tests/conformance/test_golden_inputs.py``. Regenerate after a
+deliberate mapping change with ``LOKET_UPDATE_GOLDEN=1 pytest tests/unit``, then read the diff
+before committing it.
 """
 
 from __future__ import annotations
