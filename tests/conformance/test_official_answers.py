@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -267,7 +268,6 @@ async def _run(harness: HubHarness, batch: list[Case]) -> list[Any]:
 
 async def test_every_official_answer_through_the_hub(
     official_simulator: Any, pki: dict[str, KeyPair], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     catalogue = load_catalogue()
     all_cases = list(cases())
@@ -304,16 +304,18 @@ async def test_every_official_answer_through_the_hub(
                     xml = result.documents[0].content
                     wrong += [f"{case.attest} {case.insz}: {p}"
                               for p in check_facts(case.attest, case.insz, root, xml)]
-    with capsys.disabled():
-        print(f"\n{len(all_cases)} jobs from MAGDA's official answers:")
-        for attest in sorted(counts):
-            parts = ", ".join(f"{k} {v}" for k, v in sorted(counts[attest].items()))
-            print(f"official answers, {attest}: {parts}")
-        if invalid:
-            print(f"official personas whose INSZ fails mod-97 in both centuries: "
-                  f"{', '.join(sorted(invalid))}")
-        if mismatched:
-            print(f"official answers about another INSZ than their file's: "
-                  f"{', '.join(sorted(mismatched))}")
+    # Straight to the terminal, past pytest's capture (capsys would hand structlog a stream
+    # that closes after this test): CI's log shows the counts.
+    lines = [f"\n{len(all_cases)} jobs from MAGDA's official answers:"]
+    for attest in sorted(counts):
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(counts[attest].items()))
+        lines.append(f"official answers, {attest}: {parts}")
+    if invalid:
+        lines.append("official personas whose INSZ fails mod-97 in both centuries: "
+                     + ", ".join(sorted(invalid)))
+    if mismatched:
+        lines.append("official answers about another INSZ than their file's: "
+                     + ", ".join(sorted(mismatched)))
+    print("\n".join(lines), file=sys.__stdout__, flush=True)
     assert not any("MAPPING_ERROR" in w for w in wrong), wrong[:20]
     assert wrong == [], f"{len(wrong)} outcomes differ from the answers:\n" + "\n".join(wrong[:40])
