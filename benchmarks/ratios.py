@@ -32,7 +32,7 @@ import aio_pika
 from aio_pika import DeliveryMode
 
 from adapters.population.catalogue import load_catalogue
-from adapters.population.client import HOUSEHOLD, PopulationClients
+from adapters.population.client import HOUSEHOLD, PopulationClients, person_inhoud
 from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
 from benchmarks.common import simulated_magda
 from hub.app import signing_identities
@@ -92,7 +92,7 @@ async def limit_pipeline(settings: Any, concurrency: int) -> AsyncIterator[Runne
         job = json.loads(message.body)
         insz = job["subject"]["identifier"]
         services = clients.for_tenant(job["tenant"])
-        answer = await services.client(HOUSEHOLD).call({"Criteria": {"INSZ": insz}})
+        answer = await services.client(HOUSEHOLD).call(person_inhoud(HOUSEHOLD, insz))
         model = build_certificate(spec, household_from_inhoud(answer.inhoud), subject_insz=insz,
                                   issuer=Issuer("44021", "Stad Gent"), language="nl")
         tenant = tenants[job["tenant"]]

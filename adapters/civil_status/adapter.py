@@ -6,7 +6,7 @@ municipality (the pipeline does that) and never re-renders it.
 
 from __future__ import annotations
 
-from adapters.civil_status.client import FETCH, SEARCH, SERVICES
+from adapters.civil_status.client import FETCH, SEARCH, SERVICES, fetch_inhoud, search_inhoud
 from adapters.civil_status.errors import ActNotFound
 from adapters.civil_status.mapping import (
     ActRules,
@@ -53,22 +53,20 @@ class CivilStatusAdapter(MagdaAdapter):
             purpose=f"civil-status {act_id} {form} (product {job.product_id})"
             + (f": {job.purpose}" if job.purpose else ""),
         )
-        criteria: dict[str, object]
-        if job.parameters.get("act_reference"):
-            criteria = {"DocumentReferte": job.parameters["act_reference"]}
-        else:
-            criteria = {
-                "DocumentType": {"Code": self._rules.code_of(act_id)},
-                "INSZ": job.subject.identifier,
-            }
         try:
             found = await services.client(SEARCH).call(
-                {"Criteria": criteria}, referte=context.reference(SEARCH.name), audit=audit
+                search_inhoud(document_type=self._rules.code_of(act_id),
+                              insz=job.subject.identifier,
+                              nis_code=context.tenant.nis_code, language=language),
+                referte=context.reference(SEARCH.name), audit=audit,
             )
         except NotFound as exc:
             raise ActNotFound("no civil-status act matches the request",
                               details=exc.details) from exc
-        act = pick_act(synopses_from_inhoud(found.inhoud), self._rules)
+        acts = synopses_from_inhoud(found.inhoud)
+        if job.parameters.get("act_reference"):
+            acts = tuple(a for a in acts if a.reference == job.parameters["act_reference"])
+        act = pick_act(acts, self._rules)
         requester = job.requester
         persons = {requester.identifier} if requester.capacity == "person" else set()
         if requester.acting_person:
@@ -79,13 +77,10 @@ class CivilStatusAdapter(MagdaAdapter):
                 act, form, requester_persons=persons,
                 declared_relationship=job.parameters.get("relationship"), rules=self._rules,
             )
-        wrapper = "CriteriaUittreksel" if form == "extract" else "CriteriaAfschrift"
-        fetch_criteria: dict[str, object] = {
-            wrapper: {"DocumentReferte": act.reference, "Taal": language},
-            "GemeenteVanAfgifte": {"NISCode": context.tenant.nis_code},
-        }
         fetched = await services.client(FETCH).call(
-            {"Criteria": fetch_criteria}, referte=context.reference(FETCH.name), audit=audit
+            fetch_inhoud(reference=act.reference, form=form, model=act.type_code,
+                         nis_code=context.tenant.nis_code, language=language),
+            referte=context.reference(FETCH.name), audit=audit,
         )
         body = fetched.inhoud.find("Uittreksel" if form == "extract" else "Afschrift") \
             if fetched.inhoud is not None else None

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapters.criminal_record.client import EXTRACT, SERVICES, STATUS
+from adapters.criminal_record.client import (
+    EXTRACT,
+    SERVICES,
+    STATUS,
+    fetch_inhoud,
+    request_inhoud,
+    status_inhoud,
+)
 from adapters.criminal_record.errors import ExtractRefused, ExtractTimedOut
 from adapters.criminal_record.mapping import (
     READY,
@@ -19,7 +26,6 @@ from adapters.criminal_record.mapping import (
     check_request,
     load_models,
     next_poll_s,
-    request_criteria,
     status_of,
 )
 from adapters.magda import ContextAudit
@@ -62,7 +68,7 @@ class CriminalRecordAdapter(MagdaAdapter):
         if not journal:
             check_request(job, rule)
             answer = await services.client(EXTRACT).call(
-                request_criteria(job, rule, nis_code=context.tenant.nis_code),
+                request_inhoud(job, rule, nis_code=context.tenant.nis_code),
                 referte=context.reference(EXTRACT.name, "request"), audit=audit,
             )
             if answer.inhoud is None:
@@ -74,7 +80,7 @@ class CriminalRecordAdapter(MagdaAdapter):
         polls = int(str(journal.get("polls", 0))) + 1
         requested_at = dt.datetime.fromisoformat(str(journal["requested_at"]))
         status_answer = await services.client(STATUS).call(
-            {"Criteria": {"INSZ": job.subject.identifier}},
+            status_inhoud(job, nis_code=context.tenant.nis_code),
             referte=context.reference(STATUS.name, f"poll-{polls}"), audit=audit,
         )
         status = status_of(status_answer.inhoud, number)
@@ -89,9 +95,7 @@ class CriminalRecordAdapter(MagdaAdapter):
                 )
             return self._wait(rule, number, polls=polls, requested_at=requested_at.isoformat())
         fetched = await services.client(EXTRACT).call(
-            {"Gemeente": {"NISCode": context.tenant.nis_code,
-                          "Aanvrager": {"INSZ": job.requester.identifier}},
-             "Criteria": {"Ophaling": {"Identificatienummer": number}}},
+            fetch_inhoud(job, number, nis_code=context.tenant.nis_code),
             referte=context.reference(EXTRACT.name, "fetch"), audit=audit,
         )
         extract = fetched.inhoud.find("Uittreksel") if fetched.inhoud is not None else None

@@ -1,4 +1,7 @@
-"""Pure: the model rules (data), the request, the status answer, the journal. No I/O."""
+"""Pure: the model rules (data), the status answer, the journal. No I/O.
+
+The questions are built in ``adapters.criminal_record.client``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
@@ -23,7 +25,6 @@ __all__ = [
     "check_request",
     "load_models",
     "next_poll_s",
-    "request_criteria",
     "status_of",
 ]
 
@@ -84,24 +85,6 @@ def check_request(job: Job, rule: ModelRule) -> None:
             f"model {rule.model} needs one of the activities {sorted(rule.activities)}",
             details={"activity": activity},
         )
-
-
-def request_criteria(job: Job, rule: ModelRule, *, nis_code: str) -> dict[str, Any]:
-    aanvraag: dict[str, Any] = {
-        "INSZ": job.subject.identifier,
-        "INSZOpUittreksel": True,
-        "Taal": job.parameters.get("language", "nl"),
-        "TypeUittreksel": rule.model,
-        "Referentie": job.job_id[:36],
-    }
-    if rule.activities:
-        aanvraag["Activiteit"] = {"Code": job.parameters["activity"]}
-    if job.parameters.get("remark"):
-        aanvraag["Opmerking"] = job.parameters["remark"]
-    return {
-        "Gemeente": {"NISCode": nis_code, "Aanvrager": {"INSZ": job.requester.identifier}},
-        "Criteria": {"Aanvraag": aanvraag},
-    }
 
 
 def status_of(inhoud: etree._Element | None, number: str) -> str:

@@ -23,7 +23,7 @@ from hub.config import (
 )
 from hub.errors import ConfigurationError
 
-__all__ = ["MagdaConnection", "MagdaProfile", "profile_for"]
+__all__ = ["MagdaConnection", "MagdaProfile", "hoedanigheid_problems", "profile_for"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,37 @@ def profile_for(magda: MagdaSettings, tenant: TenantSettings | None) -> MagdaPro
         reply_signature=magda.reply_signature,
         reply_signing_cert=resolve_path(magda.reply_signing_cert),
     )
+
+
+# MAGDA's Hoedanigheid is a short name (NaamKort): at most 24 characters.
+_HOEDANIGHEID_MAX = 24
+
+
+def hoedanigheid_problems(magda: MagdaSettings, tenants: dict[str, TenantSettings]) -> list[str]:
+    """Where the required Hoedanigheid (MAGDA capacity code) is missing or too long.
+
+    Every tenant needs one, its own (``[magda] hoedanigheid`` in its tenant file) or the
+    default ``magda.hoedanigheid``; the default is needed too while a tenant lacks its own, or
+    when there are no tenants at all.
+    """
+    problems: list[str] = []
+    lacking = sorted(slug for slug, tenant in tenants.items() if not tenant.magda.hoedanigheid)
+    if not magda.hoedanigheid and (lacking or not tenants):
+        where = (f" and tenant(s) {', '.join(lacking)} have no [magda] hoedanigheid of their own"
+                 if lacking else "")
+        problems.append(
+            "magda.hoedanigheid is empty" + where + ": MAGDA requires the capacity code it "
+            "assigned to the client (Hoedanigheid) in every repertorium registration"
+        )
+    values = [("magda.hoedanigheid", magda.hoedanigheid)] + [
+        (f"tenant {slug}: [magda] hoedanigheid", tenant.magda.hoedanigheid)
+        for slug, tenant in sorted(tenants.items())
+    ]
+    problems += [
+        f"{where} is longer than {_HOEDANIGHEID_MAX} characters (MAGDA's limit)"
+        for where, value in values if len(value) > _HOEDANIGHEID_MAX
+    ]
+    return problems
 
 
 class MagdaConnection:

@@ -23,7 +23,11 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 @dataclass(frozen=True)
 class RequestIdentity:
-    """How we present ourselves in ``Context/Bericht/Afzender``."""
+    """How we present ourselves in ``Context/Bericht/Afzender``.
+
+    ``hoedanigheid`` is the capacity code MAGDA assigned to the client: required configuration
+    (``check-config`` refuses an identity without it), always sent.
+    """
 
     client_identification: str
     hoedanigheid: str
@@ -40,12 +44,12 @@ def build_verzoek(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The ``Verzoek`` for zeep: one ``Vraag`` per message, one fresh reference for both."""
-    afzender: dict[str, Any] = {
-        "Identificatie": identity.client_identification,
-        "Referte": referte,
-    }
-    if identity.hoedanigheid:
-        afzender["Hoedanigheid"] = identity.hoedanigheid
+    if not identity.hoedanigheid:
+        raise ConfigurationError(
+            f"{service}: no Hoedanigheid for {identity.client_identification}: set "
+            "magda.hoedanigheid (or the tenant's [magda] hoedanigheid)",
+            code="MAGDA_HOEDANIGHEID_MISSING",
+        )
     local = now.astimezone()
     return {
         "Context": {
@@ -54,11 +58,16 @@ def build_verzoek(
             "Bericht": {
                 "Type": "VRAAG",
                 "Tijdstip": {
-                    "Datum": local.date(),
+                    # A plain YYYY-MM-DD: MAGDA's Datum is ten characters, no time zone.
+                    "Datum": local.date().isoformat(),
                     # Some MAGDA services refuse a time without exactly three decimals.
                     "Tijd": local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}",
                 },
-                "Afzender": afzender,
+                "Afzender": {
+                    "Identificatie": identity.client_identification,
+                    "Referte": referte,
+                    "Hoedanigheid": identity.hoedanigheid,
+                },
                 "Ontvanger": {"Identificatie": identity.receiver_identification},
             },
         },

@@ -10,7 +10,12 @@ import asyncio
 from collections.abc import Iterable
 
 from adapters.magda.client import MagdaServiceClient, ServiceSpec
-from adapters.magda.connection import MagdaConnection, MagdaProfile, profile_for
+from adapters.magda.connection import (
+    MagdaConnection,
+    MagdaProfile,
+    hoedanigheid_problems,
+    profile_for,
+)
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 
 __all__ = ["IdentityServices", "MagdaServiceSet"]
@@ -70,6 +75,7 @@ class MagdaServiceSet:
         # One limit for the whole back end, whichever identity calls it.
         self._limit = asyncio.Semaphore(backend.concurrency)
         self._by_profile: dict[MagdaProfile, IdentityServices] = {}
+        self._tenants = tenants
         self._default = self._services(profile_for(magda, None))
         self._by_tenant = {
             slug: self._services(profile_for(magda, tenant)) for slug, tenant in tenants.items()
@@ -90,8 +96,9 @@ class MagdaServiceSet:
         return self._by_tenant.get(slug, self._default)
 
     def check_config(self) -> list[str]:
-        """Missing WSDLs and key/certificate files, for ``check-config`` and start-up."""
-        problems = [
+        """Missing WSDLs, key/certificate files and Hoedanigheid, for ``check-config`` and
+        start-up."""
+        problems = hoedanigheid_problems(self._magda, self._tenants) + [
             f"WSDL not found: {self._magda.wsdl_dir / spec.wsdl}"
             for spec in self.specs
             if not (self._magda.wsdl_dir / spec.wsdl).is_file()

@@ -74,7 +74,8 @@ class PopulationAdapter:
         if spec.source == "household":
             answer = await self._clients.household(
                 services,
-                insz, referte=context.reference("GeefGezinssamenstelling"), audit=audit
+                insz, referte=context.reference("GeefGezinssamenstelling"), audit=audit,
+                language=language,
             )
             model = household_from_inhoud(answer.inhoud)
         else:
@@ -89,6 +90,7 @@ class PopulationAdapter:
                     context.reference(service.name, "after-registration"),
                 ),
                 audit=audit,
+                language=language,
             )
             model = (person_from_inhoud if service is PERSON else history_from_inhoud)(
                 answer.inhoud

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import FactsDoNotHold, InvalidInput
+from hub.errors import FactsDoNotHold, InvalidInput, NotAllowed
 
 __all__ = [
     "AlreadyMarried",
@@ -11,6 +11,7 @@ __all__ = [
     "NoLegalCohabitation",
     "NoMainResidence",
     "NotBelgian",
+    "RegistrationRefused",
     "SubjectDeceased",
     "SubjectMismatch",
     "SubjectNotInHousehold",
@@ -65,3 +66,12 @@ class NoBurialDeclaration(FactsDoNotHold):
 
 class AlreadyMarried(FactsDoNotHold):
     default_code = "ALREADY_MARRIED"
+
+
+class RegistrationRefused(NotAllowed):
+    """RegistreerInschrijving answered ``Resultaat`` 0 ("Niet geslaagd"): MAGDA did not put the
+    subject in our repertorium, so it will not answer about them. ``details`` carry MAGDA's own
+    reason (``Resultaat/@Beschrijving`` and any ``Uitzonderingen``). No retry changes that; an
+    operator must look at the client's access (its Hoedanigheid) at MAGDA."""
+
+    default_code = "REPERTORIUM_REGISTRATION_REFUSED"

@@ -2,7 +2,8 @@
 
 MAGDA answers GeefPersoon and GeefHistoriekPersoon only about people the calling client has
 registered; the client is the request's ``Context/Bericht/Afzender/Identificatie``, matched to the
-``Inschrijving/Identificatie`` it registered with.
+``Inschrijving/Identificatie`` it registered with (MAGDA refuses a registration for another
+client). A subject is a person (``PERS``, by INSZ) or a company (``OND``, by KBO number).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class Registration:
     einde: str | None = None
     hoedanigheid: str | None = None
     afzender: str | None = None
-    """``Afzender/Identificatie`` of the registering request (normally equal to ``client``)."""
+    """``Afzender/Identificatie`` of the registering request (equal to ``client``)."""
+    subject_type: str = "PERS"
+    """``PERS`` (``insz`` is an INSZ) or ``OND`` (``insz`` is then a KBO number)."""
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def to_json(self) -> dict[str, Any]:

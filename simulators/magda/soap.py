@@ -1,6 +1,8 @@
 """The SOAP endpoint every simulated MAGDA service shares.
 
-Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema -> latency and injected
+Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema (our service XSD, which
+accepts exactly what MAGDA's request XSD accepts: a question without its required Bron, Taal or
+Hoedanigheid, or with a second Vraag, gets MAGDA's fault 10001) -> latency and injected
 faults -> the service's answer -> its documents (PDFs, made in a worker thread) -> reply
 signature -> MTOM packaging when a document travels as an attachment. Levels 1-3 of MAGDA errors
 map to a SOAP Fault, a ``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``. Faults are
@@ -163,10 +165,7 @@ def _reply(
     if rule is not None and injected is not None and rule.level == "repliek":
         uitzonderingen(repliek, [injected])
         return _Reply(root, injected_outcome)
-    if len(vragen) != 1:
-        uitzonderingen(repliek, [Uitzondering("20110", "Te veel vragen in het bericht")])
-        return _Reply(root, "too-many-questions")
-
+    # The schema allows exactly one Vraag (MAGDA's does too): a second one was a 10001 fault.
     vraag = vragen[0]
     client = None if context is None else context.findtext("Bericht/Afzender/Identificatie")
     question = Question(vraag, vraag.findtext("Referte") or "", spec.subject(vraag), client)

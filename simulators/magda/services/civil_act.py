@@ -23,7 +23,7 @@ from simulators.population_acts import NOT_DIGITISED
 
 __all__ = ["CIVIL_ACT", "answer_civil_act"]
 
-NAMESPACE = "http://magda.vlaanderen.be/burgerlijkestand/soap/geefaktebugerlijkestand/v02_00"
+NAMESPACE = "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be"
 
 
 def answer_civil_act(question: Question, registers: Registers) -> Answer:
@@ -44,7 +44,7 @@ def answer_civil_act(question: Question, registers: Registers) -> Answer:
     delivery = ActDelivery(
         kind=kind,
         language=(chosen.findtext("Taal") or "").strip(),
-        issuing_nis_code=(criteria.findtext("GemeenteVanAfgifte/NISCode") or "").strip(),
+        issuing_nis_code=(question.element.findtext("Inhoud/GemeenteVanAfgifte") or "").strip(),
         model=(chosen.findtext("Model") or "").strip() or None,
     )
     inhoud = etree.Element("Inhoud")

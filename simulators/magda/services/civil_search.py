@@ -21,7 +21,7 @@ from simulators.population_acts import ACT_STATUSES, ROLES, ActPerson, CivilAct
 
 __all__ = ["CIVIL_SEARCH", "answer_civil_search"]
 
-NAMESPACE = "http://magda.vlaanderen.be/burgerlijkestand/soap/zoekaktenburgerlijkestand/v02_00"
+NAMESPACE = "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be"
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,14 @@ def _criteria(criteria: etree._Element) -> _Criteria:
     last_name, first_name = _text(criteria, "Naam"), _text(criteria, "Voornaam")
     born = _text(criteria, "Geboortedatum")
     return _Criteria(
-        reference=_text(criteria, "DocumentReferte"),
-        type=_text(criteria, "DocumentType/Code"),
+        # MAGDA's search names no act reference; DocumentType is the type's code as text.
+        reference=None,
+        type=_text(criteria, "DocumentType"),
         insz=_text(criteria, "INSZ"),
         last_name=None if last_name is None else last_name.casefold(),
         first_name=None if first_name is None else first_name.casefold(),
         birth_date=None if born is None else _day(born),
-        nis_code=_text(criteria, "GemeenteVanOpmaak/NISCode"),
+        nis_code=_text(criteria, "GemeenteVanOpmaak"),
     )
 
 

@@ -33,13 +33,15 @@ from simulators.population_model import MUNICIPALITIES
 
 __all__ = ["CRIMINAL_EXTRACT", "answer_criminal_extract", "extract_subject"]
 
-NAMESPACE = "http://magda.vlaanderen.be/strafregister/soap/geefuittrekselstrafregister/v02_00"
+NAMESPACE = (
+    "http://webservice.geefuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be"
+)
 _ORIGIN = "STRAFREGISTER"
 
 
 def extract_subject(vraag: etree._Element) -> str | None:
-    """The INSZ of an Aanvraag (an Ophaling names an extract, not a person)."""
-    value = vraag.findtext("Inhoud/Criteria/Aanvraag/INSZ")
+    """The INSZ of a request (a fetch names an extract by its number, not a person)."""
+    value = vraag.findtext("Inhoud/Criteria/INSZ")
     return value.strip() if value else None
 
 
@@ -52,10 +54,11 @@ def answer_criminal_extract(question: Question, registers: Registers) -> Answer:
     """Inhoud/Aanvraag for an Aanvraag, Inhoud/Uittreksel for an Ophaling."""
     inhoud = question.element.find("Inhoud")
     assert inhoud is not None  # the schema requires it
-    aanvraag = inhoud.find("Criteria/Aanvraag")
-    if aanvraag is not None:
-        return _request(question, registers, inhoud, aanvraag)
-    return _fetch(registers, _text(inhoud, "Criteria/Ophaling/Identificatienummer") or "")
+    criteria = inhoud.find("Criteria")
+    assert criteria is not None  # the schema requires it
+    if criteria.find("INSZ") is not None:
+        return _request(question, registers, inhoud, criteria)
+    return _fetch(registers, _text(criteria, "Identificatienummer") or "")
 
 
 def _request(
@@ -65,8 +68,9 @@ def _request(
     if isinstance(found, Answer):
         return found
     person = found[0]
-    model = _text(aanvraag, "TypeUittreksel") or ""
-    activity = _text(aanvraag, "Activiteit/Code")
+    # A 596.x extract's activity is part of its type code: "<model>-<activity>".
+    model, _, named = (_text(aanvraag, "TypeUittreksel") or "").partition("-")
+    activity = named or None
     if model in ACTIVITIES and activity is None:
         return refusal("20120", f"Activiteit verplicht voor model {model}", "activity-missing")
     if model not in ACTIVITIES:
@@ -80,7 +84,7 @@ def _request(
         language=_text(aanvraag, "Taal") or "nl",
         insz_on_extract=_text(aanvraag, "INSZOpUittreksel") in ("true", "1"),
         nis_code=_text(inhoud, "Gemeente/NISCode") or "",
-        requester=_text(inhoud, "Gemeente/Aanvrager/INSZ") or "",
+        requester=_text(inhoud, "Gemeente/Aanvrager") or "",
         activity=activity,
         remark=_text(aanvraag, "Opmerking"),
         reference=_text(aanvraag, "Referentie"),

@@ -23,10 +23,10 @@ from simulators.population_judicial import ACTIVITIES, EXTRACT_TYPES
 __all__ = ["CRIMINAL_STATUS", "CRIMINAL_TYPES", "answer_criminal_status", "answer_types"]
 
 STATUS_NAMESPACE = (
-    "http://magda.vlaanderen.be/strafregister/soap/geefstatusuittrekselstrafregister/v02_00"
+    "http://webservice.geefstatusuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be"
 )
 TYPES_NAMESPACE = (
-    "http://magda.vlaanderen.be/strafregister/soap/geeftypesuittrekselstrafregister/v02_00"
+    "http://webservice.geeftypesuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be"
 )
 
 
@@ -44,8 +44,9 @@ def answer_criminal_status(question: Question, registers: Registers) -> Answer:
         return refusal("20002", "INSZ is ongeldig (controlegetal)", "invalid-insz")
     ready_only = _text(criteria, "KlaarVoorDownload") in ("true", "1")
     strafregister = registers.strafregister
+    # MAGDA's status question has no Identificatienummer: by INSZ and/or Referentie.
     found = strafregister.matching(insz=insz, reference=_text(criteria, "Referentie"),
-                                   number=_text(criteria, "Identificatienummer"))
+                                   number=None)
     inhoud = etree.Element("Inhoud")
     for extract in found:
         status = strafregister.poll(extract)
