@@ -85,7 +85,8 @@ def zeep_clients(pki: dict[str, KeyPair]) -> dict[str | None, zeep.Client]:
 
 
 def verzoek(insz: str | list[str], *, referte: str | None = None) -> dict[str, Any]:
-    """A GeefGezinssamenstelling Verzoek as zeep takes it; one Vraag per INSZ."""
+    """A GeefGezinssamenstelling Verzoek as zeep takes it; one Vraag per INSZ (MAGDA's schema
+    allows one: several build only with a non-strict zeep client, and are a 10001 fault)."""
     referte = referte or str(uuid.uuid4())
     inszs = [insz] if isinstance(insz, str) else insz
     return {
@@ -94,7 +95,7 @@ def verzoek(insz: str | list[str], *, referte: str | None = None) -> dict[str, A
             "Versie": "02.02.0000",
             "Bericht": {
                 "Type": "VRAAG",
-                "Tijdstip": {"Datum": dt.date(2025, 3, 4), "Tijd": "09:15:00.000"},
+                "Tijdstip": {"Datum": "2025-03-04", "Tijd": "09:15:00.000"},
                 "Afzender": {"Identificatie": CLIENT_ID, "Referte": referte,
                              "Hoedanigheid": "1234"},
                 "Ontvanger": {"Identificatie": "vip.vlaanderen.be", "Naam": "VIP"},
@@ -102,7 +103,7 @@ def verzoek(insz: str | list[str], *, referte: str | None = None) -> dict[str, A
         },
         "Vragen": {
             "Vraag": [
-                {"Referte": referte, "Inhoud": {"Criteria": {"INSZ": value}, "Bron": "RR"}}
+                {"Referte": referte, "Inhoud": {"Criteria": {"INSZ": value}, "Taal": "nl"}}
                 for value in inszs
             ]
         },
@@ -150,7 +151,7 @@ def service_verzoek(
             "Versie": SERVICE_FILES[service][1],
             "Bericht": {
                 "Type": "VRAAG",
-                "Tijdstip": {"Datum": dt.date(2025, 3, 4), "Tijd": "09:15:00.000"},
+                "Tijdstip": {"Datum": "2025-03-04", "Tijd": "09:15:00.000"},
                 "Afzender": {"Identificatie": client_id, "Referte": referte,
                              "Hoedanigheid": "1234"},
                 "Ontvanger": {"Identificatie": "vip.vlaanderen.be", "Naam": "VIP"},
@@ -185,6 +186,9 @@ def build_service_request(pki: dict[str, KeyPair]) -> BuildRequest:
         client_id: str = CLIENT_ID, referte: str | None = None,
     ) -> bytes:
         client = client_for(service, signer)
+        if service == "GeefGezinssamenstelling":
+            # person_inhoud serves it too, but this service has no Bron (MAGDA refuses one).
+            inhoud = {key: value for key, value in inhoud.items() if key != "Bron"}
         verzoek = service_verzoek(service, inhoud, client_id=client_id, referte=referte)
         envelope = client.create_message(client.service, service, Verzoek=verzoek)
         return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
@@ -297,7 +301,8 @@ def person_inhoud(insz: str) -> dict[str, Any]:
 
 def history_inhoud(insz: str, day: dt.date, op: str) -> dict[str, Any]:
     """Vraag/Inhoud of GeefHistoriekPersoon: Datum with its Op attribute."""
-    return {"Criteria": {"INSZ": insz, "Datum": {"_value_1": day, "Op": op}}}
+    return {"Criteria": {"INSZ": insz, "Datum": {"_value_1": day, "Op": op}},
+            "Bron": "RR", "Taal": "nl"}
 
 
 def registration_inhoud(insz: str | list[str], client_id: str = CLIENT_ID) -> dict[str, Any]:
@@ -309,9 +314,9 @@ def registration_inhoud(insz: str | list[str], client_id: str = CLIENT_ID) -> di
             "Hoedanigheid": "1234",
             "BetrokkenSubject": {
                 "Type": "PERS",
-                "Subjecten": {"Subject": [{"Type": "OND", "Sleutel": key} for key in keys]},
+                "Subjecten": {"Subject": [{"Type": "PERS", "Sleutel": key} for key in keys]},
             },
-            "Periode": {"Begin": dt.date(2025, 1, 1), "Einde": dt.date(2025, 12, 31)},
+            "Periode": {"Begin": "2025-01-01", "Einde": "2025-12-31"},
         }
     }
 
@@ -333,49 +338,48 @@ def control(simulator: MagdaSimulator, http: aiohttp.ClientSession) -> Callable[
 GEMEENTE = "44021"
 """The municipality (Gent) that asks in the DABS and criminal-record tests."""
 OFFICIAL = "85073003328"
-"""Gemeente/Aanvrager/INSZ: the official who asks for a criminal-record extract."""
+"""Gemeente/Aanvrager: the official who asks for a criminal-record extract."""
 
 
 def search_inhoud(**criteria: Any) -> dict[str, Any]:
-    """Vraag/Inhoud of ZoekAktenBurgerlijkeStand; ``DocumentType="GEBOORTE"`` becomes {Code}."""
-    if "DocumentType" in criteria:
-        criteria["DocumentType"] = {"Code": criteria["DocumentType"]}
-    if "GemeenteVanOpmaak" in criteria:
-        criteria["GemeenteVanOpmaak"] = {"NISCode": criteria["GemeenteVanOpmaak"]}
-    return {"Criteria": criteria}
+    """Vraag/Inhoud of ZoekAktenBurgerlijkeStand, in the order of MAGDA's schema."""
+    order = ("DocumentType", "DocumentStatus", "DatumCreatie", "INSZ", "Naam", "Voornaam",
+             "Geboortedatum", "GemeenteVanOpmaak", "ZoekInRijksregister")
+    criteria.setdefault("ZoekInRijksregister", "0")
+    return {"Criteria": {key: criteria[key] for key in order if key in criteria},
+            "GemeenteVanAfgifte": GEMEENTE, "Taal": "nl"}
 
 
 def act_inhoud(reference: str, *, copy: bool = False, taal: str = "nl",
                model: str | None = None) -> dict[str, Any]:
     """Vraag/Inhoud of GeefAkteBurgerlijkeStand: an extract, or a copy with ``copy``."""
     chosen: dict[str, Any] = {"DocumentReferte": reference, "Taal": taal}
-    if model is not None:
-        chosen["Model"] = model
+    if not copy:
+        chosen["Model"] = model or "GEBOORTE"  # an extract's Model is required
     key = "CriteriaAfschrift" if copy else "CriteriaUittreksel"
-    return {"Criteria": {key: chosen, "GemeenteVanAfgifte": {"NISCode": GEMEENTE}}}
+    return {"Criteria": {key: chosen}, "GemeenteVanAfgifte": GEMEENTE, "Taal": taal}
 
 
 def extract_request_inhoud(insz: str, model: str = "595", *, activity: str | None = None,
                            **extra: Any) -> dict[str, Any]:
-    """Vraag/Inhoud of GeefUittrekselStrafregister with a new Aanvraag."""
-    aanvraag: dict[str, Any] = {"INSZ": insz, "INSZOpUittreksel": True, "Taal": "nl",
-                                "TypeUittreksel": model}
-    if activity is not None:
-        aanvraag["Activiteit"] = {"Code": activity}
-    aanvraag.update(extra)
-    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": {"INSZ": OFFICIAL}},
-            "Criteria": {"Aanvraag": aanvraag}}
+    """Vraag/Inhoud of GeefUittrekselStrafregister asking for a new extract (a 596.x
+    activity is part of the type code, ``596.1-TAXI``)."""
+    criteria: dict[str, Any] = {"INSZ": insz, "INSZOpUittreksel": "1", "Taal": "nl",
+                                "TypeUittreksel": model if activity is None
+                                else f"{model}-{activity}"}
+    criteria.update(extra)
+    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": OFFICIAL}, "Criteria": criteria}
 
 
 def extract_fetch_inhoud(number: str) -> dict[str, Any]:
-    """Vraag/Inhoud of GeefUittrekselStrafregister fetching (Ophaling) an extract."""
-    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": {"INSZ": OFFICIAL}},
-            "Criteria": {"Ophaling": {"Identificatienummer": number}}}
+    """Vraag/Inhoud of GeefUittrekselStrafregister fetching an extract by its number."""
+    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": OFFICIAL},
+            "Criteria": {"Identificatienummer": number}}
 
 
 def status_inhoud(**criteria: Any) -> dict[str, Any]:
     """Vraag/Inhoud of GeefStatusUittrekselStrafregister."""
-    return {"Criteria": criteria}
+    return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": OFFICIAL}, "Criteria": criteria}
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from adapters.criminal_record.client import request_inhoud
 from adapters.criminal_record.errors import NotEntitled, UnknownActivity
 from adapters.criminal_record.mapping import (
     READY,
@@ -29,7 +30,6 @@ from adapters.criminal_record.mapping import (
     check_request,
     load_models,
     next_poll_s,
-    request_criteria,
     status_of,
 )
 from adapters.magda.xmlread import required
@@ -147,9 +147,13 @@ def test_refusals_carry_their_rule_and_activity() -> None:
         check_request(_job("596.2", requester=OTHER), _rule("596.2"))
 
 
-# ----- request_criteria -----
+# ----- the request (adapters.criminal_record.client) -----
 
-def test_golden_request_criteria() -> None:
+def test_the_request_in_magda_s_shape() -> None:
+    """MAGDA's Criteria: INSZ, INSZOpUittreksel (0/1), Taal, TypeUittreksel, Opmerking?,
+    Referentie? (at most 200); a 596.x activity is part of the type code; the Aanvrager of the
+    Gemeente is an INSZ. (Was a golden file of our own earlier shape, with an Aanvraag wrapper,
+    an Activiteit element and Aanvrager/INSZ, none of which MAGDA's XSD has.)"""
     parameters: dict[str, dict[str, Any]] = {
         "593": {"language": "fr"},
         "595": {"remark": "Aanvraag via het e-loket"},
@@ -157,12 +161,22 @@ def test_golden_request_criteria() -> None:
         "596.2": {"activity": "JEUGDWERK", "language": "nl"},
     }
     mapped = {
-        model: request_criteria(_job(model, **parameters[model]), _rule(model), nis_code="44021")
+        model: request_inhoud(_job(model, **parameters[model]), _rule(model), nis_code="44021")
         for model in MODELS
     }
-    for criteria in mapped.values():
-        assert len(criteria["Criteria"]["Aanvraag"]["Referentie"]) == 36
-    _check_golden("request-criteria", mapped)
+    for inhoud in mapped.values():
+        assert inhoud["Gemeente"] == {"NISCode": "44021", "Aanvrager": SUBJECT}
+        assert inhoud["Criteria"]["INSZ"] == SUBJECT
+        assert inhoud["Criteria"]["INSZOpUittreksel"] == "1"
+        assert inhoud["Criteria"]["Referentie"] == JOB_ID
+    assert {m: i["Criteria"]["TypeUittreksel"] for m, i in mapped.items()} == {
+        "593": "593", "595": "595", "596.1": "596.1-TAXI", "596.2": "596.2-JEUGDWERK",
+    }
+    assert {m: i["Criteria"]["Taal"] for m, i in mapped.items()} == {
+        "593": "fr", "595": "nl", "596.1": "nl", "596.2": "nl",
+    }
+    assert mapped["595"]["Criteria"]["Opmerking"] == "Aanvraag via het e-loket"
+    assert all("Opmerking" not in mapped[m]["Criteria"] for m in ("593", "596.1", "596.2"))
 
 
 # ----- the answers -----
