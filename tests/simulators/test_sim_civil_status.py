@@ -31,8 +31,8 @@ from tests.simulators.conftest import (
 SEARCH = "ZoekAktenBurgerlijkeStand"
 ACT = "GeefAkteBurgerlijkeStand"
 NAMESPACES = {
-    SEARCH: "http://magda.vlaanderen.be/burgerlijkestand/soap/zoekaktenburgerlijkestand/v02_00",
-    ACT: "http://magda.vlaanderen.be/burgerlijkestand/soap/geefaktebugerlijkestand/v02_00",
+    SEARCH: "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
+    ACT: "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
 }
 # Pinned on purpose: the hub's tests and the demo refer to these references.
 EXPECTED_ACTS = {

@@ -82,7 +82,8 @@ async def _status(call: Call, schemas: dict[str, etree.XMLSchema], **criteria: A
 
 async def _statuses(call: Call, schemas: dict[str, etree.XMLSchema], number: str, times: int
                     ) -> list[str | None]:
-    return [(await _status(call, schemas, Identificatienummer=number))[0]["status"]
+    # MAGDA's status question names no Identificatienummer: list them, pick this one.
+    return [next(s for s in await _status(call, schemas) if s["number"] == number)["status"]
             for _ in range(times)]
 
 
@@ -247,17 +248,17 @@ async def test_status_criteria(call: Call, schemas: dict[str, etree.XMLSchema]) 
     assert [s["number"] for s in both] == [first]
     # Every listing counted as a query: the 595s are ready now, the 596.2 not yet, and a
     # KlaarVoorDownload query counts too, though it answers the ready ones only.
-    ready = await _status(call, schemas, KlaarVoorDownload=True)
+    ready = await _status(call, schemas, KlaarVoorDownload="1")
     assert [s["number"] for s in ready] == [first, second]
     assert all(s["requested"] and s["type"] == "595" for s in ready)
-    assert await _status(call, schemas, Identificatienummer="00000000-0") == []
+    assert await _status(call, schemas, Referentie="no-such-dossier") == []
     assert await _status(call, schemas, INSZ=WELL_KNOWN["foreigner"]) == []
     reply = await call(STATUS, status_inhoud(INSZ=WELL_KNOWN["invalid_check"]))
     assert _fout(_antwoord(reply, schemas, STATUS)) == "20002"
 
 
 async def test_types(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
-    antwoord = _antwoord(await call(TYPES, {"Taal": "nl"}), schemas, TYPES)
+    antwoord = _antwoord(await call(TYPES, {"Criteria": {"Taal": "nl"}}), schemas, TYPES)
     types = {t.findtext("Code"): [a.findtext("Code") for a in t.findall("Activiteiten/Activiteit")]
              for t in antwoord.findall("Inhoud/Types/Type")}
     assert types == {

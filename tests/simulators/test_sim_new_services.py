@@ -39,7 +39,7 @@ INHOUD: dict[str, dict[str, Any]] = {
     "GeefAkteBurgerlijkeStand": act_inhoud(WELL_KNOWN_ACTS["birth_single"]),
     EXTRACT: extract_request_inhoud(SINGLE),
     STATUS: status_inhoud(INSZ=SINGLE),
-    "GeefTypesUittrekselStrafregister": {"Taal": "nl"},
+    "GeefTypesUittrekselStrafregister": {"Criteria": {"Taal": "nl"}},
 }
 """A question each new service answers without an error."""
 KINDS: dict[str, dict[str, Any]] = {
@@ -56,14 +56,14 @@ KINDS: dict[str, dict[str, Any]] = {
 
 NAMESPACES = {
     "ZoekAktenBurgerlijkeStand":
-        "http://magda.vlaanderen.be/burgerlijkestand/soap/zoekaktenburgerlijkestand/v02_00",
+        "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
     "GeefAkteBurgerlijkeStand":
-        "http://magda.vlaanderen.be/burgerlijkestand/soap/geefaktebugerlijkestand/v02_00",
-    EXTRACT: "http://magda.vlaanderen.be/strafregister/soap/geefuittrekselstrafregister/v02_00",
+        "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
+    EXTRACT: "http://webservice.geefuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
     STATUS:
-        "http://magda.vlaanderen.be/strafregister/soap/geefstatusuittrekselstrafregister/v02_00",
+        "http://webservice.geefstatusuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
     "GeefTypesUittrekselStrafregister":
-        "http://magda.vlaanderen.be/strafregister/soap/geeftypesuittrekselstrafregister/v02_00",
+        "http://webservice.geeftypesuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
 }
 
 
@@ -153,8 +153,8 @@ async def test_the_new_services_need_a_valid_signature(call: Call) -> None:
 
 
 async def test_an_invalid_request_is_a_10001_fault(call: Call) -> None:
-    # 596.3 is no model: the schema refuses it before the service sees it.
-    reply = await call(EXTRACT, extract_request_inhoud(SINGLE, "596.3"))
+    # A TypeUittreksel longer than MAGDA's 50 characters: the schema refuses it first.
+    reply = await call(EXTRACT, extract_request_inhoud(SINGLE, "5" * 51))
     assert reply.status == 500 and (reply.faultstring or "").startswith("10001")
 
 
@@ -163,7 +163,7 @@ async def _ready_extract(call: Call) -> str:
     number = reply.payload.findtext("Repliek/Antwoorden/Antwoord/Inhoud/Aanvraag/"
                                     "Identificatienummer") or ""
     for _ in range(2):
-        await call(STATUS, status_inhoud(Identificatienummer=number))
+        await call(STATUS, status_inhoud(INSZ=SINGLE))
     return number
 
 

@@ -72,7 +72,7 @@ NEW_SERVICES = {
         history_inhoud("85673003360", dt.date(2005, 6, 1), "1"),
     ),
     "RegistreerInschrijving": (
-        "http://magda.vlaanderen.be/repertorium/soap/registreerinschrijving/v02_01",
+        "http://webservice.registreerinschrijvingdienst-02_01.repertorium-02_01.vip.vlaanderen.be",
         "RegistreerInschrijvingDienst-02.01",
         registration_inhoud("85673003360"),
     ),
