@@ -170,10 +170,11 @@ async def test_search_by_name_and_birth_date_needs_one_person(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     antwoord = await _search(call, schemas, Naam="peeters", Voornaam="KAREL",
-                             Geboortedatum=dt.date(1985, 7, 30), DocumentType="HUWELIJK")
+                             Geboortedatum={"Jaar": "1985", "Maand": "07", "Dag": "30"},
+                             DocumentType="HUWELIJK")
     assert _references(antwoord) == [WELL_KNOWN_ACTS["marriage_head"]]
     # Karel Peeters is one person, born in 1985 another: no act names both in one.
-    antwoord = await _search(call, schemas, Voornaam="Karel", Geboortedatum=dt.date(2015, 11, 21))
+    antwoord = await _search(call, schemas, Voornaam="Karel", Geboortedatum={"Jaar": "2015", "Maand": "11", "Dag": "21"})
     assert _fout(antwoord) == ("30001", "DABS")
 
 
