@@ -174,7 +174,8 @@ async def test_search_by_name_and_birth_date_needs_one_person(
                              DocumentType="HUWELIJK")
     assert _references(antwoord) == [WELL_KNOWN_ACTS["marriage_head"]]
     # Karel Peeters is one person, born in 1985 another: no act names both in one.
-    antwoord = await _search(call, schemas, Voornaam="Karel", Geboortedatum={"Jaar": "2015", "Maand": "11", "Dag": "21"})
+    antwoord = await _search(call, schemas, Voornaam="Karel",
+                             Geboortedatum={"Jaar": "2015", "Maand": "11", "Dag": "21"})
     assert _fout(antwoord) == ("30001", "DABS")
 
 

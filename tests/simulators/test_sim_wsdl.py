@@ -109,4 +109,5 @@ def test_history_criteria_need_the_op_attribute(
     assert not schemas["GeefHistoriekPersoon"].validate(payload)
     # Op is optional in MAGDA's schema (DatumOpType): a Datum without it is valid.
     del datum.attrib["Op"]
-    assert schemas["GeefHistoriekPersoon"].validate(payload), schemas["GeefHistoriekPersoon"].error_log
+    history = schemas["GeefHistoriekPersoon"]
+    assert history.validate(payload), history.error_log
