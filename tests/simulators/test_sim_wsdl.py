@@ -47,7 +47,7 @@ def test_zeep_request_is_namespaced_at_the_root_only_and_schema_valid(
     assert household_schema.validate(payload), household_schema.error_log
 
 
-def test_schema_refuses_a_malformed_insz_and_a_time_without_milliseconds(
+def test_schema_refuses_a_malformed_insz_and_a_time_magda_refuses(
     build_request: Callable[..., bytes], household_schema: etree.XMLSchema
 ) -> None:
     envelope = etree.fromstring(build_request("8567300336", signer=None))
@@ -56,8 +56,13 @@ def test_schema_refuses_a_malformed_insz_and_a_time_without_milliseconds(
     envelope = etree.fromstring(build_request("85673003360", signer=None))
     payload = envelope.find(f"{{{SOAP_NS}}}Body")[0]
     tijd = payload.find("Verzoek/Context/Bericht/Tijdstip/Tijd")
-    tijd.text = "09:15:00"
-    assert not household_schema.validate(payload)
+    # MAGDA's TijdType: HH:mm, HH:mm:ss or HH:mm:ss.SSS (the hub always sends the last).
+    for accepted in ("09:15", "09:15:00", "09:15:00.000"):
+        tijd.text = accepted
+        assert household_schema.validate(payload), (accepted, household_schema.error_log)
+    for refused in ("9:15", "09:15:00.0", "09:15:00.0000", "09:15:00Z"):
+        tijd.text = refused
+        assert not household_schema.validate(payload), refused
 
 
 NEW_SERVICES = {
