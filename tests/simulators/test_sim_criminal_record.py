@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -58,8 +59,13 @@ def _fout(antwoord: etree._Element) -> str | None:
     return antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie")
 
 
+_REFERENTIE: dict[str, str] = {}
+"""Extract number -> the Referentie it was asked under (how a status question names it)."""
+
+
 async def _request(call: Call, schemas: dict[str, etree.XMLSchema], insz: str,
                    model: str = "595", **options: Any) -> str:
+    options.setdefault("Referentie", f"test-{uuid.uuid4()}")
     antwoord = _antwoord(await call(EXTRACT, extract_request_inhoud(insz, model, **options)),
                          schemas, EXTRACT)
     assert antwoord.find("Uitzonderingen") is None
@@ -67,6 +73,7 @@ async def _request(call: Call, schemas: dict[str, etree.XMLSchema], insz: str,
     assert antwoord.findtext("Inhoud/Aanvraag/Status/Omschrijving") == "In behandeling"
     number = antwoord.findtext("Inhoud/Aanvraag/Identificatienummer") or ""
     assert NUMBER.fullmatch(number), number
+    _REFERENTIE[number] = options["Referentie"]
     return number
 
 
@@ -82,8 +89,8 @@ async def _status(call: Call, schemas: dict[str, etree.XMLSchema], **criteria: A
 
 async def _statuses(call: Call, schemas: dict[str, etree.XMLSchema], number: str, times: int
                     ) -> list[str | None]:
-    # MAGDA's status question names no Identificatienummer: list them, pick this one.
-    return [next(s for s in await _status(call, schemas) if s["number"] == number)["status"]
+    # MAGDA's status question names no Identificatienummer: ask by the extract's Referentie.
+    return [(await _status(call, schemas, Referentie=_REFERENTIE[number]))[0]["status"]
             for _ in range(times)]
 
 
@@ -226,7 +233,7 @@ async def test_the_criminal_record_fixture_has_one_conviction(
     call: Call, schemas: dict[str, etree.XMLSchema],
 ) -> None:
     insz = WELL_KNOWN["criminal_record"]
-    number = await _request(call, schemas, insz, INSZOpUittreksel=False)
+    number = await _request(call, schemas, insz, INSZOpUittreksel="0")
     await _statuses(call, schemas, number, 2)
     _, content_type, body = await _raw(simulator, http, build_service_request, EXTRACT,
                                        extract_fetch_inhoud(number))
