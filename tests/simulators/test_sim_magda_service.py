@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -118,15 +119,23 @@ async def test_unknown_or_invalid_insz_is_an_antwoord_error(
     assert antwoord.findtext("Uitzonderingen/Uitzondering/Type") == "FOUT"
 
 
-async def test_more_than_one_vraag_is_a_repliek_error(
-    post: Post, build_request: Callable[..., bytes], household_schema: etree.XMLSchema
+async def test_more_than_one_vraag_is_a_10001_fault(
+    settings: MagdaSimulatorSettings, build_request: Callable[..., bytes],
+    http: aiohttp.ClientSession,
 ) -> None:
-    reply = await post(build_request([WELL_KNOWN["single"], WELL_KNOWN["household_head"]]))
-    assert reply.status == 200
-    payload = reply.payload
-    assert household_schema.validate(payload), household_schema.error_log
-    assert payload.find("Repliek/Antwoorden") is None
-    assert _uitzondering_codes(payload, "Repliek/Uitzonderingen") == ["20110"]
+    # MAGDA's schema allows exactly one Vraag per Verzoek: a second one is a format error (it
+    # was a Repliek-level 20110 when our schema allowed several). zeep builds one Vraag only,
+    # so the second is added by hand, unsigned, to a simulator that does not ask a signature.
+    envelope = etree.fromstring(build_request(WELL_KNOWN["single"], signer=None))
+    vragen = envelope.find(f"{{{SOAP_NS}}}Body")[0].find("Verzoek/Vragen")
+    vragen.append(etree.fromstring(etree.tostring(vragen[0])))
+    relaxed = dataclasses.replace(settings, require_signature=False)
+    async with await start_magda_simulator(relaxed) as simulator:
+        async with http.post(simulator.url_for("GeefGezinssamenstelling"),
+                             data=etree.tostring(envelope),
+                             headers={"Content-Type": "text/xml"}) as response:
+            assert response.status == 500
+            assert b"10001 - Fout formaat in de vraag" in await response.read()
 
 
 @pytest.mark.parametrize("signer", [None, "untrusted"], ids=["unsigned", "untrusted-cert"])

@@ -125,16 +125,51 @@ async def test_registering_an_unknown_or_invalid_insz_fails(
     assert await control("GET", "registrations") == (200, [])
 
 
-async def test_a_wrong_subject_type_is_a_format_error(
-    simulator: Any, http: aiohttp.ClientSession, build_service_request: BuildRequest
+@pytest.mark.parametrize("where", ["BetrokkenSubject", "Subject"])
+async def test_a_wrong_subject_type_is_not_registered(
+    call: Call, control: Control, schemas: dict[str, etree.XMLSchema], where: str
 ) -> None:
+    # MAGDA's schema takes any text as a Type (it was an enumeration in ours): MAGDA answers
+    # Resultaat 0 for a subject it cannot place, here an organisation type or a person's INSZ
+    # named as a company (OND).
     inhoud = registration_inhoud(SUBJECT)
-    inhoud["Inschrijving"]["BetrokkenSubject"]["Type"] = "ORG"
-    async with http.post(simulator.url_for("RegistreerInschrijving"),
-                         data=build_service_request("RegistreerInschrijving", inhoud),
-                         headers={"Content-Type": "text/xml"}) as response:
-        assert response.status == 500
-        assert b"10001 - Fout formaat in de vraag" in await response.read()
+    if where == "BetrokkenSubject":
+        inhoud["Inschrijving"]["BetrokkenSubject"]["Type"] = "ORG"
+    else:
+        inhoud["Inschrijving"]["BetrokkenSubject"]["Subjecten"]["Subject"][0]["Type"] = "OND"
+    reply = await call("RegistreerInschrijving", inhoud)
+    assert schemas["RegistreerInschrijving"].validate(reply.payload)
+    antwoord = _antwoord(reply)
+    resultaat = antwoord.find("Inhoud/Resultaat")
+    assert (resultaat.text, resultaat.get("Beschrijving")) == ("0", "Niet geslaagd")
+    assert antwoord.find("Uitzonderingen") is None
+    assert await control("GET", "registrations") == (200, [])
+
+
+async def test_a_registration_for_another_client_or_backwards_period_is_refused(
+    call: Call, control: Control
+) -> None:
+    other = registration_inhoud(SUBJECT, OTHER_CLIENT)  # sent as CLIENT_ID
+    backwards = registration_inhoud(SUBJECT)
+    backwards["Inschrijving"]["Periode"] = {"Begin": "2025-12-31", "Einde": "2025-01-01"}
+    for inhoud in (other, backwards):
+        antwoord = _antwoord(await call("RegistreerInschrijving", inhoud))
+        assert antwoord.findtext("Inhoud/Resultaat") == "0"
+    assert await control("GET", "registrations") == (200, [])
+
+
+async def test_a_company_registers_by_its_kbo_number(call: Call, control: Control) -> None:
+    inhoud = registration_inhoud("0566988259")
+    inhoud["Inschrijving"]["BetrokkenSubject"] = {
+        "Type": "OND", "Subjecten": {"Subject": [{"Type": "OND", "Sleutel": "0566988259"}]}}
+    antwoord = _antwoord(await call("RegistreerInschrijving", inhoud))
+    assert antwoord.findtext("Inhoud/Resultaat") == "1"
+    _, registrations = await control("GET", "registrations")
+    assert [(r["insz"], r["subject_type"]) for r in registrations] == [("0566988259", "OND")]
+    inhoud["Inschrijving"]["BetrokkenSubject"]["Subjecten"]["Subject"][0]["Sleutel"] = (
+        "0566988258")
+    antwoord = _antwoord(await call("RegistreerInschrijving", inhoud))
+    assert [c for c, _, _ in _uitzonderingen(antwoord)] == ["20007"]
 
 
 async def test_the_rule_can_be_switched_off(
