@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from lxml import etree
 
 from adapters.civil_status import CivilStatusAdapter
@@ -60,6 +61,17 @@ TENANT = TenantSettings("gent", "Stad Gent", "44021", "urn://gent.be/cs-connecto
 @pytest.fixture(autouse=True)
 def _reference() -> None:
     reference_dir()  # skips (fails under CI) without MAGDA's material
+
+
+@pytest.fixture(autouse=True)
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """The hub's log events during a test (whatever logging an earlier test configured);
+    none may carry an INSZ unmasked."""
+    with structlog.testing.capture_logs() as captured:
+        yield captured
+    unmasked = [event for event in captured
+                if any(insz in str(event) for insz in WELL_KNOWN.values())]
+    assert unmasked == []
 
 
 @dataclasses.dataclass

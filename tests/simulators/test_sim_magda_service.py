@@ -130,12 +130,13 @@ async def test_more_than_one_vraag_is_a_10001_fault(
     vragen = envelope.find(f"{{{SOAP_NS}}}Body")[0].find("Verzoek/Vragen")
     vragen.append(etree.fromstring(etree.tostring(vragen[0])))
     relaxed = dataclasses.replace(settings, require_signature=False)
-    async with await start_magda_simulator(relaxed) as simulator:
-        async with http.post(simulator.url_for("GeefGezinssamenstelling"),
-                             data=etree.tostring(envelope),
-                             headers={"Content-Type": "text/xml"}) as response:
-            assert response.status == 500
-            assert b"10001 - Fout formaat in de vraag" in await response.read()
+    async with (
+        await start_magda_simulator(relaxed) as simulator,
+        http.post(simulator.url_for("GeefGezinssamenstelling"), data=etree.tostring(envelope),
+                  headers={"Content-Type": "text/xml"}) as response,
+    ):
+        assert response.status == 500
+        assert b"10001 - Fout formaat in de vraag" in await response.read()
 
 
 @pytest.mark.parametrize("signer", [None, "untrusted"], ids=["unsigned", "untrusted-cert"])
