@@ -70,8 +70,9 @@ def _day(text: str) -> date:
 
 def _criteria(criteria: etree._Element) -> _Criteria:
     last_name, first_name = _text(criteria, "Naam"), _text(criteria, "Voornaam")
-    # Geboortedatum is MAGDA's partial date (Jaar, Maand?, Dag?); the simulator matches a full one.
-    parts = [_text(criteria, f"Geboortedatum/{part}") for part in ("Jaar", "Maand", "Dag")]
+    # Geboortedatum is MAGDA's partial date (Jaar, Maand?, Dag?): a complete one is matched; a
+    # partial one is not used (the simulator's acts know full dates only).
+    parts = [_text(criteria, f"Geboortedatum/{part}") or "" for part in ("Jaar", "Maand", "Dag")]
     born = "-".join(p.zfill(2) for p in parts) if all(parts) else None
     return _Criteria(
         # MAGDA's search names no act reference; DocumentType is the type's code as text.
