@@ -88,6 +88,8 @@ class MagdaSettings:
 
     base_url: str = "http://127.0.0.1:8701"
     client_identification: str = "kb.vlaanderen.be/aiv/loket-hub-dev"
+    # MAGDA's capacity code for the client: required, here or per tenant (check-config says
+    # where it is missing); no default, since only MAGDA can assign it.
     hoedanigheid: str = ""
     receiver_identification: str = "vip.vlaanderen.be"
     signing_key: Path = REPO_ROOT / "var/dev-pki/magda-client.key"
