@@ -486,3 +486,57 @@ def test_check_config_refuses_a_configuration_without_it(
     printed = capsys.readouterr()
     assert "magda.hoedanigheid is empty" in printed.out + printed.err
     assert "gent" in printed.out + printed.err
+
+
+@pytest.fixture
+def official_registration(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """RegistreerInschrijving answered by one of MAGDA's own official answers (set ``answer``),
+    with our question's Referte put in; every other service goes to the simulator."""
+    served: dict[str, bytes] = {}
+    original = AiohttpTransport.post
+
+    async def serve(self: AiohttpTransport, address: str, message: bytes,
+                    headers: Mapping[str, str]) -> HttpResponse:
+        if "/RegistreerInschrijvingDienst-" not in address:
+            return await original(self, address, message, headers)
+        question = etree.fromstring(message)
+        referte = question.findtext(f"{{{SOAP}}}Body/*/Verzoek/Vragen/Vraag/Referte")
+        answer = etree.fromstring(served["answer"])
+        for element in answer.iterfind("Repliek/Antwoorden/Antwoord/Referte"):
+            element.text = referte
+        envelope = etree.Element(f"{{{SOAP}}}Envelope")
+        etree.SubElement(envelope, f"{{{SOAP}}}Body").append(answer)
+        return HttpResponse(200, etree.tostring(envelope), {"Content-Type": "text/xml"})
+
+    monkeypatch.setattr(AiohttpTransport, "post", serve)
+    return served
+
+
+@pytest.mark.parametrize(
+    ("key", "retryable", "code"),
+    [("PERS/89610532179", False, "REPERTORIUM_REGISTRATION_REFUSED"),
+     ("PERS/91610100275", False, "REPERTORIUM_REGISTRATION_REFUSED"),
+     ("PERS/91610100176", True, "BACKEND_UNAVAILABLE")],
+)
+async def test_a_failed_registration_is_an_error_not_a_success(
+    magda: MagdaSettings, store: OutcomeStore, official_registration: dict[str, bytes],
+    key: str, retryable: bool, code: str,
+) -> None:
+    """End to end with MAGDA's own answers: "Niet geslaagd" stops the job with MAGDA's reason
+    (before, it counted as registered); 99996 at message level is retried."""
+    (official,) = [a for a in official_answers("RegistreerInschrijving") if a.key == key]
+    official_registration["answer"] = official.path.read_bytes()
+    adapter = PopulationAdapter(magda, BackendSettings(), {"gent": TENANT})
+    await adapter.start()
+    try:
+        outcome = await _run(adapter, _job("population.attest", WELL_KNOWN["single"],
+                                           {"attest": "main-residence"},
+                                           job_id=f"official-{key}"), store)
+    finally:
+        await adapter.close()
+    assert isinstance(outcome, HubError)
+    assert (outcome.code, outcome.retryable) == (code, retryable)
+    if not retryable:
+        assert isinstance(outcome, RegistrationRefused)
+        assert outcome.details["beschrijving"] == "Niet geslaagd"
+        assert outcome.details["resultaat"] == "0"
