@@ -69,7 +69,7 @@ async def test_mutual_tls_is_required_and_honoured(
     assert simulator.base_url.startswith("https://")
     pair = tls_pki[client] if client else None
     magda = dataclasses.replace(
-        MagdaSettings(),
+        MagdaSettings(hoedanigheid="1300"),
         base_url=simulator.base_url,
         signing_key=pki["magda-client"].key,
         signing_cert=pki["magda-client"].cert,
@@ -108,7 +108,9 @@ async def test_a_tenant_presents_its_own_client_certificate(
     tenants["gent"] = dataclasses.replace(tenants["gent"], magda=TenantMagdaSettings(
         tls_cert=str(tls_pki["client"].cert), tls_key=str(tls_pki["client"].key)))
     magda = dataclasses.replace(
-        MagdaSettings(), base_url=simulator.base_url, signing_key=pki["magda-client"].key,
+        # A Hoedanigheid is required configuration (development value, as in the shipped tenants).
+        MagdaSettings(hoedanigheid="1300"),
+        base_url=simulator.base_url, signing_key=pki["magda-client"].key,
         signing_cert=pki["magda-client"].cert, ca_file=str(server.cert),
     )
     adapter = PopulationAdapter(magda, BackendSettings(connect_retries=0), tenants)
@@ -159,7 +161,9 @@ async def test_reply_signature_policy(
     store: OutcomeStore, policy: str, fault: str | None, accepted: bool,
 ) -> None:
     magda = dataclasses.replace(
-        MagdaSettings(), base_url=signing_simulator.base_url,
+        # A Hoedanigheid is required configuration (development value, as in the shipped tenants).
+        MagdaSettings(hoedanigheid="1300"),
+        base_url=signing_simulator.base_url,
         signing_key=pki["magda-client"].key, signing_cert=pki["magda-client"].cert,
         reply_signature=policy, reply_signing_cert=str(tls_pki["reply"].cert),
     )

@@ -45,7 +45,9 @@ def _context(insz: str, audit: OutcomeStore) -> CallContext:
 
 async def _adapter(sim: Any, pair: KeyPair, **backend: Any) -> PopulationAdapter:
     magda = dataclasses.replace(
-        MagdaSettings(), base_url=sim.base_url, signing_key=pair.key, signing_cert=pair.cert
+        # A Hoedanigheid is required configuration (development value, as in the shipped tenants).
+        MagdaSettings(hoedanigheid="1300"),
+        base_url=sim.base_url, signing_key=pair.key, signing_cert=pair.cert
     )
     adapter = PopulationAdapter(magda, BackendSettings(**backend))
     assert adapter.check_config() == []

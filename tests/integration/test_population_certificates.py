@@ -50,7 +50,9 @@ async def store(tmp_path: Path) -> AsyncIterator[OutcomeStore]:
 
 def magda_settings(sim: Any, pair: KeyPair, **extra: Any) -> MagdaSettings:
     return dataclasses.replace(
-        MagdaSettings(), base_url=sim.base_url, signing_key=pair.key, signing_cert=pair.cert,
+        # A Hoedanigheid is required configuration (development value, as in the shipped tenants).
+        MagdaSettings(hoedanigheid="1300"),
+        base_url=sim.base_url, signing_key=pair.key, signing_cert=pair.cert,
         **extra,
     )
 
