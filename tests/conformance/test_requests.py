@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -482,7 +483,16 @@ def test_check_config_refuses_a_configuration_without_it(
         'connector_urn = "urn://gent.be/cs-connector/loket-hub"\n', encoding="utf-8")
     config = tmp_path / "loket-hub.toml"
     config.write_text(f'tenants_dir = "{tenants}"\n', encoding="utf-8")
-    assert main(["--config", str(config), "check-config"]) != 0
+    # The command line sets up logging on this test's captured streams: put it back after.
+    structlog_config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["--config", str(config), "check-config"]) != 0
+    finally:
+        structlog.configure(**structlog_config)
+        root.handlers[:] = handlers
+        root.setLevel(level)
     printed = capsys.readouterr()
     assert "magda.hoedanigheid is empty" in printed.out + printed.err
     assert "gent" in printed.out + printed.err
