@@ -471,11 +471,31 @@ def test_the_shipped_tenants_have_a_hoedanigheid(repo_root: Path) -> None:
     assert hoedanigheid_problems(MagdaSettings(), tenants) == []
 
 
+def _check_config(config: Path) -> int:
+    """``loket-hub --config CONFIG check-config``, in this process."""
+    from hub.cli import main
+
+    # The command line sets up logging on this test's captured streams: put it back after.
+    structlog_config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return main(["--config", str(config), "check-config"])
+    finally:
+        structlog.configure(**structlog_config)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def test_the_shipped_example_configuration_passes_check_config(
+    repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _check_config(repo_root / "examples" / "loket-hub.toml") == 0, capsys.readouterr()
+
+
 def test_check_config_refuses_a_configuration_without_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_root: Path
 ) -> None:
-    from hub.cli import main
-
     tenants = tmp_path / "tenants"
     tenants.mkdir()
     (tenants / "gent.toml").write_text(
@@ -483,16 +503,7 @@ def test_check_config_refuses_a_configuration_without_it(
         'connector_urn = "urn://gent.be/cs-connector/loket-hub"\n', encoding="utf-8")
     config = tmp_path / "loket-hub.toml"
     config.write_text(f'tenants_dir = "{tenants}"\n', encoding="utf-8")
-    # The command line sets up logging on this test's captured streams: put it back after.
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        assert main(["--config", str(config), "check-config"]) != 0
-    finally:
-        structlog.configure(**structlog_config)
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    assert _check_config(config) != 0
     printed = capsys.readouterr()
     assert "magda.hoedanigheid is empty" in printed.out + printed.err
     assert "gent" in printed.out + printed.err
