@@ -47,7 +47,7 @@ from hub.ports import AdapterAnswer, CallContext, Continuation
 from hub.store import OutcomeStore, open_store
 from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.magda.services import SERVICES as SIMULATED
-from simulators.population_data import WELL_KNOWN
+from simulators.population_data import WELL_KNOWN, WELL_KNOWN_ACTS
 from tests.conformance.reference import SERVICES, official_answers, reference_dir, schema_errors
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -207,6 +207,28 @@ async def test_civil_status_sends_magda_valid_requests(
     fetches = [s.payload for s in wire if s.service == "GeefAkteBurgerlijkeStand"]
     assert fetches[0].find("Verzoek/Vragen/Vraag/Inhoud/Criteria/CriteriaUittreksel") is not None
     assert fetches[1].find("Verzoek/Vragen/Vraag/Inhoud/Criteria/CriteriaAfschrift") is not None
+
+
+async def test_an_act_named_by_reference_is_found_among_the_person_s_acts_of_its_type(
+    magda: MagdaSettings, wire: list[Sent], store: OutcomeStore
+) -> None:
+    """MAGDA's search has no DocumentReferte: the hub searches by type and INSZ and picks it."""
+    adapter = CivilStatusAdapter(magda, BackendSettings(), {"gent": TENANT})
+    await adapter.start()
+    try:
+        outcome = await _run(adapter, _job("civil-status.act", WELL_KNOWN["cohabitant"], {
+            "act": "recognition", "act_reference": WELL_KNOWN_ACTS["recognition_cohabitant_2"],
+        }, job_id="conformance-act-by-reference"), store)
+    finally:
+        await adapter.close()
+    assert isinstance(outcome, AdapterAnswer), outcome
+    assert _errors(wire) == {}
+    search, fetch = (s.payload for s in wire)
+    criteria = search.find("Verzoek/Vragen/Vraag/Inhoud/Criteria")
+    assert criteria is not None
+    assert [c.tag for c in criteria] == ["DocumentType", "INSZ", "ZoekInRijksregister"]
+    assert fetch.findtext("Verzoek/Vragen/Vraag/Inhoud/Criteria/CriteriaUittreksel/"
+                          "DocumentReferte") == WELL_KNOWN_ACTS["recognition_cohabitant_2"]
 
 
 @pytest.mark.parametrize(("model", "activity"), [("595", None), ("596.1", "TAXI")])
