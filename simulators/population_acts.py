@@ -4,6 +4,11 @@ An act (akte) has a stable reference (``AKTE-<NIS code>-<year>-<serial>``), a ty
 (digitised or not), the day and municipality it was drawn up in, and the people it concerns,
 each with a role. The code lists are data, as the hub keeps them in ``mappings/``: a new code
 must never need a schema change.
+
+MAGDA's synopsis (``persoon:AkteBurgerlijkeStandSynopsisType``) carries the type as an upper-case
+code, but the status, the act's origin (HerkomstAkte), each person's role and the origin of
+their INSZ (HerkomstINSZ) as one- or two-digit codes. MAGDA does not publish those code lists:
+the numbers below are the simulator's own (*unconfirmed*), kept beside the names it uses inside.
 """
 
 from __future__ import annotations
@@ -12,11 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 
 __all__ = [
+    "ACT_ORIGINS",
     "ACT_STATUSES",
+    "ACT_STATUS_CODES",
     "ACT_TYPES",
     "AVAILABLE",
+    "DABS_START",
+    "INSZ_ORIGINS",
     "NOT_DIGITISED",
     "ROLES",
+    "ROLE_CODES",
     "SUBJECT_ROLE",
     "ActPerson",
     "CivilAct",
@@ -46,7 +56,23 @@ ACT_STATUSES: dict[str, str] = {
     AVAILABLE: "Beschikbaar in DABS",
     NOT_DIGITISED: "Niet gedigitaliseerd",
 }
-"""DocumentStatus/Code -> Omschrijving; only digitised acts can be delivered."""
+"""Status -> Omschrijving; only digitised acts can be delivered."""
+ACT_STATUS_CODES: dict[str, str] = {AVAILABLE: "1", NOT_DIGITISED: "2"}
+"""Status -> DocumentStatus/Code as the synopsis gives it (two digits at most)."""
+
+DABS_START = date(2019, 3, 31)
+"""Acts drawn up from this day on are born digital in DABS; older ones were taken over."""
+ACT_ORIGINS: dict[str, str] = {
+    "1": "Opgemaakt in DABS",
+    "2": "Overgenomen uit de papieren registers",
+}
+"""HerkomstAkte/Code -> Omschrijving."""
+INSZ_ORIGINS: dict[str, str] = {
+    "0": "Geen INSZ",
+    "1": "Rijksregister",
+    "2": "Kruispuntbank (bisregister)",
+}
+"""HerkomstINSZ/Code -> Omschrijving: the register a BetrokkenPersoon's INSZ comes from."""
 
 SUBJECT_ROLE = "BETROKKENE"
 ROLES: dict[str, str] = {
@@ -59,7 +85,9 @@ ROLES: dict[str, str] = {
     "ADOPTANT": "Adoptant",
     "GETUIGE": "Getuige",
 }
-"""Rol/Code -> Omschrijving. BETROKKENE is the person the act is about."""
+"""Role -> Omschrijving. BETROKKENE is the person the act is about."""
+ROLE_CODES: dict[str, str] = {role: str(number) for number, role in enumerate(ROLES, start=1)}
+"""Role -> Rol/Code as the synopsis gives it (BETROKKENE 1, VADER 2, ... GETUIGE 8)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,19 @@ class ActPerson:
     last_name: str
     insz: str | None = None
     birth_date: date | None = None
+
+    @property
+    def role_code(self) -> str:
+        """Rol/Code."""
+        return ROLE_CODES[self.role]
+
+    @property
+    def insz_origin_code(self) -> str:
+        """HerkomstINSZ/Code (required even without an INSZ): none, a bis number (month + 20 or
+        + 40: the KSZ's), or the national register's."""
+        if self.insz is None:
+            return "0"
+        return "2" if 21 <= int(self.insz[2:4]) <= 52 else "1"
 
     @property
     def full_name(self) -> str:
@@ -87,10 +128,20 @@ class CivilAct:
     type: str
     status: str
     drawn_up: date
-    """DatumOpmaak."""
+    """The day it was drawn up (the synopsis' DatumCreatie)."""
     nis_code: str
     municipality: str
     persons: tuple[ActPerson, ...]
+
+    @property
+    def status_code(self) -> str:
+        """DocumentStatus/Code."""
+        return ACT_STATUS_CODES[self.status]
+
+    @property
+    def origin_code(self) -> str:
+        """HerkomstAkte/Code: born in DABS, or taken over from the paper registers."""
+        return "1" if self.drawn_up >= DABS_START else "2"
 
     @property
     def type_description(self) -> str:

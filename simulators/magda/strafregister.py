@@ -12,10 +12,10 @@ afterwards. State lives in memory: a restart forgets every extract.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulators.magda.envelopes import belgian_today
 from simulators.population_judicial import POLICE_CHECK_TYPE
 
 __all__ = [
@@ -36,8 +36,17 @@ STATUSES: dict[str, str] = {
     READY: "Klaar voor download",
     REFUSED: "Geweigerd",
 }
-"""Status/Code -> Omschrijving."""
+"""Status (a plain text in MAGDA's answers, the simulator's own values) -> what it means."""
 _FIRST_NUMBER = 24_000_001
+
+
+def belgian_now() -> datetime:
+    """The time in Belgium (UTC on a machine without time-zone data), as DatumAanvraag has it."""
+    now = datetime.now(UTC)
+    try:
+        return now.astimezone(ZoneInfo("Europe/Brussels"))
+    except ZoneInfoNotFoundError:
+        return now
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,8 @@ class Extract:
     number: str
     """Identificatienummer, ``NNNNNNNN-N``."""
     request: ExtractRequest
-    requested: date
+    requested: datetime
+    """When it was asked for, in Belgian local time (DatumAanvraag)."""
     polls: int = 0
     """Status queries about it answered so far."""
     downloads: int = 0
@@ -84,7 +94,7 @@ class Extract:
             "referentie": self.request.reference,
             "gemeente": self.request.nis_code,
             "client": self.request.client,
-            "datum_aanvraag": self.requested.isoformat(),
+            "datum_aanvraag": self.requested.isoformat(timespec="seconds"),
             "polls": self.polls,
             "gedownload": self.downloads > 0,
         }
@@ -103,11 +113,11 @@ class Strafregister:
         self.configure(ready_after_polls=self.ready_after_polls,
                        police_check_polls=self.police_check_polls)
 
-    def request(self, request: ExtractRequest, today: date | None = None) -> Extract:
+    def request(self, request: ExtractRequest, now: datetime | None = None) -> Extract:
         """Register a new extract under the next number (numbers are never reused in a run)."""
         number = f"{self._next:08d}-{self._next % 7}"
         self._next += 1
-        extract = Extract(number, request, today or belgian_today())
+        extract = Extract(number, request, (now or belgian_now()).replace(microsecond=0))
         self._extracts[number] = extract
         return extract
 
@@ -137,14 +147,13 @@ class Strafregister:
         extract.downloads += 1
 
     def matching(
-        self, *, insz: str | None = None, reference: str | None = None, number: str | None = None
+        self, *, insz: str | None = None, reference: str | None = None
     ) -> list[Extract]:
         """The extracts that meet every criterion given, oldest first."""
         return [
             e for e in self._extracts.values()
             if (insz is None or e.request.insz == insz)
             and (reference is None or e.request.reference == reference)
-            and (number is None or e.number == number)
         ]
 
     def configure(self, *, ready_after_polls: int | None = None,

@@ -341,18 +341,35 @@ OFFICIAL = "85073003328"
 """Gemeente/Aanvrager: the official who asks for a criminal-record extract."""
 
 
+def partial_date(day: dt.date | str | dict[str, str]) -> dict[str, str]:
+    """A PartieelDatum: ``dt.date`` in full, or ``"1972"`` / ``"1972-05"`` for part of one (a
+    dict is taken as it is)."""
+    if isinstance(day, dict):
+        return day
+    if isinstance(day, dt.date):
+        return {"Jaar": f"{day.year:04d}", "Maand": f"{day.month:02d}", "Dag": f"{day.day:02d}"}
+    parts = day.split("-")
+    return dict(zip(("Jaar", "Maand", "Dag"), parts, strict=False))
+
+
 def search_inhoud(**criteria: Any) -> dict[str, Any]:
-    """Vraag/Inhoud of ZoekAktenBurgerlijkeStand, in the order of MAGDA's schema."""
+    """Vraag/Inhoud of ZoekAktenBurgerlijkeStand, MAGDA's: Criteria, GemeenteVanAfgifte, Taal.
+
+    ``ZoekInRijksregister`` defaults to "0"; dates become PartieelDatum.
+    """
+    criteria.setdefault("ZoekInRijksregister", "0")
+    for key in ("DatumCreatie", "Geboortedatum"):
+        if key in criteria:
+            criteria[key] = partial_date(criteria[key])
     order = ("DocumentType", "DocumentStatus", "DatumCreatie", "INSZ", "Naam", "Voornaam",
              "Geboortedatum", "GemeenteVanOpmaak", "ZoekInRijksregister")
-    criteria.setdefault("ZoekInRijksregister", "0")
     return {"Criteria": {key: criteria[key] for key in order if key in criteria},
             "GemeenteVanAfgifte": GEMEENTE, "Taal": "nl"}
 
 
 def act_inhoud(reference: str, *, copy: bool = False, taal: str = "nl",
                model: str | None = None) -> dict[str, Any]:
-    """Vraag/Inhoud of GeefAkteBurgerlijkeStand: an extract, or a copy with ``copy``."""
+    """Vraag/Inhoud of GeefAkteBurgerlijkeStand: an extract (with its Model), or a ``copy``."""
     chosen: dict[str, Any] = {"DocumentReferte": reference, "Taal": taal}
     if not copy:
         chosen["Model"] = model or "GEBOORTE"  # an extract's Model is required
@@ -362,11 +379,14 @@ def act_inhoud(reference: str, *, copy: bool = False, taal: str = "nl",
 
 def extract_request_inhoud(insz: str, model: str = "595", *, activity: str | None = None,
                            **extra: Any) -> dict[str, Any]:
-    """Vraag/Inhoud of GeefUittrekselStrafregister asking for a new extract (a 596.x
-    activity is part of the type code, ``596.1-TAXI``)."""
-    criteria: dict[str, Any] = {"INSZ": insz, "INSZOpUittreksel": "1", "Taal": "nl",
-                                "TypeUittreksel": model if activity is None
-                                else f"{model}-{activity}"}
+    """Vraag/Inhoud of GeefUittrekselStrafregister asking for a new extract.
+
+    TypeUittreksel is ``model``, or ``model-activity`` for a model per activity.
+    """
+    criteria: dict[str, Any] = {
+        "INSZ": insz, "INSZOpUittreksel": "1", "Taal": "nl",
+        "TypeUittreksel": model if activity is None else f"{model}-{activity}",
+    }
     criteria.update(extra)
     return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": OFFICIAL}, "Criteria": criteria}
 
@@ -380,6 +400,11 @@ def extract_fetch_inhoud(number: str) -> dict[str, Any]:
 def status_inhoud(**criteria: Any) -> dict[str, Any]:
     """Vraag/Inhoud of GeefStatusUittrekselStrafregister."""
     return {"Gemeente": {"NISCode": GEMEENTE, "Aanvrager": OFFICIAL}, "Criteria": criteria}
+
+
+def types_inhoud(taal: str = "nl") -> dict[str, Any]:
+    """Vraag/Inhoud of GeefTypesUittrekselStrafregister."""
+    return {"Criteria": {"Taal": taal}}
 
 
 def pdf_text(pdf: bytes) -> str:

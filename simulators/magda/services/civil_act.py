@@ -1,15 +1,18 @@
 """GeefAkteBurgerlijkeStand 02.00: an act's extract (uittreksel) or copy (afschrift) as a PDF.
 
-The PDF comes inline (``Document``, base64), sealed unless sealing is off. An unknown reference
-is 30001; an act that was never digitised is 30010. Entitlement to a copy is the client's
-business, as at DABS: the simulator delivers whatever is asked.
+The answer is ``Inhoud/AkteBurgerlijkeStand{DocumentReferte, Uittreksel|Afschrift{Document}}``
+(``persoon:AkteBurgerlijkeStandType``): the PDF inline as base64 in ``Document``, sealed unless
+sealing is off, with its ``Formaat`` (and for an extract its ``Taal`` and ``Model``) as
+attributes. An unknown reference is 30001; an act that was never digitised is 30010.
+Entitlement to a copy is the client's business, as at DABS: the simulator delivers whatever is
+asked.
 """
 
 from __future__ import annotations
 
 from lxml import etree
 
-from simulators.magda.documents import COPY, EXTRACT, ActDelivery, act_file_name
+from simulators.magda.documents import COPY, EXTRACT, ActDelivery
 from simulators.magda.envelopes import sub
 from simulators.magda.services.base import (
     Answer,
@@ -26,8 +29,14 @@ __all__ = ["CIVIL_ACT", "answer_civil_act"]
 NAMESPACE = "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be"
 
 
+FORMAT = "PDF"
+"""Document/@Formaat: the only format the simulator makes (a request's Formaat is not read)."""
+DEFAULT_MODEL = "1"
+"""Document/@Model of an extract asked without one (MAGDA's request requires a Model)."""
+
+
 def answer_civil_act(question: Question, registers: Registers) -> Answer:
-    """Inhoud/Uittreksel or Inhoud/Afschrift{DocumentReferte, Bestandsnaam, Document}."""
+    """Inhoud/AkteBurgerlijkeStand with the act's Uittreksel or Afschrift."""
     criteria = question.element.find("Inhoud/Criteria")
     assert criteria is not None  # the schema requires it
     chosen = criteria.find("CriteriaUittreksel")
@@ -41,17 +50,22 @@ def answer_civil_act(question: Question, registers: Registers) -> Answer:
         return refusal("30001", "Geen akte gevonden", "not-found", oorsprong="DABS")
     if act.status == NOT_DIGITISED:
         return refusal("30010", "Akte niet gedigitaliseerd", "not-digitised", oorsprong="DABS")
+    language = (chosen.findtext("Taal") or "").strip()
+    model = (chosen.findtext("Model") or "").strip() or None
     delivery = ActDelivery(
         kind=kind,
-        language=(chosen.findtext("Taal") or "").strip(),
+        language=language,
         issuing_nis_code=(question.element.findtext("Inhoud/GemeenteVanAfgifte") or "").strip(),
-        model=(chosen.findtext("Model") or "").strip() or None,
+        model=model,
     )
     inhoud = etree.Element("Inhoud")
-    document = sub(inhoud, kind)
-    sub(document, "DocumentReferte", act.reference)
-    sub(document, "Bestandsnaam", act_file_name(kind, act.reference))
-    pdf = sub(document, "Document")
+    akte = sub(inhoud, "AkteBurgerlijkeStand")
+    sub(akte, "DocumentReferte", act.reference)
+    pdf = sub(sub(akte, kind), "Document")
+    pdf.set("Formaat", FORMAT)
+    if kind == EXTRACT:
+        pdf.set("Taal", language)
+        pdf.set("Model", model or DEFAULT_MODEL)
     factory = registers.documents
     pending = PendingDocument(pdf, lambda: factory.act(act, delivery))
     return Answer(inhoud=inhoud, documents=(pending,))

@@ -1,10 +1,20 @@
 """GeefUittrekselStrafregister 02.00: request a criminal-record extract, later fetch it.
 
-An ``Aanvraag`` registers an extract and answers its Identificatienummer with status
-IN_BEHANDELING (20002 / 30003 for a bad or unknown INSZ; 20120 when model 596.1 or 596.2 comes
-without an Activiteit, 20121 for an activity that model does not know). An ``Ophaling`` of a ready
-extract answers the PDF as an MTOM/XOP attachment; of one still in progress 40401, of a refused
-one 40402, of an unknown number 30001. Progress: :mod:`simulators.magda.strafregister`.
+The question is MAGDA's: ``Inhoud{Gemeente{NISCode, Aanvrager}, Criteria}`` where the Criteria
+either ask for a new extract (INSZ, INSZOpUittreksel, Taal, TypeUittreksel, Opmerking?,
+Referentie?) or name one by its Identificatienummer. Both are answered with
+``Inhoud/UittrekselStrafregister{INSZ, Status, Identificatienummer?, Bestand?}``
+(``justitie:UittrekselStrafregisterType``):
+
+- a new request registers an extract and answers its Identificatienummer with Status
+  IN_BEHANDELING (20002 / 30003 for a bad or unknown INSZ, 20121 for a TypeUittreksel that is not
+  in GeefTypesUittrekselStrafregister's list);
+- fetching a KLAAR extract answers its ``Bestand{Naam, xop:Include}``: the PDF travels as an
+  MTOM/XOP attachment, as MAGDA's schema has it (``Bestand`` holds an ``xop:Include``, never
+  inline base64); fetching one still IN_BEHANDELING or GEWEIGERD answers that Status without a
+  Bestand; an unknown number is 30001.
+
+Progress: :mod:`simulators.magda.strafregister`.
 """
 
 from __future__ import annotations
@@ -21,14 +31,8 @@ from simulators.magda.services.base import (
     ServiceSpec,
 )
 from simulators.magda.services.lookup import find_person, refusal
-from simulators.magda.strafregister import (
-    IN_PROGRESS,
-    REFUSED,
-    STATUSES,
-    Extract,
-    ExtractRequest,
-)
-from simulators.population_judicial import ACTIVITIES
+from simulators.magda.strafregister import IN_PROGRESS, READY, Extract, ExtractRequest
+from simulators.population_judicial import TYPE_CODES
 from simulators.population_model import MUNICIPALITIES
 
 __all__ = ["CRIMINAL_EXTRACT", "answer_criminal_extract", "extract_subject"]
@@ -36,11 +40,12 @@ __all__ = ["CRIMINAL_EXTRACT", "answer_criminal_extract", "extract_subject"]
 NAMESPACE = (
     "http://webservice.geefuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be"
 )
-_ORIGIN = "STRAFREGISTER"
+_ORIGIN = "CSR"
+"""Oorsprong of the criminal record's own refusals (at most five characters in MAGDA's schema)."""
 
 
 def extract_subject(vraag: etree._Element) -> str | None:
-    """The INSZ of a request (a fetch names an extract by its number, not a person)."""
+    """The INSZ of a new request (fetching by number names an extract, not a person)."""
     value = vraag.findtext("Inhoud/Criteria/INSZ")
     return value.strip() if value else None
 
@@ -51,54 +56,49 @@ def _text(element: etree._Element, path: str) -> str | None:
 
 
 def answer_criminal_extract(question: Question, registers: Registers) -> Answer:
-    """Inhoud/Aanvraag for an Aanvraag, Inhoud/Uittreksel for an Ophaling."""
+    """Inhoud/UittrekselStrafregister for a new request or for fetching one by its number."""
     inhoud = question.element.find("Inhoud")
     assert inhoud is not None  # the schema requires it
-    criteria = inhoud.find("Criteria")
-    assert criteria is not None  # the schema requires it
-    if criteria.find("INSZ") is not None:
-        return _request(question, registers, inhoud, criteria)
-    return _fetch(registers, _text(criteria, "Identificatienummer") or "")
+    number = _text(inhoud, "Criteria/Identificatienummer")
+    if number is None:
+        return _request(question, registers, inhoud)
+    return _fetch(registers, number)
 
 
-def _request(
-    question: Question, registers: Registers, inhoud: etree._Element, aanvraag: etree._Element
-) -> Answer:
+def _request(question: Question, registers: Registers, inhoud: etree._Element) -> Answer:
     found = find_person(question, registers, repertorium=False)
     if isinstance(found, Answer):
         return found
     person = found[0]
-    # A 596.x extract's activity is part of its type code: "<model>-<activity>".
-    model, _, named = (_text(aanvraag, "TypeUittreksel") or "").partition("-")
-    activity = named or None
-    if model in ACTIVITIES and activity is None:
-        return refusal("20120", f"Activiteit verplicht voor model {model}", "activity-missing")
-    if model not in ACTIVITIES:
-        activity = None  # only 596.1 and 596.2 are per activity
-    elif activity not in ACTIVITIES[model]:
-        return refusal("20121", f"Onbekende activiteit {activity} voor model {model}",
-                       "activity-unknown")
+    code = _text(inhoud, "Criteria/TypeUittreksel") or ""
+    if code not in TYPE_CODES:
+        return refusal("20121", f"Onbekend type uittreksel {code}", "type-unknown")
+    model, activity, _ = TYPE_CODES[code]
     extract = registers.strafregister.request(ExtractRequest(
         insz=person.insz,
         type=model,
-        language=_text(aanvraag, "Taal") or "nl",
-        insz_on_extract=_text(aanvraag, "INSZOpUittreksel") in ("true", "1"),
+        language=_text(inhoud, "Criteria/Taal") or "nl",
+        insz_on_extract=_text(inhoud, "Criteria/INSZOpUittreksel") == "1",
         nis_code=_text(inhoud, "Gemeente/NISCode") or "",
         requester=_text(inhoud, "Gemeente/Aanvrager") or "",
         activity=activity,
-        remark=_text(aanvraag, "Opmerking"),
-        reference=_text(aanvraag, "Referentie"),
+        remark=_text(inhoud, "Criteria/Opmerking"),
+        reference=_text(inhoud, "Criteria/Referentie"),
         client=question.client,
         refuse=registers.population.judicial_of(person.insz).police_check_refused,
     ))
-    answer = etree.Element("Inhoud")
-    element = sub(answer, "Aanvraag")
-    sub(element, "Identificatienummer", extract.number)
     # A new request is always in progress, even when the settings make it ready at once.
-    status = sub(element, "Status")
-    sub(status, "Code", IN_PROGRESS)
-    sub(status, "Omschrijving", STATUSES[IN_PROGRESS])
+    answer, _ = _uittreksel(extract, IN_PROGRESS)
     return Answer(inhoud=answer, outcome="requested")
+
+
+def _uittreksel(extract: Extract, status: str) -> tuple[etree._Element, etree._Element]:
+    inhoud = etree.Element("Inhoud")
+    uittreksel = sub(inhoud, "UittrekselStrafregister")
+    sub(uittreksel, "INSZ", extract.request.insz)
+    sub(uittreksel, "Status", status)
+    sub(uittreksel, "Identificatienummer", extract.number)
+    return inhoud, uittreksel
 
 
 def _fetch(registers: Registers, number: str) -> Answer:
@@ -108,20 +108,16 @@ def _fetch(registers: Registers, number: str) -> Answer:
         return refusal("30001", "Geen uittreksel met dit identificatienummer", "not-found",
                        oorsprong=_ORIGIN)
     status = strafregister.status(extract)
-    if status == IN_PROGRESS:
-        return refusal("40401", "Uittreksel nog niet beschikbaar", "not-ready", oorsprong=_ORIGIN)
-    if status == REFUSED:
-        return refusal("40402", "Uittreksel geweigerd", "refused", oorsprong=_ORIGIN)
+    inhoud, uittreksel = _uittreksel(extract, status)
+    if status != READY:
+        return Answer(inhoud=inhoud, outcome=f"status:{status}")
     strafregister.fetched(extract)
     document = _document(registers, extract)
-    inhoud = etree.Element("Inhoud")
-    uittreksel = sub(inhoud, "Uittreksel")
-    sub(uittreksel, "Identificatienummer", extract.number)
-    sub(uittreksel, "TypeUittreksel", extract.request.type)
-    sub(uittreksel, "Bestandsnaam", extract_file_name(extract.number))
-    pdf = sub(uittreksel, "Document")
+    bestand = sub(uittreksel, "Bestand")
+    sub(bestand, "Naam", extract_file_name(extract.number))
     factory = registers.documents
-    pending = PendingDocument(pdf, lambda: factory.extract(document),
+    # The bytes go into Bestand (signed that way); on the wire an xop:Include after Naam.
+    pending = PendingDocument(bestand, lambda: factory.extract(document),
                               content_id=f"uittreksel-{extract.number}@loket-sim")
     return Answer(inhoud=inhoud, documents=(pending,))
 
@@ -146,7 +142,7 @@ def _document(registers: Registers, extract: Extract) -> ExtractDocument:
         birth_place=None if facts.birth_place is None else facts.birth_place.name,
         nis_code=request.nis_code,
         municipality=town,
-        requested=extract.requested,
+        requested=extract.requested.date(),
         remark=request.remark,
         convictions=population.judicial_of(person.insz).convictions,
     )
