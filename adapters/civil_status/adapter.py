@@ -10,6 +10,7 @@ from adapters.civil_status.client import FETCH, SEARCH, SERVICES, fetch_inhoud, 
 from adapters.civil_status.errors import ActNotFound
 from adapters.civil_status.mapping import (
     ActRules,
+    act_document,
     decide_entitlement,
     load_rules,
     pick_act,
@@ -17,7 +18,6 @@ from adapters.civil_status.mapping import (
 )
 from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
-from adapters.magda.xmlread import text
 from adapters.magda.xop import document_bytes
 from hub.errors import ConfigurationError, NotFound
 from hub.ports import AdapterAnswer, BackendDocument, CallContext
@@ -53,6 +53,8 @@ class CivilStatusAdapter(MagdaAdapter):
             purpose=f"civil-status {act_id} {form} (product {job.product_id})"
             + (f": {job.purpose}" if job.purpose else ""),
         )
+        # MAGDA's search has no reference criterion: the subject's acts of this type are
+        # searched, and with an act_reference the one with that reference is taken.
         try:
             found = await services.client(SEARCH).call(
                 search_inhoud(document_type=self._rules.code_of(act_id),
@@ -63,10 +65,12 @@ class CivilStatusAdapter(MagdaAdapter):
         except NotFound as exc:
             raise ActNotFound("no civil-status act matches the request",
                               details=exc.details) from exc
-        acts = synopses_from_inhoud(found.inhoud)
-        if job.parameters.get("act_reference"):
-            acts = tuple(a for a in acts if a.reference == job.parameters["act_reference"])
-        act = pick_act(acts, self._rules)
+        synopses = synopses_from_inhoud(found.inhoud)
+        wanted = job.parameters.get("act_reference")
+        if wanted:
+            synopses = tuple(s for s in synopses if s.reference == wanted)
+        act = pick_act(synopses, self._rules)
+        assert act.reference is not None  # pick_act refuses an act without one
         requester = job.requester
         persons = {requester.identifier} if requester.capacity == "person" else set()
         if requester.acting_person:
@@ -82,14 +86,12 @@ class CivilStatusAdapter(MagdaAdapter):
                          nis_code=context.tenant.nis_code, language=language),
             referte=context.reference(FETCH.name), audit=audit,
         )
-        body = fetched.inhoud.find("Uittreksel" if form == "extract" else "Afschrift") \
-            if fetched.inhoud is not None else None
-        content = document_bytes(body.find("Document") if body is not None else None,
-                                 fetched.attachments)
+        delivered = act_document(fetched.inhoud, form=form, reference=act.reference)
+        content = document_bytes(delivered.document, fetched.attachments)
         word = self._rules.acts[act_id][1]
-        file_name = (text(body, "Bestandsnaam") if body is not None else None) or (
-            f"{word}-{'uittreksel' if form == 'extract' else 'afschrift'}-{act.reference}.pdf"
-        )
+        # DABS gives no file name: ours is the act's word, the form and the reference.
+        kind = "uittreksel" if form == "extract" else "afschrift"
+        file_name = f"{word}-{kind}-{act.reference}.pdf"
         return AdapterAnswer(
             backend_document=BackendDocument(
                 kind=f"civil-status-{form}", file_name=file_name, content=content

@@ -1,11 +1,14 @@
 """Pure: DABS answers → act synopses, the entitlement rule, the act document. No I/O.
 
-The rules are data (``mappings/civil-status.toml``); this module only reads and applies them.
+The answers are read in MAGDA's structure (``persoon:AkteBurgerlijkeStandSynopsisType`` and
+``persoon:AkteBurgerlijkeStandType``, Persoon-02.00). A synopsis names no one and gives the
+municipality as a NIS code only; what it leaves out (a reference, a day, the municipality, an
+INSZ) stays absent here. The rules are data (``mappings/civil-status.toml``); this module only
+reads and applies them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -14,13 +17,16 @@ from pathlib import Path
 from lxml import etree
 
 from adapters.civil_status.errors import ActNotDigitised, ActNotFound, AmbiguousAct, NotEntitled
-from adapters.magda.xmlread import date_at, required, text
-from hub.errors import ApprovalRequired, ConfigurationError
+from adapters.magda.xmlread import required, text
+from hub.errors import ApprovalRequired, ConfigurationError, MappingError
 
 __all__ = [
+    "ActDocument",
     "ActRules",
     "ActSynopsis",
+    "PartialDate",
     "Person",
+    "act_document",
     "decide_entitlement",
     "load_rules",
     "pick_act",
@@ -29,33 +35,58 @@ __all__ = [
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "mappings/civil-status.toml"
 CONCERNED = "concerned"
+FORMS = {"extract": "Uittreksel", "copy": "Afschrift"}
+"""Our form → the element DABS delivers it in."""
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """MAGDA's PartieelDatum: the year, and the month and day when the answer gives them."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def isoformat(self) -> str:
+        """``2015``, ``2015-06`` or ``2015-06-14``."""
+        parts = [f"{self.year:04d}"]
+        if self.month is not None:
+            parts.append(f"{self.month:02d}")
+            if self.day is not None:
+                parts.append(f"{self.day:02d}")
+        return "-".join(parts)
 
 
 @dataclass(frozen=True)
 class Person:
+    """A BetrokkenPersoon: an INSZ when the person has one, a role code, the INSZ's origin."""
+
     insz: str | None
-    name: str
     role: str
+    role_description: str | None
+    insz_origin: str
 
 
 @dataclass(frozen=True)
 class ActSynopsis:
-    reference: str
+    reference: str | None
+    """DocumentReferte; an act without one cannot be fetched."""
     type_code: str
     type_description: str | None
     status: str
-    drawn_up_on: dt.date
-    municipality_nis: str
-    municipality: str | None
+    origin: str
+    """HerkomstAkte/Code."""
+    created: PartialDate
+    """DatumCreatie."""
+    municipality_nis: str | None
+    """GemeenteVanOpmaak: a NIS code."""
     persons: tuple[Person, ...]
 
     def summary(self) -> dict[str, str]:
-        return {
-            "reference": self.reference,
-            "type": self.type_code,
-            "drawn_up_on": self.drawn_up_on.isoformat(),
-            "municipality": self.municipality or self.municipality_nis,
-        }
+        """How a candidate act is shown to the front office: what DABS said of it."""
+        shown = {"reference": self.reference, "type": self.type_code,
+                 "drawn_up_on": self.created.isoformat(), "municipality": self.municipality_nis}
+        return {key: value for key, value in shown.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -83,26 +114,44 @@ def load_rules(path: Path = RULES_FILE) -> ActRules:
         raise ConfigurationError(f"{path.name}: missing {exc}") from exc
 
 
+def _number(element: etree._Element, path: str) -> int | None:
+    value = text(element, path)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise MappingError(f"answer has an unreadable {path}", details={"path": path})
+    return int(value)
+
+
+def _partial_date(element: etree._Element, path: str) -> PartialDate:
+    found = element.find(path)
+    if found is None:
+        raise MappingError(f"answer lacks {path}", details={"path": path})
+    year = _number(found, "Jaar")
+    if year is None:
+        raise MappingError(f"answer lacks {path}/Jaar", details={"path": f"{path}/Jaar"})
+    month = _number(found, "Maand")
+    return PartialDate(year, month, _number(found, "Dag") if month is not None else None)
+
+
 def _synopsis(akte: etree._Element) -> ActSynopsis:
     persons = tuple(
         Person(
             insz=text(p, "INSZ"),
-            name=" ".join(
-                [*(v.text or "" for v in p.findall("Naam/Voornamen/Voornaam")),
-                 text(p, "Naam/Achternaam") or ""]
-            ).strip(),
             role=required(p, "Rol/Code"),
+            role_description=text(p, "Rol/Omschrijving"),
+            insz_origin=required(p, "HerkomstINSZ/Code"),
         )
         for p in akte.findall("BetrokkenPersonen/BetrokkenPersoon")
     )
     return ActSynopsis(
-        reference=required(akte, "DocumentReferte"),
+        reference=text(akte, "DocumentReferte"),
         type_code=required(akte, "DocumentType/Code"),
         type_description=text(akte, "DocumentType/Omschrijving"),
         status=required(akte, "DocumentStatus/Code"),
-        drawn_up_on=date_at(akte, "DatumOpmaak"),
-        municipality_nis=required(akte, "GemeenteVanOpmaak/NISCode"),
-        municipality=text(akte, "GemeenteVanOpmaak/Naam"),
+        origin=required(akte, "HerkomstAkte/Code"),
+        created=_partial_date(akte, "DatumCreatie"),
+        municipality_nis=text(akte, "GemeenteVanOpmaak"),
         persons=persons,
     )
 
@@ -111,7 +160,51 @@ def synopses_from_inhoud(inhoud: etree._Element | None) -> tuple[ActSynopsis, ..
     """``Antwoord/Inhoud`` of ZoekAktenBurgerlijkeStand → the acts found (maybe none)."""
     if inhoud is None:
         return ()
-    return tuple(_synopsis(a) for a in inhoud.findall("Akten/Akte"))
+    return tuple(_synopsis(a) for a in inhoud.findall(
+        "AkteBurgerlijkeStandSynopsisLijst/AkteBurgerlijkeStandSynopsis"))
+
+
+@dataclass(frozen=True)
+class ActDocument:
+    """What GeefAkteBurgerlijkeStand delivered: the act, its form and its ``Document``."""
+
+    reference: str
+    form: str
+    format: str
+    language: str | None
+    model: str | None
+    document: etree._Element
+    """The ``Document`` element (base64 text); its bytes: ``adapters.magda.xop``."""
+
+
+def act_document(inhoud: etree._Element | None, *, form: str, reference: str) -> ActDocument:
+    """``Antwoord/Inhoud`` of GeefAkteBurgerlijkeStand → the document asked for.
+
+    The act must be the one asked for, in the form asked for, as a PDF (the only format the hub
+    seals and delivers).
+    """
+    akte = inhoud.find("AkteBurgerlijkeStand") if inhoud is not None else None
+    if akte is None:
+        raise MappingError("the act answer has no AkteBurgerlijkeStand")
+    answered = required(akte, "DocumentReferte")
+    if answered != reference:
+        raise MappingError("the act answer is about another act",
+                           details={"asked": reference, "answered": answered})
+    document = akte.find(f"{FORMS[form]}/Document")
+    if document is None:
+        raise MappingError(f"the act answer has no {FORMS[form]}/Document")
+    document_format = (document.get("Formaat") or "").strip()
+    if document_format.upper() != "PDF":
+        raise MappingError(f"the act came as {document_format or 'an unnamed format'}, not PDF",
+                           details={"format": document_format})
+    return ActDocument(
+        reference=answered,
+        form=form,
+        format=document_format,
+        language=document.get("Taal"),
+        model=document.get("Model"),
+        document=document,
+    )
 
 
 def pick_act(acts: tuple[ActSynopsis, ...], rules: ActRules) -> ActSynopsis:
@@ -124,10 +217,11 @@ def pick_act(acts: tuple[ActSynopsis, ...], rules: ActRules) -> ActSynopsis:
             details={"candidates": [a.summary() for a in acts]},
         )
     act = acts[0]
-    if act.status not in rules.available:
+    if act.status not in rules.available or act.reference is None:
+        # Without a DocumentReferte GeefAkteBurgerlijkeStand cannot be asked for it either.
         raise ActNotDigitised(
-            "this act exists on paper only; the civil registry of "
-            f"{act.municipality or act.municipality_nis} can deliver it",
+            "this act cannot be delivered from DABS; the civil registry of "
+            f"{act.municipality_nis or 'the municipality that drew it up'} can deliver it",
             details={"act": act.summary()},
         )
     return act
@@ -150,7 +244,8 @@ def decide_entitlement(
         raise ApprovalRequired(
             f"a {form} of this act for a requester with relation {relation!r} needs an employee's "
             "approval",
-            details={"rule": f"forms.{form}.approval", "relation": relation, "act": act.reference},
+            details={"rule": f"forms.{form}.approval", "relation": relation,
+                     "act": act.reference},
         )
     raise NotEntitled(
         f"a {form} of this act can only be delivered to "

@@ -24,13 +24,13 @@ from adapters.criminal_record.mapping import (
     REFUSED,
     ModelRule,
     check_request,
+    extract_from_inhoud,
     load_models,
     next_poll_s,
     status_of,
 )
 from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
-from adapters.magda.xmlread import required, text
 from adapters.magda.xop import document_bytes
 from hub.errors import ConfigurationError, MappingError
 from hub.ports import AdapterAnswer, BackendDocument, CallContext, Continuation
@@ -71,45 +71,48 @@ class CriminalRecordAdapter(MagdaAdapter):
                 request_inhoud(job, rule, nis_code=context.tenant.nis_code),
                 referte=context.reference(EXTRACT.name, "request"), audit=audit,
             )
-            if answer.inhoud is None:
-                raise MappingError("the extract request answered no Inhoud")
-            number = required(answer.inhoud, "Aanvraag/Identificatienummer")
+            requested = extract_from_inhoud(answer.inhoud)
+            if requested.number is None:
+                raise MappingError("the extract request answered no Identificatienummer")
+            number = requested.number
             return self._wait(rule, number, polls=0,
                               requested_at=dt.datetime.now(dt.UTC).isoformat())
         number = str(journal["number"])
         polls = int(str(journal.get("polls", 0))) + 1
         requested_at = dt.datetime.fromisoformat(str(journal["requested_at"]))
+        nis_code = context.tenant.nis_code
         status_answer = await services.client(STATUS).call(
-            status_inhoud(job, nis_code=context.tenant.nis_code),
+            status_inhoud(job, nis_code=nis_code),
             referte=context.reference(STATUS.name, f"poll-{polls}"), audit=audit,
         )
         status = status_of(status_answer.inhoud, number)
+        if status == READY:
+            fetched = await services.client(EXTRACT).call(
+                fetch_inhoud(job, number, nis_code=nis_code),
+                referte=context.reference(EXTRACT.name, "fetch"), audit=audit,
+            )
+            extract = extract_from_inhoud(fetched.inhoud)
+            if extract.document is not None:
+                content = document_bytes(extract.document, fetched.attachments)
+                return AdapterAnswer(
+                    backend_document=BackendDocument(
+                        kind=f"criminal-record-extract-{rule.model}",
+                        file_name=extract.file_name or f"uittreksel-{rule.model}-{number}.pdf",
+                        content=content,
+                    ),
+                    backend_reference=number,
+                )
+            # Said ready, then fetched without its Bestand: believe the fetch, look again later.
+            status = extract.status
         if status == REFUSED:
             raise ExtractRefused("the criminal record refused to deliver this extract",
                                  details={"number": number})
-        if status != READY:
-            if dt.datetime.now(dt.UTC) - requested_at > rule.max_wait:
-                raise ExtractTimedOut(
-                    f"the extract was not ready within {rule.max_wait.days} days",
-                    details={"number": number},
-                )
-            return self._wait(rule, number, polls=polls, requested_at=requested_at.isoformat())
-        fetched = await services.client(EXTRACT).call(
-            fetch_inhoud(job, number, nis_code=context.tenant.nis_code),
-            referte=context.reference(EXTRACT.name, "fetch"), audit=audit,
-        )
-        extract = fetched.inhoud.find("Uittreksel") if fetched.inhoud is not None else None
-        if extract is None:
-            raise MappingError("the extract answer has no Uittreksel")
-        content = document_bytes(extract.find("Document"), fetched.attachments)
-        return AdapterAnswer(
-            backend_document=BackendDocument(
-                kind=f"criminal-record-extract-{rule.model}",
-                file_name=text(extract, "Bestandsnaam") or f"uittreksel-{rule.model}-{number}.pdf",
-                content=content,
-            ),
-            backend_reference=number,
-        )
+        if dt.datetime.now(dt.UTC) - requested_at > rule.max_wait:
+            raise ExtractTimedOut(
+                f"the extract was not ready within {rule.max_wait.days} days",
+                details={"number": number},
+            )
+        return self._wait(rule, number, polls=polls, requested_at=requested_at.isoformat())
 
     @staticmethod
     def _wait(

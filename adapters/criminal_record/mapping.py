@@ -1,6 +1,9 @@
-"""Pure: the model rules (data), the status answer, the journal. No I/O.
+"""Pure: the model rules (data), the answers, the journal. No I/O.
 
-The questions are built in ``adapters.criminal_record.client``.
+The questions are built in ``adapters.criminal_record.client``. The answers are read in MAGDA's
+structure (Justitie-02.00): ``UittrekselStrafregister{INSZ, Status, Identificatienummer?,
+Bestand?{Naam?, xop:Include}}`` for a request and a fetch,
+``StatusUittrekselStrafregister{Pagina, InformatieUittreksels?}`` for a status query.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from hub.errors import ConfigurationError, MappingError
 __all__ = [
     "READY",
     "REFUSED",
+    "Extract",
     "ModelRule",
     "check_request",
+    "extract_from_inhoud",
     "load_models",
     "next_poll_s",
     "status_of",
@@ -87,12 +92,41 @@ def check_request(job: Job, rule: ModelRule) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Extract:
+    """``UittrekselStrafregister``: the answer to a request and to a fetch."""
+
+    insz: str
+    status: str
+    number: str | None
+    file_name: str | None
+    document: etree._Element | None
+    """``Bestand``, holding the ``xop:Include`` of the PDF; absent until it is fetched ready."""
+
+
+def extract_from_inhoud(inhoud: etree._Element | None) -> Extract:
+    """``Antwoord/Inhoud`` of GeefUittrekselStrafregister → the extract it speaks of."""
+    element = inhoud.find("UittrekselStrafregister") if inhoud is not None else None
+    if element is None:
+        raise MappingError("the extract answer has no UittrekselStrafregister")
+    bestand = element.find("Bestand")
+    return Extract(
+        insz=required(element, "INSZ"),
+        status=required(element, "Status"),
+        number=text(element, "Identificatienummer"),
+        file_name=text(bestand, "Naam") if bestand is not None else None,
+        document=bestand,
+    )
+
+
 def status_of(inhoud: etree._Element | None, number: str) -> str:
-    """The status code of extract ``number`` in a GeefStatusUittrekselStrafregister answer."""
+    """The Status of extract ``number`` in a GeefStatusUittrekselStrafregister answer."""
     if inhoud is not None:
-        for info in inhoud.findall("InformatieUittreksel"):
+        for info in inhoud.findall(
+            "StatusUittrekselStrafregister/InformatieUittreksels/InformatieUittreksel"
+        ):
             if text(info, "Identificatienummer") == number:
-                return required(info, "Status/Code")
+                return required(info, "Status")
     raise MappingError(f"the status answer does not mention extract {number}")
 
 
