@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from hub.config import REPO_ROOT
 from simulators.population_data import WELL_KNOWN, WELL_KNOWN_ACTS
 from tests.conformance import reference
 from tests.simulators.conftest import (  # noqa: F401  (fixtures)
@@ -235,3 +236,30 @@ async def test_a_huge_answer_validates(call: Call, control: Control, service: st
     await control("POST", "faults", {"service": service, "kind": "huge-answer",
                                      "size_bytes": 20_000})
     _valid(await call(service, QUESTIONS[service]), service)
+
+
+# ----- the golden answers the mapping tests read are MAGDA's structure -----
+
+GOLDEN = REPO_ROOT / "tests" / "golden"
+ROOTS = {f"{service}Response": service for service in (SEARCH, ACT, EXTRACT, STATUS, TYPES)}
+
+
+def _golden_answers() -> list[str]:
+    return sorted(str(path.relative_to(GOLDEN)) for folder in ("civil-status", "criminal-record")
+                  for path in (GOLDEN / folder).glob("*.xml"))
+
+
+@pytest.mark.parametrize("name", _golden_answers())
+def test_each_golden_answer_validates(name: str) -> None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.parse(str(GOLDEN / name), parser).getroot()
+    service = ROOTS[etree.QName(root).localname]
+    assert reference.schema_errors(root, service, "response") == []
+
+
+def test_the_golden_mtom_reply_validates() -> None:
+    folder = GOLDEN / "criminal-record"
+    content_type = (folder / "fetch-mtom.content-type").read_text(encoding="ascii").strip()
+    mtom = Mtom(content_type, (folder / "fetch-mtom.bin").read_bytes())
+    payload = mtom.envelope(inline=False).find(f"{{{SOAP_NS}}}Body")[0]
+    assert reference.schema_errors(payload, EXTRACT, "response") == []

@@ -1,14 +1,15 @@
 """Golden files for civil-status acts (DABS): synopses, the act to fetch, who receives which form.
 
-``tests/golden/civil-status/search-*.xml`` are ``Antwoord/Inhoud`` elements of
-ZoekAktenBurgerlijkeStand captured from the simulator; each ``.json`` holds the synopses, what
+``tests/golden/civil-status/search-*.xml`` are ZoekAktenBurgerlijkeStand answers written by hand
+in MAGDA's structure (``tests/conformance`` checks each against MAGDA's published response
+schema), never captured from our simulator; each ``.json`` holds the synopses, what
 ``pick_act`` makes of them (the act, or its refusal code) and, per act, form (extract, copy) and
 relation, the entitlement decision: "automatic", "approval" or the refusal code. The relations
-are "concerned" (the requester is the act's BETROKKENE, or when that person is not on the
-register the first person in the act who is: ``concerned_via`` says which role), each relation a
+are "concerned" (the requester is the act's subject, Rol 1, or when that person has no INSZ the
+first person in the act who has one: ``concerned_via`` says which role), each relation a
 requester may declare in ``mappings/civil-status.toml``, and "none" (nothing declared).
 ``act-*.xml`` are GeefAkteBurgerlijkeStand answers with their PDF inline.
-Regenerate deliberately with ``LOKET_UPDATE_GOLDEN=1``.
+Regenerate the JSON deliberately with ``LOKET_UPDATE_GOLDEN=1``, and read the difference.
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from adapters.civil_status.errors import ActNotFound, NotEntitled
+from adapters.civil_status.errors import ActNotDigitised, ActNotFound, NotEntitled
 from adapters.civil_status.mapping import (
     CONCERNED,
     ActRules,
     ActSynopsis,
+    PartialDate,
+    act_document,
     decide_entitlement,
     load_rules,
     pick_act,
     synopses_from_inhoud,
 )
-from adapters.magda.xmlread import text
 from adapters.magda.xop import document_bytes
 from hub.errors import ApprovalRequired, HubError, MappingError
 
@@ -42,13 +44,19 @@ GOLDEN = Path(__file__).resolve().parent.parent / "golden/civil-status"
 SEARCHES = sorted(p.stem for p in GOLDEN.glob("search-*.xml"))
 ACTS = sorted(p.stem for p in GOLDEN.glob("act-*.xml"))
 FORMS = ("extract", "copy")
+SUBJECT_ROLE = "1"
+"""Rol/Code of the person an act is about (the simulator's code list)."""
 STRANGER = "83661504165"
 """The requester for declared relations: an INSZ no act names (``foreigner`` in the simulator)."""
 
 
 def _inhoud(case: str) -> etree._Element:
+    """The golden answer's ``Repliek/Antwoorden/Antwoord/Inhoud``."""
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-    return etree.fromstring((GOLDEN / f"{case}.xml").read_bytes(), parser)
+    answer = etree.fromstring((GOLDEN / f"{case}.xml").read_bytes(), parser)
+    inhoud = answer.find("Repliek/Antwoorden/Antwoord/Inhoud")
+    assert inhoud is not None
+    return inhoud
 
 
 def _plain(value: Any) -> Any:
@@ -83,9 +91,10 @@ def _declared_relations(rules: ActRules) -> list[str]:
 
 
 def _concerned(act: ActSynopsis) -> tuple[str, str] | None:
-    """(role, INSZ) of the person a "concerned" requester is: the BETROKKENE if on the register."""
+    """(role, INSZ) of the person a "concerned" requester is: the subject (Rol 1) if it has an
+    INSZ."""
     on_register = [p for p in act.persons if p.insz]
-    subject = next((p for p in on_register if p.role == "BETROKKENE"), None)
+    subject = next((p for p in on_register if p.role == SUBJECT_ROLE), None)
     chosen = subject or (on_register[0] if on_register else None)
     return None if chosen is None or chosen.insz is None else (chosen.role, chosen.insz)
 
@@ -117,18 +126,25 @@ def _mapped_search(case: str) -> dict[str, Any]:
     return {
         "synopses": _plain(acts),
         "pick_act": _picked(acts, rules),
-        "entitlement": {act.reference: _entitlement(act, rules) for act in acts},
+        "entitlement": {act.reference or "(no DocumentReferte)": _entitlement(act, rules)
+                        for act in acts},
     }
 
 
 def _mapped_act(case: str) -> dict[str, Any]:
     inhoud = _inhoud(case)
-    (body,) = [e for e in inhoud if e.tag in ("Uittreksel", "Afschrift")]
-    pdf = document_bytes(body.find("Document"), {})
+    akte = inhoud.find("AkteBurgerlijkeStand")
+    assert akte is not None
+    form = "extract" if akte.find("Uittreksel") is not None else "copy"
+    reference = akte.findtext("DocumentReferte") or ""
+    delivered = act_document(inhoud, form=form, reference=reference)
+    pdf = document_bytes(delivered.document, {})
     return {
-        "form": body.tag,
-        "reference": text(body, "DocumentReferte"),
-        "file_name": text(body, "Bestandsnaam"),
+        "form": delivered.form,
+        "reference": delivered.reference,
+        "format": delivered.format,
+        "language": delivered.language,
+        "model": delivered.model,
         "document": {
             "size": len(pdf),
             "sha256": hashlib.sha256(pdf).hexdigest(),
@@ -185,13 +201,14 @@ def test_the_rules_map_every_contract_act_to_a_code() -> None:
     assert len(rules.acts) == 14
     assert rules.code_of("recognition-before-birth") == "ERKENNING_VOOR_GEBOORTE"
     assert {code for code, _ in rules.acts.values()} >= {"GEBOORTE", "LEVENLOOS_KIND"}
-    assert rules.available == frozenset({"BESCHIKBAAR"})
+    assert rules.available == frozenset({"1"})
+    assert rules.extract_model == "1"
 
 
 def test_being_in_the_act_wins_over_a_declared_relation() -> None:
     rules = load_rules()
     (act,) = synopses_from_inhoud(_inhoud("search-birth-child"))
-    father = next(p.insz for p in act.persons if p.role == "VADER")
+    father = next(p.insz for p in act.persons if p.role == "2")  # Vader
     assert father is not None
     # A parent in the act gets a copy at once, whatever they declared.
     assert decide_entitlement(act, "copy", requester_persons={STRANGER, father},
@@ -208,10 +225,48 @@ def test_being_in_the_act_wins_over_a_declared_relation() -> None:
                                      "act": act.reference}
 
 
-def test_an_act_without_its_reference_is_a_mapping_error() -> None:
-    inhoud = _inhoud("search-birth-child")
-    akte = inhoud.find("Akten/Akte")
-    assert akte is not None
-    akte.remove(akte[0])  # DocumentReferte
-    with pytest.raises(MappingError, match="DocumentReferte"):
-        synopses_from_inhoud(inhoud)
+def test_what_a_synopsis_leaves_out_stays_absent() -> None:
+    (act,) = synopses_from_inhoud(_inhoud("search-partial"))
+    assert act.reference is None and act.municipality_nis is None
+    assert act.type_description is None
+    assert act.created.isoformat() == "1974" and act.created.month is None
+    assert [p.insz for p in act.persons] == [None, "93051822361"]
+    assert [p.role_description for p in act.persons] == [None, None]
+    assert act.summary() == {"type": "LEVENLOOS_KIND", "drawn_up_on": "1974"}
+    # Without a reference it cannot be fetched: refused as an act DABS cannot deliver.
+    with pytest.raises(ActNotDigitised):
+        pick_act((act,), load_rules())
+
+
+def test_an_answer_that_lacks_what_magda_requires_is_a_mapping_error() -> None:
+    for path in ("DocumentType", "DatumCreatie", "HerkomstAkte",
+                 "BetrokkenPersonen/BetrokkenPersoon/HerkomstINSZ"):
+        inhoud = _inhoud("search-birth-child")
+        synopsis = inhoud.find("AkteBurgerlijkeStandSynopsisLijst/AkteBurgerlijkeStandSynopsis")
+        assert synopsis is not None
+        gone = synopsis.find(path)
+        assert gone is not None
+        gone.getparent().remove(gone)
+        with pytest.raises(MappingError):
+            synopses_from_inhoud(inhoud)
+
+
+def test_a_partial_date_keeps_its_parts() -> None:
+    assert PartialDate(2015, 6, 16).isoformat() == "2015-06-16"
+    assert PartialDate(2015, 6).isoformat() == "2015-06"
+    assert PartialDate(2015).isoformat() == "2015"
+
+
+def test_the_act_document_must_be_the_act_and_form_asked_for() -> None:
+    inhoud = _inhoud("act-extract-birth-child")
+    with pytest.raises(MappingError, match="another act"):
+        act_document(inhoud, form="extract", reference="AKTE-00000-1900-000000")
+    with pytest.raises(MappingError, match="Afschrift"):
+        act_document(inhoud, form="copy", reference="AKTE-11002-2015-000123")
+    document = inhoud.find("AkteBurgerlijkeStand/Uittreksel/Document")
+    assert document is not None
+    document.set("Formaat", "TIFF")
+    with pytest.raises(MappingError, match="TIFF"):
+        act_document(inhoud, form="extract", reference="AKTE-11002-2015-000123")
+    with pytest.raises(MappingError, match="AkteBurgerlijkeStand"):
+        act_document(None, form="extract", reference="AKTE-11002-2015-000123")

@@ -1,12 +1,14 @@
 """Criminal-record extracts: who may ask, the request, the status answer, polling, MTOM/XOP.
 
-``tests/golden/criminal-record/`` holds ``Antwoord/Inhoud`` elements captured from the simulator
-(``status-several.xml``: a GeefStatusUittrekselStrafregister answer listing four extracts;
-``aanvraag.xml``: the answer to a new request) with their ``.json`` readings,
-``request-criteria.json`` (what the hub asks for, per model), and one raw MTOM reply fetching an
-extract (``fetch-mtom.bin`` with its ``fetch-mtom.content-type`` header and the PDF it carries,
-``fetch-mtom.pdf``, cut out of the multipart body by hand). Regenerate the JSON deliberately with
-``LOKET_UPDATE_GOLDEN=1``.
+``tests/golden/criminal-record/`` holds answers written by hand in MAGDA's structure (checked
+against MAGDA's published response schemas in ``tests/conformance``), never captured from our
+simulator: ``status-several.xml`` (a GeefStatusUittrekselStrafregister answer listing four
+extracts), ``status-none.xml``, ``aanvraag.xml`` (the answer to a new request),
+``fetch-refused.xml``, with their ``.json`` readings; ``request-criteria.json`` (what the hub
+asks for, per model); and one raw MTOM reply fetching an extract (``fetch-mtom.bin``, its root
+part rewritten by hand to MAGDA's structure, with its ``fetch-mtom.content-type`` header and the
+PDF it carries, ``fetch-mtom.pdf``, cut out of the multipart body by hand). Regenerate the JSON
+deliberately with ``LOKET_UPDATE_GOLDEN=1``, and read the difference.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from adapters.criminal_record.mapping import (
     REFUSED,
     ModelRule,
     check_request,
+    extract_from_inhoud,
     load_models,
     next_poll_s,
     status_of,
 )
-from adapters.magda.xmlread import required
 from adapters.magda.xop import XOP_NS, document_bytes, is_multipart, unpack
 from hub.contract import Job, Requester, Subject
 from hub.errors import BackendError, HubError, MappingError
@@ -48,8 +50,12 @@ JOB_ID = "job-2025-03-04-criminal-record-000001-abcdef"
 
 
 def _inhoud(case: str) -> etree._Element:
+    """The golden answer's ``Repliek/Antwoorden/Antwoord/Inhoud``."""
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-    return etree.fromstring((GOLDEN / f"{case}.xml").read_bytes(), parser)
+    answer = etree.fromstring((GOLDEN / f"{case}.xml").read_bytes(), parser)
+    inhoud = answer.find("Repliek/Antwoorden/Antwoord/Inhoud")
+    assert inhoud is not None
+    return inhoud
 
 
 def _check_golden(name: str, mapped: Any) -> None:
@@ -187,6 +193,8 @@ def test_golden_status_answer() -> None:
     mapped = {"statuses": {number: status_of(inhoud, number) for number in numbers}}
     _check_golden("status-several", mapped)
     assert {READY, REFUSED, "IN_BEHANDELING"} == set(mapped["statuses"].values())
+    with pytest.raises(MappingError):
+        status_of(_inhoud("status-none"), numbers[0])
 
 
 def test_status_of_an_extract_the_answer_does_not_mention() -> None:
@@ -200,21 +208,43 @@ def test_status_of_an_extract_the_answer_does_not_mention() -> None:
 
 def test_status_without_a_code_is_a_mapping_error() -> None:
     inhoud = _inhoud("status-several")
-    status = inhoud.find("InformatieUittreksel/Status")
+    status = inhoud.find(
+        "StatusUittrekselStrafregister/InformatieUittreksels/InformatieUittreksel/Status")
     assert status is not None
-    status.remove(status[0])  # Code
-    with pytest.raises(MappingError, match="Status/Code"):
+    status.getparent().remove(status)
+    with pytest.raises(MappingError, match="Status"):
         status_of(inhoud, "24000001-4")
 
 
 def test_golden_request_answer() -> None:
     inhoud = _inhoud("aanvraag")
-    mapped = {"number": required(inhoud, "Aanvraag/Identificatienummer"),
-              "status": required(inhoud, "Aanvraag/Status/Code")}
+    extract = extract_from_inhoud(inhoud)
+    mapped = {"insz": extract.insz, "number": extract.number, "status": extract.status,
+              "file_name": extract.file_name, "document": extract.document is not None}
     _check_golden("aanvraag", mapped)
     # A request answer is no status answer.
     with pytest.raises(MappingError):
-        status_of(inhoud, mapped["number"])
+        status_of(inhoud, str(mapped["number"]))
+
+
+def test_golden_refused_fetch() -> None:
+    extract = extract_from_inhoud(_inhoud("fetch-refused"))
+    mapped = {"insz": extract.insz, "number": extract.number, "status": extract.status,
+              "file_name": extract.file_name, "document": extract.document is not None}
+    _check_golden("fetch-refused", mapped)
+    assert extract.status == REFUSED and extract.document is None
+
+
+def test_an_extract_answer_lacking_what_magda_requires() -> None:
+    with pytest.raises(MappingError, match="UittrekselStrafregister"):
+        extract_from_inhoud(None)
+    for tag in ("INSZ", "Status"):
+        inhoud = _inhoud("aanvraag")
+        gone = inhoud.find(f"UittrekselStrafregister/{tag}")
+        assert gone is not None
+        gone.getparent().remove(gone)
+        with pytest.raises(MappingError, match=tag):
+            extract_from_inhoud(inhoud)
 
 
 # ----- polling -----
@@ -252,7 +282,7 @@ def _uittreksel(root: bytes) -> etree._Element:
     envelope = etree.fromstring(root)
     body = envelope.find(f"{{{SOAP_NS}}}Body")
     assert body is not None
-    uittreksel = body[0].find("Repliek/Antwoorden/Antwoord/Inhoud/Uittreksel")
+    uittreksel = body[0].find("Repliek/Antwoorden/Antwoord/Inhoud/UittrekselStrafregister")
     assert uittreksel is not None
     return uittreksel
 
@@ -263,8 +293,10 @@ def test_the_pdf_of_a_captured_mtom_reply_is_exact() -> None:
     root, attachments = unpack(content, content_type)
     assert list(attachments) == ["uittreksel-24000001-4@loket-sim"]
     uittreksel = _uittreksel(root)
-    assert uittreksel.findtext("Identificatienummer") == "24000001-4"
-    document = uittreksel.find("Document")
+    extract = extract_from_inhoud(uittreksel.getparent())
+    assert (extract.number, extract.status) == ("24000001-4", READY)
+    assert extract.file_name == "uittreksel-strafregister-24000001-4.pdf"
+    document = extract.document
     assert document is not None and document.find(f"{{{XOP_NS}}}Include") is not None
     delivered = document_bytes(document, attachments)
     assert delivered == pdf
@@ -277,14 +309,15 @@ def test_the_root_part_is_found_without_a_start_parameter() -> None:
     content, content_type, pdf = _mtom()
     without_start = "; ".join(p for p in content_type.split("; ") if not p.startswith("start="))
     root, attachments = unpack(content, without_start)
-    assert document_bytes(_uittreksel(root).find("Document"), attachments) == pdf
+    assert document_bytes(_uittreksel(root).find("Bestand"), attachments) == pdf
 
 
 def _inline(text: str) -> etree._Element:
-    """The captured reply's Document with ``text`` instead of its xop:Include."""
+    """The reply's Bestand with ``text`` instead of its xop:Include (not MAGDA's shape: how
+    ``document_bytes`` reads an inline document, as DABS sends one)."""
     content, content_type, _ = _mtom()
     root, _ = unpack(content, content_type)
-    document = _uittreksel(root).find("Document")
+    document = _uittreksel(root).find("Bestand")
     assert document is not None
     include = document.find(f"{{{XOP_NS}}}Include")
     assert include is not None
@@ -311,7 +344,7 @@ def test_inline_base64_wrapped_in_lines() -> None:
 def test_document_errors() -> None:
     content, content_type, _ = _mtom()
     root, _ = unpack(content, content_type)
-    document = _uittreksel(root).find("Document")
+    document = _uittreksel(root).find("Bestand")
     with pytest.raises(MappingError, match="missing attachment"):
         document_bytes(document, {})
     with pytest.raises(MappingError, match="no Document"):
