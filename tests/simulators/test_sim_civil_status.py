@@ -34,6 +34,7 @@ NAMESPACES = {
     SEARCH: "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
     ACT: "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
 }
+SYNOPSIS = "Inhoud/AkteBurgerlijkeStandSynopsisLijst/AkteBurgerlijkeStandSynopsis"
 # Pinned on purpose: the hub's tests and the demo refer to these references.
 EXPECTED_ACTS = {
     "birth_single": "AKTE-44021-1972-000017",
@@ -97,7 +98,7 @@ async def _search(call: Call, schemas: dict[str, etree.XMLSchema], **criteria: A
 
 
 def _references(antwoord: etree._Element) -> list[str]:
-    return [e.text or "" for e in antwoord.findall("Inhoud/Akten/Akte/DocumentReferte")]
+    return [e.text or "" for e in antwoord.findall(f"{SYNOPSIS}/DocumentReferte")]
 
 
 def test_well_known_act_references_are_pinned(population: Population) -> None:
@@ -112,33 +113,54 @@ def test_one_act_of_each_kind_is_pinned(population: Population) -> None:
     assert set(ACT_OF_EACH_KIND) == set(ACT_TYPES)
     for code, (person, reference) in ACT_OF_EACH_KIND.items():
         act = population.act(reference)
-        assert act is not None and act.type == code and act.status == "BESCHIKBAAR", code
+        assert act is not None and act.type == code and act.status_code == "1", code
         assert act.mentions(WELL_KNOWN[person]), code
 
 
-async def test_search_by_type_and_insz_finds_the_act(
-    call: Call, schemas: dict[str, etree.XMLSchema]
-) -> None:
-    # MAGDA's search has no DocumentReferte criterion (it had in our earlier schema): an act is
-    # found by its type and a person in it.
-    antwoord = await _search(call, schemas, DocumentType="GEBOORTE", INSZ=WELL_KNOWN["child"])
+async def test_a_synopsis_names_no_one(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
+    antwoord = await _search(call, schemas, INSZ=WELL_KNOWN["child"])
     assert antwoord.find("Uitzonderingen") is None
-    (akte,) = antwoord.findall("Inhoud/Akten/Akte")
+    (akte,) = antwoord.findall(SYNOPSIS)
+    assert [child.tag for child in akte] == [
+        "DocumentReferte", "DatumCreatie", "DocumentType", "DocumentStatus", "HerkomstAkte",
+        "BetrokkenPersonen", "GemeenteVanOpmaak"]
     assert akte.findtext("DocumentReferte") == "AKTE-11002-2015-000123"
+    assert [akte.findtext(f"DatumCreatie/{part}") for part in ("Jaar", "Maand", "Dag")] == [
+        "2015", "11", "23"]
     assert (akte.findtext("DocumentType/Code"),
             akte.findtext("DocumentType/Omschrijving")) == ("GEBOORTE", "Akte van geboorte")
-    assert akte.findtext("DocumentStatus/Code") == "BESCHIKBAAR"
-    assert akte.findtext("DatumOpmaak") == "2015-11-23"
-    assert (akte.findtext("GemeenteVanOpmaak/NISCode"),
-            akte.findtext("GemeenteVanOpmaak/Naam")) == ("11002", "Antwerpen")
-    people = [(p.findtext("Rol/Code"), p.findtext("INSZ"), p.findtext("Naam/Achternaam"))
+    assert akte.findtext("DocumentStatus/Code") == "1"
+    assert akte.findtext("HerkomstAkte/Code") == "2"  # drawn up before DABS, taken over
+    assert akte.findtext("GemeenteVanOpmaak") == "11002"
+    people = [(p.findtext("Rol/Code"), p.findtext("Rol/Omschrijving"), p.findtext("INSZ"),
+               p.findtext("HerkomstINSZ/Code"))
               for p in akte.findall("BetrokkenPersonen/BetrokkenPersoon")]
     assert people == [
-        ("BETROKKENE", WELL_KNOWN["child"], "Peeters"),
-        ("VADER", WELL_KNOWN["household_head"], "Peeters"),
-        ("MOEDER", WELL_KNOWN["partner"], "Janssens"),
+        ("1", "Betrokkene", WELL_KNOWN["child"], "1"),
+        ("2", "Vader", WELL_KNOWN["household_head"], "1"),
+        ("3", "Moeder", WELL_KNOWN["partner"], "1"),
     ]
+    assert akte.find(".//Naam") is None  # no names in a synopsis
     assert all(etree.QName(e).namespace is None for e in antwoord.iter(etree.Element))
+
+
+async def test_acts_since_dabs_are_born_digital(
+    call: Call, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    antwoord = await _search(call, schemas, INSZ=WELL_KNOWN["single"])
+    origins = [a.findtext("HerkomstAkte/Code") for a in antwoord.findall(SYNOPSIS)]
+    assert origins == ["2", "1"]  # 1972 taken over, 2019-10-15 drawn up in DABS
+
+
+async def test_search_by_creation_date_and_status(
+    call: Call, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    antwoord = await _search(call, schemas, DatumCreatie="2015-11", DocumentType="GEBOORTE")
+    assert _references(antwoord) == [WELL_KNOWN_ACTS["birth_child"]]
+    antwoord = await _search(call, schemas, DocumentStatus="02")
+    assert _references(antwoord) == [WELL_KNOWN_ACTS["birth_parent_not_digitised"]]
+    antwoord = await _search(call, schemas, DatumCreatie=dt.date(2015, 11, 24))
+    assert _fout(antwoord) == ("30001", "DABS")
 
 
 @pytest.mark.parametrize("key", ["child", "household_head", "partner"])
@@ -164,23 +186,25 @@ async def test_search_can_be_ambiguous(call: Call, schemas: dict[str, etree.XMLS
     antwoord = await _search(call, schemas, DocumentType="ERKENNING", INSZ=WELL_KNOWN["cohabitant"])
     assert _references(antwoord) == [WELL_KNOWN_ACTS["recognition_cohabitant_2"],
                                      WELL_KNOWN_ACTS["recognition_cohabitant_1"]]
-    second = antwoord.findall("Inhoud/Akten/Akte")[0]
+    second = antwoord.findall(SYNOPSIS)[0]
     lucas = second.find("BetrokkenPersonen/BetrokkenPersoon")
     assert lucas.find("INSZ") is None  # not on the register
-    assert lucas.findtext("Rol/Code") == "BETROKKENE"
+    assert (lucas.findtext("Rol/Code"), lucas.findtext("HerkomstINSZ/Code")) == ("1", "0")
 
 
 async def test_search_by_name_and_birth_date_needs_one_person(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     antwoord = await _search(call, schemas, Naam="peeters", Voornaam="KAREL",
-                             Geboortedatum={"Jaar": "1985", "Maand": "07", "Dag": "30"},
-                             DocumentType="HUWELIJK")
+                             Geboortedatum=dt.date(1985, 7, 30), DocumentType="HUWELIJK")
     assert _references(antwoord) == [WELL_KNOWN_ACTS["marriage_head"]]
     # Karel Peeters is one person, born in 1985 another: no act names both in one.
-    antwoord = await _search(call, schemas, Voornaam="Karel",
-                             Geboortedatum={"Jaar": "2015", "Maand": "11", "Dag": "21"})
+    antwoord = await _search(call, schemas, Voornaam="Karel", Geboortedatum=dt.date(2015, 11, 21))
     assert _fout(antwoord) == ("30001", "DABS")
+    # A partial birth date covers every day in it.
+    antwoord = await _search(call, schemas, Naam="Peeters", Geboortedatum="1985",
+                             DocumentType="HUWELIJK")
+    assert _references(antwoord) == [WELL_KNOWN_ACTS["marriage_head"]]
 
 
 @pytest.mark.parametrize(
@@ -189,6 +213,7 @@ async def test_search_by_name_and_birth_date_needs_one_person(
         {"INSZ": WELL_KNOWN["foreigner"]},
         {"INSZ": WELL_KNOWN["unknown"]},
         {"DocumentType": "OVERLIJDEN", "INSZ": WELL_KNOWN["single"]},
+        {"DatumCreatie": "1900"},
         {"DocumentType": "ADOPTIE", "INSZ": WELL_KNOWN["single"]},
         {"DocumentType": "ONBEKEND"},
         {"GemeenteVanOpmaak": "71022"},
@@ -221,7 +246,7 @@ async def test_not_digitised_act_is_found_but_not_delivered(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     antwoord = await _search(call, schemas, INSZ=WELL_KNOWN["parent"])
-    assert antwoord.findtext("Inhoud/Akten/Akte/DocumentStatus/Code") == "NIET_GEDIGITALISEERD"
+    assert antwoord.findtext(f"{SYNOPSIS}/DocumentStatus/Code") == "2"  # not digitised
     reference = WELL_KNOWN_ACTS["birth_parent_not_digitised"]
     for copy in (False, True):
         act = _antwoord(await call(ACT, act_inhoud(reference, copy=copy)), schemas, ACT)
@@ -236,11 +261,17 @@ async def test_unknown_act_is_30001(call: Call, schemas: dict[str, etree.XMLSche
 
 def _document(antwoord: etree._Element, kind: str, reference: str) -> bytes:
     assert antwoord.find("Uitzonderingen") is None
-    element = antwoord.find(f"Inhoud/{kind}")
-    assert element is not None
-    assert element.findtext("DocumentReferte") == reference
-    assert element.findtext("Bestandsnaam") == f"{kind.lower()}-{reference}.pdf"
-    pdf = base64.b64decode(element.findtext("Document") or "")
+    akte = antwoord.find("Inhoud/AkteBurgerlijkeStand")
+    assert akte is not None
+    assert akte.findtext("DocumentReferte") == reference
+    (element,) = akte.findall(kind)
+    document = element.find("Document")
+    assert document is not None and document.get("Formaat") == "PDF"
+    if kind == "Uittreksel":
+        assert document.get("Taal") == "nl" and document.get("Model")
+    else:
+        assert document.get("Taal") is None and document.get("Model") is None
+    pdf = base64.b64decode(document.text or "")
     assert pdf.startswith(b"%PDF-")
     return pdf
 
@@ -251,6 +282,9 @@ async def test_extract_of_a_birth_act_is_a_readable_pdf(
     reference = WELL_KNOWN_ACTS["birth_child"]
     reply = await call(ACT, act_inhoud(reference, model="internationaal"))
     pdf = _document(_antwoord(reply, schemas, ACT), "Uittreksel", reference)
+    document = _antwoord(reply, schemas, ACT).find(
+        "Inhoud/AkteBurgerlijkeStand/Uittreksel/Document")
+    assert document is not None and document.get("Model") == "internationaal"
     text = pdf_text(pdf)
     assert "Uittreksel uit de akte van geboorte" in text
     for expected in (reference, "Seppe Peeters", "Jan Karel Peeters", "Sofie Janssens",
@@ -294,11 +328,11 @@ async def test_one_act_of_each_kind_is_found_and_delivered(
     person, reference = ACT_OF_EACH_KIND[code]
     antwoord = await _search(call, schemas, DocumentType=code, INSZ=WELL_KNOWN[person])
     assert antwoord.find("Uitzonderingen") is None
-    (akte,) = antwoord.findall("Inhoud/Akten/Akte")
+    (akte,) = antwoord.findall(SYNOPSIS)
     assert akte.findtext("DocumentReferte") == reference
     assert (akte.findtext("DocumentType/Code"),
             akte.findtext("DocumentType/Omschrijving")) == (code, ACT_TYPES[code])
-    assert akte.findtext("DocumentStatus/Code") == "BESCHIKBAAR"
+    assert akte.findtext("DocumentStatus/Code") == "1"
     description = ACT_TYPES[code][0].lower() + ACT_TYPES[code][1:]
     for copy, kind, title in ((False, "Uittreksel", f"Uittreksel uit de {description}"),
                               (True, "Afschrift", f"Afschrift van de {description}")):
@@ -312,9 +346,14 @@ async def test_zeep_reads_the_answers_with_the_same_wsdl(call: Call) -> None:
     search = (await call(SEARCH, search_inhoud(INSZ=WELL_KNOWN["deceased"]))).payload
     client = zeep.Client(str(service_file(SEARCH, ".wsdl")))
     parsed = client.get_element(f"ns0:{SEARCH}Response").parse(search, client.wsdl.types)
-    akte = parsed.Repliek.Antwoorden.Antwoord[0].Inhoud.Akten.Akte[0]
-    assert akte.DocumentType.Code == "OVERLIJDEN" and akte.DatumOpmaak == dt.date(2024, 2, 12)
+    lijst = parsed.Repliek.Antwoorden.Antwoord.Inhoud.AkteBurgerlijkeStandSynopsisLijst
+    akte = lijst.AkteBurgerlijkeStandSynopsis[0]
+    assert akte.DocumentType.Code == "OVERLIJDEN"
+    assert (akte.DatumCreatie.Jaar, akte.DatumCreatie.Maand, akte.DatumCreatie.Dag) == (
+        "2024", "02", "12")
     document = (await call(ACT, act_inhoud(akte.DocumentReferte))).payload
     client = zeep.Client(str(service_file(ACT, ".wsdl")))
     parsed = client.get_element(f"ns0:{ACT}Response").parse(document, client.wsdl.types)
-    assert parsed.Repliek.Antwoorden.Antwoord[0].Inhoud.Uittreksel.Document.startswith(b"%PDF-")
+    uittreksel = parsed.Repliek.Antwoorden.Antwoord.Inhoud.AkteBurgerlijkeStand.Uittreksel
+    assert base64.b64decode(uittreksel.Document._value_1).startswith(b"%PDF-")
+    assert uittreksel.Document.Formaat == "PDF"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
@@ -10,8 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import requests
-import zeep
 from lxml import etree
 from zeep.wsdl.attachments import MessagePack
 
@@ -27,8 +26,8 @@ from tests.simulators.conftest import (
     extract_fetch_inhoud,
     extract_request_inhoud,
     pdf_text,
-    service_file,
     status_inhoud,
+    types_inhoud,
 )
 
 EXTRACT = "GeefUittrekselStrafregister"
@@ -36,6 +35,10 @@ STATUS = "GeefStatusUittrekselStrafregister"
 TYPES = "GeefTypesUittrekselStrafregister"
 NUMBER = re.compile(r"[0-9]{8}-[0-9]")
 Control = Callable[..., Any]
+INFO = "Inhoud/StatusUittrekselStrafregister/InformatieUittreksels/InformatieUittreksel"
+_REFERENTIES: dict[str, str] = {}
+"""Identificatienummer -> the Referentie it was asked with (MAGDA's status query has no
+Identificatienummer criterion: one extract is asked about by its Referentie)."""
 
 
 async def _raw(simulator: MagdaSimulator, http: aiohttp.ClientSession, build: BuildRequest,
@@ -59,39 +62,52 @@ def _fout(antwoord: etree._Element) -> str | None:
     return antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie")
 
 
-_REFERENTIE: dict[str, str] = {}
-"""Extract number -> the Referentie it was asked under (how a status question names it)."""
-
-
 async def _request(call: Call, schemas: dict[str, etree.XMLSchema], insz: str,
                    model: str = "595", **options: Any) -> str:
     options.setdefault("Referentie", f"test-{uuid.uuid4()}")
     antwoord = _antwoord(await call(EXTRACT, extract_request_inhoud(insz, model, **options)),
                          schemas, EXTRACT)
     assert antwoord.find("Uitzonderingen") is None
-    assert antwoord.findtext("Inhoud/Aanvraag/Status/Code") == "IN_BEHANDELING"
-    assert antwoord.findtext("Inhoud/Aanvraag/Status/Omschrijving") == "In behandeling"
-    number = antwoord.findtext("Inhoud/Aanvraag/Identificatienummer") or ""
+    extract = antwoord.find("Inhoud/UittrekselStrafregister")
+    assert extract is not None
+    assert [e.tag for e in extract] == ["INSZ", "Status", "Identificatienummer"]
+    assert (extract.findtext("INSZ"), extract.findtext("Status")) == (insz, "IN_BEHANDELING")
+    number = extract.findtext("Identificatienummer") or ""
     assert NUMBER.fullmatch(number), number
-    _REFERENTIE[number] = options["Referentie"]
+    _REFERENTIES[number] = options["Referentie"]
     return number
+
+
+async def _page(call: Call, schemas: dict[str, etree.XMLSchema], **criteria: Any
+                ) -> etree._Element:
+    antwoord = _antwoord(await call(STATUS, status_inhoud(**criteria)), schemas, STATUS)
+    assert antwoord.find("Uitzonderingen") is None
+    return antwoord
 
 
 async def _status(call: Call, schemas: dict[str, etree.XMLSchema], **criteria: Any
                   ) -> list[dict[str, str | None]]:
-    antwoord = _antwoord(await call(STATUS, status_inhoud(**criteria)), schemas, STATUS)
-    assert antwoord.find("Uitzonderingen") is None
+    antwoord = await _page(call, schemas, **criteria)
     return [{"number": e.findtext("Identificatienummer"), "type": e.findtext("TypeUittreksel"),
-             "status": e.findtext("Status/Code"), "downloaded": e.findtext("Gedownload"),
-             "requested": e.findtext("DatumAanvraag")}
-            for e in antwoord.findall("Inhoud/InformatieUittreksel")]
+             "status": e.findtext("Status"), "downloaded": e.findtext("Gedownload"),
+             "requested": e.findtext("DatumAanvraag"), "insz": e.findtext("INSZ"),
+             "taal": e.findtext("Taal"), "referentie": e.findtext("Referentie")}
+            for e in antwoord.findall(INFO)]
 
 
 async def _statuses(call: Call, schemas: dict[str, etree.XMLSchema], number: str, times: int
                     ) -> list[str | None]:
-    # MAGDA's status question names no Identificatienummer: ask by the extract's Referentie.
-    return [(await _status(call, schemas, Referentie=_REFERENTIE[number]))[0]["status"]
+    return [(await _status(call, schemas, Referentie=_REFERENTIES[number]))[0]["status"]
             for _ in range(times)]
+
+
+async def _fetch_status(call: Call, schemas: dict[str, etree.XMLSchema], number: str) -> str:
+    """The Status a fetch of an extract that is not ready answers (with no Bestand)."""
+    antwoord = _antwoord(await call(EXTRACT, extract_fetch_inhoud(number)), schemas, EXTRACT)
+    extract = antwoord.find("Inhoud/UittrekselStrafregister")
+    assert extract is not None and extract.find("Bestand") is None
+    assert extract.findtext("Identificatienummer") == number
+    return extract.findtext("Status") or ""
 
 
 async def _fetch_error(call: Call, schemas: dict[str, etree.XMLSchema], number: str) -> str | None:
@@ -112,16 +128,19 @@ async def test_595_is_ready_after_one_status_query_then_fetched_once(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     number = await _request(call, schemas, WELL_KNOWN["mover"])
-    assert await _fetch_error(call, schemas, number) == "40401"
+    assert await _fetch_status(call, schemas, number) == "IN_BEHANDELING"
     (first,) = await _status(call, schemas, INSZ=WELL_KNOWN["mover"])
     assert first["number"] == number and first["type"] == "595"
-    assert (first["status"], first["downloaded"]) == ("IN_BEHANDELING", "false")
+    assert (first["status"], first["downloaded"]) == ("IN_BEHANDELING", "0")
+    assert (first["insz"], first["taal"]) == (WELL_KNOWN["mover"], "nl")
+    assert first["referentie"] == _REFERENTIES[number]
+    assert dt.datetime.fromisoformat(first["requested"] or "").tzinfo is not None
     (second,) = await _status(call, schemas, INSZ=WELL_KNOWN["mover"])
-    assert (second["status"], second["downloaded"]) == ("KLAAR", "false")
+    assert (second["status"], second["downloaded"]) == ("KLAAR", "0")
     reply = await call(EXTRACT, extract_fetch_inhoud(number))
     assert reply.content_type.startswith("multipart/related;")
     (third,) = await _status(call, schemas, INSZ=WELL_KNOWN["mover"])
-    assert (third["status"], third["downloaded"]) == ("KLAAR", "true")
+    assert (third["status"], third["downloaded"]) == ("KLAAR", "1")
 
 
 async def test_596_2_waits_for_the_police_check(
@@ -138,22 +157,23 @@ async def test_a_refused_police_check_ends_refused(
     refused = await _request(call, schemas, insz, "596.2", activity="KINDEROPVANG")
     general = await _request(call, schemas, insz, "595")
     assert await _statuses(call, schemas, refused, 4) == ["IN_BEHANDELING"] * 3 + ["GEWEIGERD"]
-    assert await _fetch_error(call, schemas, refused) == "40402"
+    assert await _fetch_status(call, schemas, refused) == "GEWEIGERD"
     assert await _statuses(call, schemas, general, 2) == ["IN_BEHANDELING", "KLAAR"]
     statuses = await _status(call, schemas, INSZ=insz)
     assert [s["status"] for s in statuses] == ["GEWEIGERD", "KLAAR"]
 
 
 @pytest.mark.parametrize(
-    ("model", "activity", "code"),
-    [("596.1", None, "20120"), ("596.2", None, "20120"), ("596.2", "TAXI", "20121"),
-     ("596.1", "KINDEROPVANG", "20121")],
+    ("model", "activity"),
+    [("596.1", None), ("596.2", None), ("596.2", "TAXI"), ("596.1", "KINDEROPVANG"),
+     ("596.3", None), ("595", "TAXI")],
 )
-async def test_activities_are_checked(
-    call: Call, schemas: dict[str, etree.XMLSchema], model: str, activity: str | None, code: str
+async def test_the_type_must_be_one_of_the_list(
+    call: Call, schemas: dict[str, etree.XMLSchema], model: str, activity: str | None
 ) -> None:
+    # A model per activity is asked for with its activity in the code (596.1-TAXI).
     inhoud = extract_request_inhoud(WELL_KNOWN["single"], model, activity=activity)
-    assert _fout(_antwoord(await call(EXTRACT, inhoud), schemas, EXTRACT)) == code
+    assert _fout(_antwoord(await call(EXTRACT, inhoud), schemas, EXTRACT)) == "20121"
 
 
 @pytest.mark.parametrize(("key", "code"), [("unknown", "30003"), ("invalid_check", "20002")])
@@ -194,28 +214,23 @@ async def test_a_ready_extract_comes_as_an_mtom_attachment_zeep_reads(
     pdf = attachment.content
     assert pdf.startswith(b"%PDF-") and pdf.endswith(b"%%EOF\n")
 
-    # On the wire the Document holds only the xop:Include; put back, the answer is schema-valid.
-    assert reply.envelope(inline=False).find(f".//Document/{{{XOP_NS}}}Include") is not None
-    payload = reply.envelope().find(f"{{{SOAP_NS}}}Body")[0]
+    # As MAGDA's schema has it, Bestand holds its Naam and the xop:Include itself: the answer is
+    # schema-valid as it travels.
+    payload = reply.envelope(inline=False).find(f"{{{SOAP_NS}}}Body")[0]
     assert schemas[EXTRACT].validate(payload), schemas[EXTRACT].error_log
-    uittreksel = payload.find("Repliek/Antwoorden/Antwoord/Inhoud/Uittreksel")
+    uittreksel = payload.find("Repliek/Antwoorden/Antwoord/Inhoud/UittrekselStrafregister")
+    assert [e.tag for e in uittreksel] == ["INSZ", "Status", "Identificatienummer", "Bestand"]
     assert uittreksel.findtext("Identificatienummer") == number
-    assert uittreksel.findtext("TypeUittreksel") == "596.1"
-    assert uittreksel.findtext("Bestandsnaam") == f"uittreksel-strafregister-{number}.pdf"
+    assert uittreksel.findtext("Status") == "KLAAR"
+    bestand = uittreksel.find("Bestand")
+    assert bestand.findtext("Naam") == f"uittreksel-strafregister-{number}.pdf"
+    include = bestand.find(f"{{{XOP_NS}}}Include")
+    assert include is not None and include.get("href") == f"cid:uittreksel-{number}@loket-sim"
 
-    # zeep itself: its SOAP binding decodes the multipart reply and resolves the XOP include.
-    client = zeep.Client(str(service_file(EXTRACT, ".wsdl")))
-    binding = client.service._binding
-    response = requests.Response()
-    response.status_code = 200
-    response._content = body
-    response.headers["Content-Type"] = content_type
-    parsed = binding.process_reply(client, binding._operations[EXTRACT], response)
-    document = parsed.Antwoorden.Antwoord[0].Inhoud.Uittreksel.Document
+    # zeep's own MTOM decoding finds the same attachment.
     # zeep strips CR/LF at both ends of a binary part (zeep.wsdl.attachments.Attachment.content):
     # a PDF ending in "%%EOF\n" loses its last byte there. The MIME part itself is exact.
-    assert document == pdf.rstrip(b"\r\n")
-    assert MessagePack(reply.parts[1:]).attachments[0].content == document
+    assert MessagePack(reply.parts[1:]).attachments[0].content == pdf.rstrip(b"\r\n")
 
     text = pdf_text(pdf)
     for expected in ("Uittreksel uit het strafregister — model 596.1", number, "Els Maes",
@@ -258,21 +273,46 @@ async def test_status_criteria(call: Call, schemas: dict[str, etree.XMLSchema]) 
     ready = await _status(call, schemas, KlaarVoorDownload="1")
     assert [s["number"] for s in ready] == [first, second]
     assert all(s["requested"] and s["type"] == "595" for s in ready)
+    (police,) = await _status(call, schemas, INSZ=single, KlaarVoorDownload="0",
+                              Referentie=_REFERENTIES[third])
+    assert police["type"] == "596.2-ONDERWIJS"
     assert await _status(call, schemas, Referentie="no-such-dossier") == []
     assert await _status(call, schemas, INSZ=WELL_KNOWN["foreigner"]) == []
     reply = await call(STATUS, status_inhoud(INSZ=WELL_KNOWN["invalid_check"]))
     assert _fout(_antwoord(reply, schemas, STATUS)) == "20002"
 
 
+async def test_status_answers_one_page(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
+    numbers = [await _request(call, schemas, WELL_KNOWN["single"]) for _ in range(12)]
+
+    def pagina(antwoord: etree._Element) -> tuple[str | None, ...]:
+        element = antwoord.find("Inhoud/StatusUittrekselStrafregister/Pagina")
+        return tuple(element.findtext(tag) for tag in (
+            "Paginanummer", "TotaalAantalPaginas", "TotaalAantalResultaten"))
+
+    first = await _page(call, schemas, INSZ=WELL_KNOWN["single"])  # ten a page unless asked
+    assert pagina(first) == ("1", "2", "12")
+    assert [e.findtext("Identificatienummer") for e in first.findall(INFO)] == numbers[:10]
+    second = await _page(call, schemas, INSZ=WELL_KNOWN["single"],
+                         Paginering={"ResultatenPerPagina": 10, "Paginanummer": 2})
+    assert pagina(second) == ("2", "2", "12")
+    assert [e.findtext("Identificatienummer") for e in second.findall(INFO)] == numbers[10:]
+    none = await _page(call, schemas, INSZ=WELL_KNOWN["foreigner"])
+    assert pagina(none) == ("1", "0", "0")
+    assert none.find("Inhoud/StatusUittrekselStrafregister/InformatieUittreksels") is None
+
+
 async def test_types(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
-    antwoord = _antwoord(await call(TYPES, {"Criteria": {"Taal": "nl"}}), schemas, TYPES)
-    types = {t.findtext("Code"): [a.findtext("Code") for a in t.findall("Activiteiten/Activiteit")]
-             for t in antwoord.findall("Inhoud/Types/Type")}
-    assert types == {
-        "593": [], "595": [],
-        "596.1": ["BEWAKING", "TAXI", "HORECA", "ONDERWIJS"],
-        "596.2": ["ONDERWIJS", "KINDEROPVANG", "JEUGDWERK", "SPORTBEGELEIDING", "GEZONDHEIDSZORG"],
-    }
+    antwoord = _antwoord(await call(TYPES, types_inhoud()), schemas, TYPES)
+    types = {t.findtext("Code"): t.findtext("Omschrijving")
+             for t in antwoord.findall("Inhoud/TypesUittreksel")}
+    assert list(types) == [
+        "593", "595",
+        "596.1-BEWAKING", "596.1-TAXI", "596.1-HORECA", "596.1-ONDERWIJS",
+        "596.2-ONDERWIJS", "596.2-KINDEROPVANG", "596.2-JEUGDWERK", "596.2-SPORTBEGELEIDING",
+        "596.2-GEZONDHEIDSZORG",
+    ]
+    assert types["596.1-TAXI"] == "Model 596.1 – gereglementeerde activiteit: Taxivervoer"
 
 
 async def test_control_api(call: Call, schemas: dict[str, etree.XMLSchema],

@@ -28,6 +28,7 @@ from tests.simulators.conftest import (
     search_inhoud,
     service_file,
     status_inhoud,
+    types_inhoud,
 )
 
 Control = Callable[..., Any]
@@ -39,7 +40,7 @@ INHOUD: dict[str, dict[str, Any]] = {
     "GeefAkteBurgerlijkeStand": act_inhoud(WELL_KNOWN_ACTS["birth_single"]),
     EXTRACT: extract_request_inhoud(SINGLE),
     STATUS: status_inhoud(INSZ=SINGLE),
-    "GeefTypesUittrekselStrafregister": {"Criteria": {"Taal": "nl"}},
+    "GeefTypesUittrekselStrafregister": types_inhoud(),
 }
 """A question each new service answers without an error."""
 KINDS: dict[str, dict[str, Any]] = {
@@ -59,11 +60,13 @@ NAMESPACES = {
         "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
     "GeefAkteBurgerlijkeStand":
         "http://webservice.geefakteburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
-    EXTRACT: "http://webservice.geefuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
-    STATUS:
-        "http://webservice.geefstatusuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
+    EXTRACT:
+        "http://webservice.geefuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
+    STATUS: "http://webservice.geefstatusuittrekselstrafregisterdienst-02_00.justitie-02_00"
+            ".vip.vlaanderen.be",
     "GeefTypesUittrekselStrafregister":
-        "http://webservice.geeftypesuittrekselstrafregisterdienst-02_00.justitie-02_00.vip.vlaanderen.be",
+        "http://webservice.geeftypesuittrekselstrafregisterdienst-02_00.justitie-02_00"
+        ".vip.vlaanderen.be",
 }
 
 
@@ -153,17 +156,18 @@ async def test_the_new_services_need_a_valid_signature(call: Call) -> None:
 
 
 async def test_an_invalid_request_is_a_10001_fault(call: Call) -> None:
-    # A TypeUittreksel longer than MAGDA's 50 characters: the schema refuses it first.
+    # A TypeUittreksel of more than 50 characters: the schema refuses it before the service
+    # sees it.
     reply = await call(EXTRACT, extract_request_inhoud(SINGLE, "5" * 51))
     assert reply.status == 500 and (reply.faultstring or "").startswith("10001")
 
 
 async def _ready_extract(call: Call) -> str:
-    reply = await call(EXTRACT, extract_request_inhoud(SINGLE))
-    number = reply.payload.findtext("Repliek/Antwoorden/Antwoord/Inhoud/Aanvraag/"
+    reply = await call(EXTRACT, extract_request_inhoud(SINGLE, Referentie="ready"))
+    number = reply.payload.findtext("Repliek/Antwoorden/Antwoord/Inhoud/UittrekselStrafregister/"
                                     "Identificatienummer") or ""
     for _ in range(2):
-        await call(STATUS, status_inhoud(INSZ=SINGLE))
+        await call(STATUS, status_inhoud(Referentie="ready"))
     return number
 
 
@@ -175,7 +179,7 @@ async def test_a_warning_comes_with_the_attachment(
                                      "type": "WAARSCHUWING"})
     reply = await call(EXTRACT, extract_fetch_inhoud(number))
     mtom = Mtom(reply.content_type, reply.body)
-    payload = mtom.envelope().find(f"{{{SOAP_NS}}}Body")[0]
+    payload = mtom.envelope(inline=False).find(f"{{{SOAP_NS}}}Body")[0]
     assert schemas[EXTRACT].validate(payload), schemas[EXTRACT].error_log
     assert _codes(payload) == ["30004"]
     assert mtom.parts[1].content.startswith(b"%PDF-")
