@@ -143,7 +143,7 @@ class Strafregister:
         return status
 
     def fetched(self, extract: Extract) -> None:
-        """Record a download (Ophaling) of a ready extract."""
+        """Record a download (a fetch by Identificatienummer) of a ready extract."""
         extract.downloads += 1
 
     def matching(
