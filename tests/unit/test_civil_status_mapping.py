@@ -202,7 +202,6 @@ def test_the_rules_map_every_contract_act_to_a_code() -> None:
     assert rules.code_of("recognition-before-birth") == "ERKENNING_VOOR_GEBOORTE"
     assert {code for code, _ in rules.acts.values()} >= {"GEBOORTE", "LEVENLOOS_KIND"}
     assert rules.available == frozenset({"1"})
-    assert rules.extract_model == "1"
 
 
 def test_being_in_the_act_wins_over_a_declared_relation() -> None:

@@ -4,10 +4,10 @@
 against MAGDA's published response schemas in ``tests/conformance``), never captured from our
 simulator: ``status-several.xml`` (a GeefStatusUittrekselStrafregister answer listing four
 extracts), ``status-none.xml``, ``aanvraag.xml`` (the answer to a new request),
-``fetch-refused.xml``, with their ``.json`` readings; ``request-criteria.json`` (what the hub
-asks for, per model); and one raw MTOM reply fetching an extract (``fetch-mtom.bin``, its root
-part rewritten by hand to MAGDA's structure, with its ``fetch-mtom.content-type`` header and the
-PDF it carries, ``fetch-mtom.pdf``, cut out of the multipart body by hand). Regenerate the JSON
+``fetch-refused.xml``, with their ``.json`` readings; and one raw MTOM reply fetching an
+extract (``fetch-mtom.bin``, its root part rewritten by hand to MAGDA's structure, with its
+``fetch-mtom.content-type`` header and the PDF it carries, ``fetch-mtom.pdf``, cut out of the
+multipart body by hand). Regenerate the JSON
 deliberately with ``LOKET_UPDATE_GOLDEN=1``, and read the difference.
 """
 
