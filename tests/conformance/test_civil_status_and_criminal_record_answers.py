@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from adapters.magda.envelope import ParsedReply, parse_reply
 from hub.config import REPO_ROOT
 from simulators.population_data import WELL_KNOWN, WELL_KNOWN_ACTS
 from tests.conformance import reference
@@ -263,3 +264,61 @@ def test_the_golden_mtom_reply_validates() -> None:
     mtom = Mtom(content_type, (folder / "fetch-mtom.bin").read_bytes())
     payload = mtom.envelope(inline=False).find(f"{{{SOAP_NS}}}Body")[0]
     assert reference.schema_errors(payload, EXTRACT, "response") == []
+
+
+# ----- the hub reads Uitzonderingen where MAGDA puts them -----
+
+_UITZONDERING = """<Uitzondering><Identificatie>{code}</Identificatie>
+<Oorsprong>{origin}</Oorsprong><Type>{kind}</Type><Tijdstip><Datum>2025-03-04</Datum><Tijd>09:15:00.123</Tijd></Tijdstip>
+<Diagnose>{diagnose}</Diagnose></Uitzondering>"""
+_CONTEXT = """<Context><Naam>{service}</Naam><Versie>02.00.0000</Versie><Bericht>
+<Type>ANTWOORD</Type><Tijdstip><Datum>2025-03-04</Datum><Tijd>09:15:00.123</Tijd></Tijdstip><Afzender>
+<Identificatie>vip.vlaanderen.be</Identificatie><Referte>reply-1</Referte></Afzender></Bericht>
+</Context>"""
+_NAMESPACES = {
+    SEARCH: "http://webservice.zoekaktenburgerlijkestanddienst-02_00.persoon-02_00.vip.vlaanderen.be",
+    STATUS: "http://webservice.geefstatusuittrekselstrafregisterdienst-02_00.justitie-02_00"
+            ".vip.vlaanderen.be",
+}
+
+
+def _envelope(service: str, repliek: str) -> bytes:
+    return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}"><soapenv:Body>'
+            f'<ns:{service}Response xmlns:ns="{_NAMESPACES[service]}"><Repliek>'
+            f"{_CONTEXT.format(service=service)}{repliek}</Repliek></ns:{service}Response>"
+            "</soapenv:Body></soapenv:Envelope>").encode()
+
+
+def _parsed(service: str, repliek: str) -> ParsedReply:
+    content = _envelope(service, repliek)
+    payload = etree.fromstring(content).find(f"{{{SOAP_NS}}}Body")[0]
+    assert reference.schema_errors(payload, service, "response") == []  # MAGDA's shape
+    return parse_reply(content, 200, service=service, expected_referte="vraag-1")[1]
+
+
+def test_a_question_level_warning_comes_with_the_data() -> None:
+    warning = _UITZONDERING.format(code="30004", origin="RR", kind="WAARSCHUWING",
+                                   diagnose="Persoon heeft een nieuw INSZ")
+    reply = _parsed(STATUS, f"""<Antwoorden><Antwoord><Referte>vraag-1</Referte><Inhoud>
+<StatusUittrekselStrafregister><Pagina><Paginanummer>1</Paginanummer>
+<TotaalAantalPaginas>0</TotaalAantalPaginas><TotaalAantalResultaten>0</TotaalAantalResultaten>
+</Pagina></StatusUittrekselStrafregister></Inhoud><Uitzonderingen>{warning}</Uitzonderingen>
+</Antwoord></Antwoorden>""")
+    assert reply.errors == () and reply.inhoud is not None
+    (read,) = reply.warnings
+    assert (read.code, read.origin, read.type, read.diagnosis) == (
+        "30004", "RR", "WAARSCHUWING", "Persoon heeft een nieuw INSZ")
+
+
+def test_message_and_question_level_errors_are_read() -> None:
+    fout = _UITZONDERING.format(code="99996", origin="MAGDA", kind="FOUT",
+                                diagnose="Bron niet beschikbaar")
+    message = _parsed(SEARCH, f"<Uitzonderingen>{fout}</Uitzonderingen>")
+    assert [(e.code, e.origin, e.type) for e in message.errors] == [("99996", "MAGDA", "FOUT")]
+    assert message.inhoud is None
+    notfound = _UITZONDERING.format(code="30001", origin="DABS", kind="FOUT",
+                                    diagnose="Geen akten gevonden")
+    question = _parsed(SEARCH, f"""<Antwoorden><Antwoord><Referte>vraag-1</Referte>
+<Uitzonderingen>{notfound}</Uitzonderingen></Antwoord></Antwoorden>""")
+    assert [(e.code, e.origin, e.diagnosis) for e in question.errors] == [
+        ("30001", "DABS", "Geen akten gevonden")]
