@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.population import PopulationAdapter
 from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings
 from hub.devpki import KeyPair, generate_self_signed, generate_server_cert
@@ -175,8 +176,9 @@ async def test_reply_signature_policy(
         if accepted:
             await adapter.handle(context)
         else:
-            with pytest.raises(BackendError) as info:
+            with pytest.raises(ReplySignatureInvalid) as info:
                 await adapter.handle(context)
             assert info.value.code == "BACKEND_REPLY_SIGNATURE_INVALID"
+            assert not info.value.retryable
     finally:
         await adapter.close()

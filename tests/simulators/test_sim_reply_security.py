@@ -75,8 +75,10 @@ async def signing(
 async def plain(
     settings: MagdaSimulatorSettings, population: Population, build_service_request: BuildRequest
 ) -> AsyncIterator[Sim]:
-    """A simulator that does not sign its replies (the default)."""
-    async with _sim(settings, population, build_service_request) as sim:
+    """A simulator whose reply signing is switched off (MAGDA, and by default the simulator,
+    sign every reply)."""
+    unsigned = dataclasses.replace(settings, reply_signing=None)
+    async with _sim(unsigned, population, build_service_request) as sim:
         yield sim
 
 
