@@ -10,11 +10,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.magda import profile_for
 from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.population import PopulationAdapter
-from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings
+from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings, load_settings
 from hub.devpki import KeyPair, generate_self_signed, generate_server_cert
-from hub.errors import BackendError
+from hub.errors import BackendError, ConfigurationError
 from hub.store import OutcomeStore, open_store
 from simulators.magda import MagdaSimulatorSettings, TlsSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
@@ -182,3 +183,35 @@ async def test_reply_signature_policy(
             assert not info.value.retryable
     finally:
         await adapter.close()
+
+
+def test_the_reply_policy_resolves_per_back_end_then_globally_then_verify() -> None:
+    plain = load_settings(environ={})
+    assert plain.backend("criminal-record").reply_policy(plain.magda)[0] == "verify"
+    # A configuration of before the per-back-end setting keeps its meaning.
+    old = load_settings(environ={}, overrides={"magda": {"reply_signature": "off"}})
+    assert {old.backend(n).reply_policy(old.magda)[0]
+            for n in ("population", "civil-status", "criminal-record")} == {"off"}
+    mixed = load_settings(environ={"LOKET_BACKENDS__POPULATION__REPLY_SIGNATURE": "log-only"},
+                          overrides={"magda": {"reply_signature": "off"}})
+    assert mixed.backend("population").reply_policy(mixed.magda)[0] == "log-only"
+    assert mixed.backend("civil-status").reply_policy(mixed.magda)[0] == "off"
+    assert dataclasses.replace(
+        mixed.backend("population"), reply_signing_cert="own.pem"
+    ).reply_policy(mixed.magda)[1] == "own.pem"
+
+
+def test_verify_needs_a_trust_store(pki: dict[str, KeyPair]) -> None:
+    from adapters.magda.wssecurity import BodySignature
+
+    with pytest.raises(ConfigurationError, match="reply_signing_cert"):
+        BodySignature(pki["magda-client"].key, pki["magda-client"].cert,
+                      response_policy="verify", response_cert_file=None)
+    with pytest.raises(ConfigurationError, match="reply_signature"):
+        load_settings(environ={}, overrides={"backends": {"population": {
+            "reply_signature": "strict"}}})
+    # Off needs none: the certificate is then not even looked at.
+    off = load_settings(environ={}, overrides={"magda": {"reply_signature": "off",
+                                                         "reply_signing_cert": "missing.pem"}})
+    profile = profile_for(off.magda, None, off.backend("population"))
+    assert profile.reply_signature == "off" and profile.reply_signing_cert is None
