@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 
 from adapters.civil_status import CivilStatusAdapter
 from adapters.criminal_record import CriminalRecordAdapter
+from adapters.criminal_record.adapter import SIGNATURE_REFUSALS
 from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.population import PopulationAdapter
 from hub.config import Settings, load_settings, load_tenants
@@ -132,17 +133,21 @@ async def _request_extract(hub: Hub, store: OutcomeStore) -> tuple[str, Continua
     return context.job.job_id, waiting
 
 
+async def _step(hub: Hub, store: OutcomeStore, job_id: str, waiting: Continuation,
+                before: Any = None) -> AdapterAnswer | Continuation:
+    """One later step of the criminal record: the status (ready on the first query), then the
+    fetch by Identificatienummer, which answers MTOM. ``before`` runs first."""
+    context = _context("criminal-record.extract", {"model": "595"}, store,
+                       dict(waiting.journal), job_id=job_id)
+    if before is not None:
+        await before()
+    return await hub.criminal_record.handle(context)
+
+
 async def _poll_and_fetch(hub: Hub, store: OutcomeStore, job_id: str, waiting: Continuation,
                           before_fetch: Any = None) -> AdapterAnswer:
-    """The criminal record's later steps: the status (ready on the first query), then the fetch
-    by Identificatienummer, which answers MTOM. ``before_fetch`` runs between the two."""
-    journal = dict(waiting.journal)
-    context = _context("criminal-record.extract", {"model": "595"}, store, journal,
-                       job_id=job_id)
-    if before_fetch is not None:
-        await before_fetch()
-    answer = await hub.criminal_record.handle(context)
-    assert isinstance(answer, AdapterAnswer), "the extract was not ready on the first status query"
+    answer = await _step(hub, store, job_id, waiting, before_fetch)
+    assert isinstance(answer, AdapterAnswer), answer
     return answer
 
 
@@ -182,27 +187,58 @@ async def test_verify_on_every_back_end_delivers_each_kind(
 FAULTS = ["tampered-reply-attachment", "tampered-reply-signature", "unsigned-reply"]
 
 
+async def _extracts_at_source(sim: MagdaSimulator) -> int:
+    async with aiohttp.ClientSession() as http:
+        reply = await http.get(f"{sim.base_url}/_control/strafregister")
+        return len((await reply.json())["extracts"])
+
+
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_a_spoilt_mtom_extract_is_refused_under_verify(
+async def test_a_spoilt_mtom_extract_is_refused_under_verify_and_fetched_again(
     signing_sim: MagdaSimulator, pki: dict[str, KeyPair], gateway: KeyPair, store: OutcomeStore,
     fault: str,
 ) -> None:
+    """The refused fetch is not delivered; the job waits and fetches by number again (the
+    retry of a later step), and gets the genuine extract. It never requests a second one."""
     async with Hub(_settings(signing_sim, pki, gateway)) as hub:
         job_id, waiting = await _request_extract(hub, store)
 
         async def spoil() -> None:
             await _fault(signing_sim, kind=fault, service=EXTRACT)
 
-        with capture_logs() as logs, pytest.raises(ReplySignatureInvalid) as refused:
-            await _poll_and_fetch(hub, store, job_id, waiting, before_fetch=spoil)
+        with capture_logs() as logs:
+            again = await _step(hub, store, job_id, waiting, spoil)
+        assert isinstance(again, Continuation)
+        assert again.journal["number"] == waiting.journal["number"]
+        assert again.journal["signature_refusals"] == 1
+        assert [e["event"] for e in logs if e["event"] in (REFUSED, LOGGED)] == [REFUSED]
+        extract = await _poll_and_fetch(hub, store, job_id, again)
+    assert extract.backend_document is not None
+    assert extract.backend_document.content.startswith(b"%PDF-")
+    outcomes = [c["outcome"] for c in await _calls(signing_sim, EXTRACT)]
+    assert len(outcomes) == 3 and outcomes[1] == f"fault:{fault}"  # request, fetch, fetch
+    assert await _extracts_at_source(signing_sim) == 1
+
+
+async def test_a_persistently_spoilt_extract_is_rejected_with_its_number(
+    signing_sim: MagdaSimulator, pki: dict[str, KeyPair], gateway: KeyPair, store: OutcomeStore,
+) -> None:
+    async with Hub(_settings(signing_sim, pki, gateway)) as hub:
+        job_id, waiting = await _request_extract(hub, store)
+        await _fault(signing_sim, kind="tampered-reply-attachment", service=EXTRACT,
+                     times=SIGNATURE_REFUSALS)
+        step: AdapterAnswer | Continuation = waiting
+        with pytest.raises(ReplySignatureInvalid) as refused:
+            for _ in range(SIGNATURE_REFUSALS):
+                assert isinstance(step, Continuation)
+                step = await _step(hub, store, job_id, step)
     assert not refused.value.retryable
     assert refused.value.code == "BACKEND_REPLY_SIGNATURE_INVALID"
     assert refused.value.details["service"] == EXTRACT
+    assert refused.value.details["number"] == waiting.journal["number"]
     assert refused.value.details["magda_reference"]
-    assert [e["event"] for e in logs if e["event"] in (REFUSED, LOGGED)] == [REFUSED]
-    # One request and one fetch at the source: the refusal did not ask for the extract again.
-    extract_calls = await _calls(signing_sim, EXTRACT)
-    assert len(extract_calls) == 2 and extract_calls[1]["outcome"] == f"fault:{fault}"
+    assert len(await _calls(signing_sim, EXTRACT)) == 1 + SIGNATURE_REFUSALS
+    assert await _extracts_at_source(signing_sim) == 1
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -261,9 +297,12 @@ async def test_each_back_end_has_its_own_policy(
                 logged = [e for e in logs if e["event"] == LOGGED]
                 assert {e["service"] for e in logged} == {
                     "ZoekAktenBurgerlijkeStand", "GeefAkteBurgerlijkeStand"}
-                with pytest.raises(ReplySignatureInvalid, match="no signature"):
+                with pytest.raises(ReplySignatureInvalid, match="no signature") as refused:
                     await _request_extract(hub, store)
+        # Permanent at once: the source has the request; the reference sent finds it there.
+        assert refused.value.details["requested_with_reference"]
         assert len(await _calls(unsigned, EXTRACT)) == 1
+        assert await _extracts_at_source(unsigned) == 1
     finally:
         await unsigned.close()
 
