@@ -215,3 +215,34 @@ def test_verify_needs_a_trust_store(pki: dict[str, KeyPair]) -> None:
                                                          "reply_signing_cert": "missing.pem"}})
     profile = profile_for(off.magda, None, off.backend("population"))
     assert profile.reply_signature == "off" and profile.reply_signing_cert is None
+
+
+@pytest.mark.broker
+async def test_a_refused_extract_request_is_rejected_once_not_retried(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    """Through the whole hub: the request reached the source, its reply's Body was changed on
+    the way. The job is rejected at once (no retry, so no second extract requested)."""
+    from hub.contract import Outcome
+    from hub.testing import job_body, running_test_hub
+    from tests.integration.test_end_to_end import hub_settings
+
+    settings = hub_settings(simulator, pki, tmp_path)
+    assert settings.backend("criminal-record").reply_policy(settings.magda)[0] == "verify"
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(f"{simulator.base_url}/_control/faults", json={
+            "kind": "tampered-reply-signature", "service": "GeefUittrekselStrafregister"})
+        assert reply.status == 201
+    async with running_test_hub(settings) as harness:
+        job = job_body("criminal-record.extract", WELL_KNOWN["single"], {"model": "595"})
+        result = await harness.client.request(job, timeout=30)
+        assert result.outcome is Outcome.REJECTED
+        assert result.error is not None and not result.error.retryable
+        assert result.error.code == "BACKEND_REPLY_SIGNATURE_INVALID"
+        assert result.error.details["requested_with_reference"] == job["job_id"][:36]
+        records = await harness.hub.store.audit_records(job_id=job["job_id"])
+        assert [r.service for r in records] == ["GeefUittrekselStrafregister"]
+        assert result.backend_reference == records[0].reference
+    async with aiohttp.ClientSession() as http:
+        state = await (await http.get(f"{simulator.base_url}/_control/strafregister")).json()
+    assert len(state["extracts"]) == 1
