@@ -116,8 +116,9 @@ def _context(job_type: str, parameters: dict[str, Any], store: OutcomeStore,
 
 
 async def _population(hub: Hub, store: OutcomeStore) -> AdapterAnswer:
+    # Proof of life: RegistreerInschrijving (the repertorium) and GeefPersoon, two signed replies.
     answer = await hub.population.handle(
-        _context("population.attest", {"attest": "household-composition"}, store))
+        _context("population.attest", {"attest": "proof-of-life"}, store))
     assert answer.certificate is not None
     return answer
 
@@ -269,7 +270,7 @@ async def test_a_spoilt_body_is_refused_on_each_back_end(
     fault: str,
 ) -> None:
     async with Hub(_settings(signing_sim, pki, gateway)) as hub:
-        for service, ask in (("GeefGezinssamenstelling", _population),
+        for service, ask in (("GeefPersoon", _population),
                              ("GeefAkteBurgerlijkeStand", _civil_status),
                              (EXTRACT, _request_extract)):
             await _fault(signing_sim, kind=fault, service=service)

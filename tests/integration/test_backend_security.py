@@ -144,7 +144,7 @@ async def signing_simulator(
 async def _fault(simulator: Any, kind: str) -> None:
     async with aiohttp.ClientSession() as http:
         reply = await http.post(f"{simulator.base_url}/_control/faults",
-                                json={"service": "GeefGezinssamenstelling", "kind": kind})
+                                json={"service": "GeefPersoon", "kind": kind})
         assert reply.status < 300, await reply.text()
 
 
@@ -173,7 +173,7 @@ async def test_reply_signature_policy(
     try:
         if fault:
             await _fault(signing_simulator, fault)
-        context = _context(WELL_KNOWN["single"], "household-composition", store)
+        context = _context(WELL_KNOWN["single"], "proof-of-life", store)
         if accepted:
             await adapter.handle(context)
         else:
