@@ -71,11 +71,12 @@ class Sim:
 
     async def ready_extract(self) -> str:
         """Ask for a model 595 extract and its status once (it is then ready); its number."""
-        reply = await self.send(EXTRACT, extract_request_inhoud(WELL_KNOWN["single"]))
-        number = reply.payload.findtext("Repliek/Antwoorden/Antwoord/Inhoud/Aanvraag/"
-                                        "Identificatienummer")
+        insz = WELL_KNOWN["single"]
+        reply = await self.send(EXTRACT, extract_request_inhoud(insz))
+        number = reply.payload.findtext(".//Inhoud//Identificatienummer")
         assert number, reply.body[:500]
-        await self.send(STATUS, status_inhoud(Identificatienummer=number))
+        status = await self.send(STATUS, status_inhoud(INSZ=insz))
+        assert status.status == 200, status.body[:500]
         return number
 
     async def fetch(self, number: str) -> Mtom:
