@@ -80,6 +80,20 @@ class BackendSettings:
     breaker_reset_timeout_s: float = 30.0
     breaker_half_open_calls: int = 1
     max_answer_bytes: int = 5 * 1024 * 1024
+    # Signatures on this back end's replies: "verify", "log-only" or "off", against the
+    # certificate(s) in reply_signing_cert. Empty: the [magda] value, and "verify" when that
+    # is not set either (see reply_policy).
+    reply_signature: str = ""
+    reply_signing_cert: str = ""
+
+    def reply_policy(self, magda: MagdaSettings) -> tuple[str, str]:
+        """(policy, trust-store file) for this back end's replies.
+
+        Per back end first; then the global ``magda.reply_signature`` / ``reply_signing_cert``
+        of earlier configurations (kept so they mean what they meant); then ``verify``.
+        """
+        policy = self.reply_signature or magda.reply_signature or "verify"
+        return policy, self.reply_signing_cert or magda.reply_signing_cert
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,11 @@ class MagdaSettings:
     tls_cert: str = ""
     tls_key: str = ""
     ca_file: str = ""
-    # Signatures on MAGDA's replies: "verify", "log-only" or "off", with MAGDA's certificate.
-    reply_signature: str = "off"
-    reply_signing_cert: str = ""
+    # Signatures on MAGDA's replies, for every back end without its own
+    # backends.<name>.reply_signature: "verify", "log-only" or "off"; empty means "verify".
+    # The certificate(s) that sign them: the development gateway's by default.
+    reply_signature: str = ""
+    reply_signing_cert: str = "var/dev-pki/magda-gateway.crt"
 
 
 @dataclass(frozen=True)
@@ -344,8 +360,14 @@ def load_settings(
         raise ConfigurationError("log_format must be 'json' or 'console'")
     if settings.documents.pool_mode not in {"process", "thread"}:
         raise ConfigurationError("documents.pool_mode must be 'process' or 'thread'")
-    if settings.magda.reply_signature not in {"verify", "log-only", "off"}:
+    policies = {"", "verify", "log-only", "off"}
+    if settings.magda.reply_signature not in policies:
         raise ConfigurationError("magda.reply_signature must be verify, log-only or off")
+    for name, backend in settings.backends.items():
+        if backend.reply_signature not in policies:
+            raise ConfigurationError(
+                f"backends.{name}.reply_signature must be verify, log-only or off"
+            )
     for name, count in (("broker.prefetch", settings.broker.prefetch),
                         ("broker.concurrency", settings.broker.concurrency),
                         ("status.concurrency", settings.status.concurrency)):

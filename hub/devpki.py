@@ -99,7 +99,8 @@ def generate_self_signed(
 
 
 def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
-    """The development set: MAGDA client (WS-Security), document signing, DOSIS client.
+    """The development set: MAGDA client (WS-Security), MAGDA gateway (reply signing), document
+    signing, DOSIS client.
 
     Also the shared secret for signed HTTP forwards to back offices (``backoffice.secret``).
     """
@@ -114,6 +115,11 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
         ),
         "document-signing": generate_self_signed(
             directory, "document-signing", "loket-hub dev document signing"
+        ),
+        # What the MAGDA simulator signs its replies with, and the hub trusts for them by
+        # default (magda.reply_signing_cert): MAGDA signs every reply.
+        "magda-gateway": generate_self_signed(
+            directory, "magda-gateway", "loket-hub dev MAGDA gateway (reply signing)"
         ),
         # The client assertion (private_key_jwt) for the dossier-status service's tokens.
         "dosis-client": generate_self_signed(

@@ -50,9 +50,16 @@ class MagdaProfile:
         return listed
 
 
-def profile_for(magda: MagdaSettings, tenant: TenantSettings | None) -> MagdaProfile:
-    """The tenant's own settings where it has them, the ``[magda]`` defaults otherwise."""
+def profile_for(
+    magda: MagdaSettings, tenant: TenantSettings | None, backend: BackendSettings | None = None
+) -> MagdaProfile:
+    """The tenant's own settings where it has them, the ``[magda]`` defaults otherwise.
+
+    The reply-signature policy and its trust store are the back end's
+    (``backends.<name>.reply_signature``, see :meth:`BackendSettings.reply_policy`).
+    """
     own = tenant.magda if tenant is not None else TenantMagdaSettings()
+    reply_signature, reply_signing_cert = (backend or BackendSettings()).reply_policy(magda)
     return MagdaProfile(
         identity=RequestIdentity(
             client_identification=own.client_identification or magda.client_identification,
@@ -64,8 +71,11 @@ def profile_for(magda: MagdaSettings, tenant: TenantSettings | None) -> MagdaPro
         tls_cert=resolve_path(own.tls_cert or magda.tls_cert),
         tls_key=resolve_path(own.tls_key or magda.tls_key),
         ca_file=resolve_path(magda.ca_file),
-        reply_signature=magda.reply_signature,
-        reply_signing_cert=resolve_path(magda.reply_signing_cert),
+        reply_signature=reply_signature,
+        # Not needed, so not required, when the back end's replies are not checked.
+        reply_signing_cert=(
+            resolve_path(reply_signing_cert) if reply_signature != "off" else None
+        ),
     )
 
 

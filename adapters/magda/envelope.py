@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +135,13 @@ def parse_reply(
     expected_referte: str,
     content_type: str = "text/xml",
     huge_tree: bool = False,
+    verify: Callable[[etree._Element, dict[str, bytes]], object] | None = None,
 ) -> tuple[etree._Element, ParsedReply]:
-    """Read a MAGDA reply. Transport problems and faults raise; exceptions are returned."""
+    """Read a MAGDA reply. Transport problems and faults raise; exceptions are returned.
+
+    ``verify`` (the reply-signature policy) sees the envelope and its MTOM parts after the
+    fault check (faults are never signed) and before anything of the Repliek is read.
+    """
     attachments: dict[str, bytes] = {}
     if is_multipart(content_type):
         content, attachments = unpack(content, content_type)
@@ -157,6 +163,8 @@ def parse_reply(
         raise _fault(fault, service)
     if status != 200:
         raise BackendError(f"{service} answered HTTP {status}", details={"http_status": status})
+    if verify is not None:
+        verify(document, attachments)
     if body is None or len(body) == 0:
         raise BackendError(f"{service} answered without a SOAP Body",
                            code="BACKEND_ANSWER_UNREADABLE")

@@ -76,9 +76,10 @@ class MagdaServiceSet:
         self._limit = asyncio.Semaphore(backend.concurrency)
         self._by_profile: dict[MagdaProfile, IdentityServices] = {}
         self._tenants = tenants
-        self._default = self._services(profile_for(magda, None))
+        self._default = self._services(profile_for(magda, None, backend))
         self._by_tenant = {
-            slug: self._services(profile_for(magda, tenant)) for slug, tenant in tenants.items()
+            slug: self._services(profile_for(magda, tenant, backend))
+            for slug, tenant in tenants.items()
         }
 
     def _services(self, profile: MagdaProfile) -> IdentityServices:

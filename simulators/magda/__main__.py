@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hub.devpki import KeyPair
 from simulators.magda.server import start_magda_simulator
-from simulators.magda.settings import MagdaSimulatorSettings, TlsSettings
+from simulators.magda.settings import MagdaSimulatorSettings, TlsSettings, dev_reply_signing
 
 
 def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
@@ -24,8 +24,11 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-repertorium", action="store_true",
                         help="answer GeefPersoon/GeefHistoriekPersoon without a registration")
-    parser.add_argument("--reply-key", type=Path, help="PEM key that signs every reply")
+    parser.add_argument("--reply-key", type=Path,
+                        help="PEM key that signs every reply (default: var/dev-pki/magda-gateway)")
     parser.add_argument("--reply-cert", type=Path, help="PEM certificate of --reply-key")
+    parser.add_argument("--no-reply-signing", action="store_true",
+                        help="leave replies unsigned (MAGDA signs every one)")
     parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
     parser.add_argument("--tls-key", type=Path, help="PEM key of --tls-cert")
     parser.add_argument("--client-ca", type=Path, action="append", default=[],
@@ -56,7 +59,11 @@ def _settings(argv: list[str] | None) -> MagdaSimulatorSettings:
         latency_ms=args.latency_ms,
         seed=args.seed,
         enforce_repertorium=not args.no_repertorium,
-        reply_signing=None if args.reply_key is None else KeyPair(args.reply_key, args.reply_cert),
+        reply_signing=(
+            None if args.no_reply_signing
+            else dev_reply_signing() if args.reply_key is None
+            else KeyPair(args.reply_key, args.reply_cert)
+        ),
         tls=None if args.tls_cert is None else TlsSettings(
             cert=args.tls_cert,
             key=args.tls_key,

@@ -28,8 +28,9 @@ async def add_faults(request: web.Request) -> web.Response:
     rules = parse_rules(body, lambda item: parse_fault_rule(item, state.services), FaultRuleError)
     if isinstance(rules, web.Response):
         return rules
-    if state.signer is None and any(rule.kind in SIGNING_FAULT_KINDS for rule in rules):
-        return bad_request("tampered-reply-signature needs reply signing (reply_signing)")
+    needing = sorted({rule.kind for rule in rules if rule.kind in SIGNING_FAULT_KINDS})
+    if state.signer is None and needing:
+        return bad_request(f"{', '.join(needing)} needs reply signing (reply_signing)")
     for rule in rules:
         state.faults.add(rule)
     return web.json_response({"pending": state.faults.pending()}, status=201)

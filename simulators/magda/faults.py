@@ -25,10 +25,11 @@ FAULT_KINDS = (
     "malformed-xml",
     "entity-declaration",
     "tampered-reply-signature",
+    "tampered-reply-attachment",
     "unsigned-reply",
     "huge-answer",
 )
-SIGNING_FAULT_KINDS = ("tampered-reply-signature",)
+SIGNING_FAULT_KINDS = ("tampered-reply-signature", "tampered-reply-attachment")
 """Kinds that need reply signing switched on (``reply_signing`` in the settings)."""
 PADDING_CODE = "99000"
 """The simulator's own code for the huge-answer padding warning (no MAGDA code)."""
@@ -50,7 +51,9 @@ class FaultRule:
     ``level``), ``soap-fault`` (HTTP 500 with a SOAP Fault), ``malformed-xml`` (HTTP 200 with a
     truncated document), ``entity-declaration`` (HTTP 200, the document starts with a DOCTYPE
     declaring an internal entity the Body uses), ``tampered-reply-signature`` (signed, then one
-    character of the Body changed; needs reply signing), ``unsigned-reply`` (no signature even
+    character of the Body changed; needs reply signing), ``tampered-reply-attachment`` (signed,
+    then one byte of the first MTOM part changed; a reply without one has its Body changed
+    instead; needs reply signing), ``unsigned-reply`` (no signature even
     with reply signing on) or ``huge-answer`` (the normal answer plus a WAARSCHUWING
     :data:`PADDING_CODE` whose Diagnose is padded to ``size_bytes``).
 

@@ -7,12 +7,19 @@ from pathlib import Path
 
 from hub.devpki import KeyPair
 
-__all__ = ["MagdaSimulatorSettings", "TlsSettings", "default_wsdl_dir"]
+__all__ = ["MagdaSimulatorSettings", "TlsSettings", "default_wsdl_dir", "dev_reply_signing"]
 
 
 def default_wsdl_dir() -> Path:
     """The repository's ``wsdl/magda`` folder (this file is ``simulators/magda/settings.py``)."""
     return Path(__file__).resolve().parents[2] / "wsdl" / "magda"
+
+
+def dev_reply_signing() -> KeyPair:
+    """The development gateway's reply-signing pair in ``var/dev-pki`` (``generate_dev_pki``),
+    which the hub trusts by default (``magda.reply_signing_cert``)."""
+    directory = Path(__file__).resolve().parents[2] / "var" / "dev-pki"
+    return KeyPair(directory / "magda-gateway.key", directory / "magda-gateway.crt")
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,9 @@ class MagdaSimulatorSettings:
     (PEM or DER files); without it a signature is still checked when present, and only logged.
     With ``enforce_repertorium`` GeefPersoon and GeefHistoriekPersoon answer 40003 for an INSZ
     the calling client has not registered through RegistreerInschrijving. ``reply_signing``
-    signs every SOAP reply (not faults) as the requests are signed; ``tls`` serves HTTPS.
+    signs every SOAP reply (not faults), as MAGDA does: by default with the development
+    gateway's pair (:func:`dev_reply_signing`, made on first use), None for unsigned replies;
+    ``tls`` serves HTTPS.
 
     Criminal-record extracts turn final after ``strafregister_ready_after_polls`` status queries
     about them (``strafregister_police_check_polls`` for model 596.2); both can be changed at run
@@ -56,7 +65,7 @@ class MagdaSimulatorSettings:
     households: int = 60
     wsdl_dir: Path = field(default_factory=default_wsdl_dir)
     enforce_repertorium: bool = True
-    reply_signing: KeyPair | None = None
+    reply_signing: KeyPair | None = field(default_factory=dev_reply_signing)
     tls: TlsSettings | None = None
     strafregister_ready_after_polls: int = 1
     strafregister_police_check_polls: int = 3

@@ -4,7 +4,9 @@ Order, as at the MAGDA gateway: parse (hardened) -> signature -> schema (our ser
 accepts exactly what MAGDA's request XSD accepts: a question without its required Bron, Taal or
 Hoedanigheid, or with a second Vraag, gets MAGDA's fault 10001) -> latency and injected
 faults -> the service's answer -> its documents (PDFs, made in a worker thread) -> reply
-signature -> MTOM packaging when a document travels as an attachment. Levels 1-3 of MAGDA errors
+signature (over the Body with every document inline as base64) -> MTOM packaging when a
+document travels as an attachment (after signing, so the signature covers the XOP-decoded
+infoset, the attachments included, as at the gateway). Levels 1-3 of MAGDA errors
 map to a SOAP Fault, a ``Repliek/Uitzonderingen`` and an ``Antwoord/Uitzonderingen``. Faults are
 never signed.
 """
@@ -32,7 +34,7 @@ from simulators.magda.envelopes import (
 from simulators.magda.faults import PADDING_CODE, FaultRule
 from simulators.magda.mtom import Attachment, externalise, multipart_related
 from simulators.magda.services import Answer, PendingDocument, Question
-from simulators.magda.signing import render_reply
+from simulators.magda.signing import render_reply, tamper_attachment
 from simulators.magda.state import STATE, CallRecord, LoadedService, SimulatorState
 from simulators.wssecurity import (
     SOAP11_NS,
@@ -133,6 +135,10 @@ async def _serve(
     if rule is None or rule.kind == "magda-error":
         _record(state, loaded, facts, signed=signed, outcome=reply.outcome)
     if attachments:
+        if kind == "tampered-reply-attachment" and state.signer is not None:
+            # Signed over the inline document, so a changed part no longer matches the Body.
+            first = attachments[0]
+            attachments[0] = replace(first, data=tamper_attachment(first.data))
         body, content_type = multipart_related(document, attachments)
         return web.Response(body=body, headers={"Content-Type": content_type})
     return _xml(document)

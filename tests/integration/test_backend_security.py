@@ -10,10 +10,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.magda import profile_for
+from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.population import PopulationAdapter
-from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings
+from hub.config import BackendSettings, MagdaSettings, TenantMagdaSettings, load_settings
 from hub.devpki import KeyPair, generate_self_signed, generate_server_cert
-from hub.errors import BackendError
+from hub.errors import BackendError, ConfigurationError
 from hub.store import OutcomeStore, open_store
 from simulators.magda import MagdaSimulatorSettings, TlsSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
@@ -142,7 +144,7 @@ async def signing_simulator(
 async def _fault(simulator: Any, kind: str) -> None:
     async with aiohttp.ClientSession() as http:
         reply = await http.post(f"{simulator.base_url}/_control/faults",
-                                json={"service": "GeefGezinssamenstelling", "kind": kind})
+                                json={"service": "GeefPersoon", "kind": kind})
         assert reply.status < 300, await reply.text()
 
 
@@ -171,12 +173,76 @@ async def test_reply_signature_policy(
     try:
         if fault:
             await _fault(signing_simulator, fault)
-        context = _context(WELL_KNOWN["single"], "household-composition", store)
+        context = _context(WELL_KNOWN["single"], "proof-of-life", store)
         if accepted:
             await adapter.handle(context)
         else:
-            with pytest.raises(BackendError) as info:
+            with pytest.raises(ReplySignatureInvalid) as info:
                 await adapter.handle(context)
             assert info.value.code == "BACKEND_REPLY_SIGNATURE_INVALID"
+            assert not info.value.retryable
     finally:
         await adapter.close()
+
+
+def test_the_reply_policy_resolves_per_back_end_then_globally_then_verify() -> None:
+    plain = load_settings(environ={})
+    assert plain.backend("criminal-record").reply_policy(plain.magda)[0] == "verify"
+    # A configuration of before the per-back-end setting keeps its meaning.
+    old = load_settings(environ={}, overrides={"magda": {"reply_signature": "off"}})
+    assert {old.backend(n).reply_policy(old.magda)[0]
+            for n in ("population", "civil-status", "criminal-record")} == {"off"}
+    mixed = load_settings(environ={"LOKET_BACKENDS__POPULATION__REPLY_SIGNATURE": "log-only"},
+                          overrides={"magda": {"reply_signature": "off"}})
+    assert mixed.backend("population").reply_policy(mixed.magda)[0] == "log-only"
+    assert mixed.backend("civil-status").reply_policy(mixed.magda)[0] == "off"
+    assert dataclasses.replace(
+        mixed.backend("population"), reply_signing_cert="own.pem"
+    ).reply_policy(mixed.magda)[1] == "own.pem"
+
+
+def test_verify_needs_a_trust_store(pki: dict[str, KeyPair]) -> None:
+    from adapters.magda.wssecurity import BodySignature
+
+    with pytest.raises(ConfigurationError, match="reply_signing_cert"):
+        BodySignature(pki["magda-client"].key, pki["magda-client"].cert,
+                      response_policy="verify", response_cert_file=None)
+    with pytest.raises(ConfigurationError, match="reply_signature"):
+        load_settings(environ={}, overrides={"backends": {"population": {
+            "reply_signature": "strict"}}})
+    # Off needs none: the certificate is then not even looked at.
+    off = load_settings(environ={}, overrides={"magda": {"reply_signature": "off",
+                                                         "reply_signing_cert": "missing.pem"}})
+    profile = profile_for(off.magda, None, off.backend("population"))
+    assert profile.reply_signature == "off" and profile.reply_signing_cert is None
+
+
+@pytest.mark.broker
+async def test_a_refused_extract_request_is_rejected_once_not_retried(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    """Through the whole hub: the request reached the source, its reply's Body was changed on
+    the way. The job is rejected at once (no retry, so no second extract requested)."""
+    from hub.contract import Outcome
+    from hub.testing import job_body, running_test_hub
+    from tests.integration.test_end_to_end import hub_settings
+
+    settings = hub_settings(simulator, pki, tmp_path)
+    assert settings.backend("criminal-record").reply_policy(settings.magda)[0] == "verify"
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(f"{simulator.base_url}/_control/faults", json={
+            "kind": "tampered-reply-signature", "service": "GeefUittrekselStrafregister"})
+        assert reply.status == 201
+    async with running_test_hub(settings) as harness:
+        job = job_body("criminal-record.extract", WELL_KNOWN["single"], {"model": "595"})
+        result = await harness.client.request(job, timeout=30)
+        assert result.outcome is Outcome.REJECTED
+        assert result.error is not None and not result.error.retryable
+        assert result.error.code == "BACKEND_REPLY_SIGNATURE_INVALID"
+        assert result.error.details["requested_with_reference"] == job["job_id"][:36]
+        records = await harness.hub.store.audit_records(job_id=job["job_id"])
+        assert [r.service for r in records] == ["GeefUittrekselStrafregister"]
+        assert result.backend_reference == records[0].reference
+    async with aiohttp.ClientSession() as http:
+        state = await (await http.get(f"{simulator.base_url}/_control/strafregister")).json()
+    assert len(state["extracts"]) == 1

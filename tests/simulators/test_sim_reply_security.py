@@ -1,18 +1,26 @@
-"""Reply signatures and the faults that spoil replies: entities, tampering, no signature, size."""
+"""Reply signatures and the faults that spoil replies: entities, tampering, no signature, size;
+MTOM replies signed over their XOP-decoded form, checked by our verifier and by xmlsec1."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from lxml import etree
 
+from adapters.magda.wssecurity import BodySignature, ReplySignatureInvalid
+from adapters.magda.xop import reassemble, unpack
 from hub.devpki import KeyPair
 from simulators.magda import MagdaSimulator, MagdaSimulatorSettings, start_magda_simulator
+from simulators.magda.mtom import XOP_NS
+from simulators.magda.signing import ReplySigner, render_reply
 from simulators.population_data import WELL_KNOWN, Population
 from simulators.wssecurity import (
     WSSE_NS,
@@ -21,10 +29,22 @@ from simulators.wssecurity import (
     UnsafeXMLError,
     parse_untrusted_xml,
 )
-from tests.simulators.conftest import SOAP_NS, BuildRequest, SoapReply, person_inhoud
+from tests.simulators.conftest import (
+    SOAP_NS,
+    BuildRequest,
+    Mtom,
+    SoapReply,
+    extract_fetch_inhoud,
+    extract_request_inhoud,
+    person_inhoud,
+    status_inhoud,
+)
 
 HEAD = WELL_KNOWN["household_head"]
 SERVICE = "GeefGezinssamenstelling"
+EXTRACT = "GeefUittrekselStrafregister"
+STATUS = "GeefStatusUittrekselStrafregister"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 WSU_ID = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id"
 
 
@@ -39,10 +59,31 @@ class Sim:
 
     async def ask(self, service: str = SERVICE, insz: str = HEAD,
                   signer: str | None = "trusted") -> SoapReply:
-        body = self.build(service, person_inhoud(insz), signer=signer)
+        return await self.send(service, person_inhoud(insz), signer=signer)
+
+    async def send(self, service: str, inhoud: dict[str, Any],
+                   signer: str | None = "trusted") -> SoapReply:
+        body = self.build(service, inhoud, signer=signer)
         async with self.http.post(self.simulator.url_for(service), data=body,
                                   headers={"Content-Type": "text/xml"}) as response:
-            return SoapReply(response.status, response.content_type, await response.read())
+            return SoapReply(response.status, response.headers["Content-Type"],
+                             await response.read())
+
+    async def ready_extract(self) -> str:
+        """Ask for a model 595 extract and its status once (it is then ready); its number."""
+        insz = WELL_KNOWN["single"]
+        reply = await self.send(EXTRACT, extract_request_inhoud(insz))
+        number = reply.payload.findtext(".//Inhoud//Identificatienummer")
+        assert number, reply.body[:500]
+        status = await self.send(STATUS, status_inhoud(INSZ=insz))
+        assert status.status == 200, status.body[:500]
+        return number
+
+    async def fetch(self, number: str) -> Mtom:
+        """Fetch a ready extract: an MTOM reply."""
+        reply = await self.send(EXTRACT, extract_fetch_inhoud(number))
+        assert reply.status == 200 and reply.content_type.startswith("multipart/related")
+        return Mtom(reply.content_type, reply.body)
 
     async def fault(self, **rule: Any) -> tuple[int, Any]:
         async with self.http.post(f"{self.simulator.base_url}/_control/faults",
@@ -75,8 +116,10 @@ async def signing(
 async def plain(
     settings: MagdaSimulatorSettings, population: Population, build_service_request: BuildRequest
 ) -> AsyncIterator[Sim]:
-    """A simulator that does not sign its replies (the default)."""
-    async with _sim(settings, population, build_service_request) as sim:
+    """A simulator whose reply signing is switched off (MAGDA, and by default the simulator,
+    sign every reply)."""
+    unsigned = dataclasses.replace(settings, reply_signing=None)
+    async with _sim(unsigned, population, build_service_request) as sim:
         yield sim
 
 
@@ -134,9 +177,10 @@ async def test_tampered_reply_signature(signing: Sim, verifier: SignatureVerifie
         verifier.verify(parse_untrusted_xml(reply.body))
 
 
-async def test_tampering_needs_reply_signing(plain: Sim) -> None:
-    status, body = await plain.fault(kind="tampered-reply-signature")
-    assert status == 400 and "reply_signing" in body["error"]
+@pytest.mark.parametrize("kind", ["tampered-reply-signature", "tampered-reply-attachment"])
+async def test_tampering_needs_reply_signing(plain: Sim, kind: str) -> None:
+    status, body = await plain.fault(kind=kind)
+    assert status == 400 and "reply_signing" in body["error"] and kind in body["error"]
 
 
 async def test_entity_declaration(signing: Sim, verifier: SignatureVerifier) -> None:
@@ -184,3 +228,134 @@ async def test_huge_answer_can_be_signed(signing: Sim, verifier: SignatureVerifi
     assert (await signing.fault(kind="huge-answer", size_bytes=200_000))[0] == 201
     reply = await signing.ask()
     verifier.verify(parse_untrusted_xml(reply.body))
+
+
+# -- MTOM: signed with the document inline, then packaged -------------------------------------
+
+
+def _decoded(reply: Mtom) -> etree._Element:
+    """The XOP-decoded envelope, rebuilt with the hub's own code (adapters.magda.xop)."""
+    root, attachments = unpack(reply.body, reply.content_type)
+    return reassemble(parse_untrusted_xml(root), attachments)
+
+
+async def test_the_simulator_signs_its_replies_by_default(
+    simulator: MagdaSimulator, http: aiohttp.ClientSession, build_service_request: BuildRequest,
+    settings: MagdaSimulatorSettings,
+) -> None:
+    """As MAGDA does; with the development gateway pair the hub trusts by default."""
+    assert settings.reply_signing is not None
+    body = build_service_request(SERVICE, person_inhoud(HEAD))
+    async with http.post(simulator.url_for(SERVICE), data=body,
+                         headers={"Content-Type": "text/xml"}) as response:
+        reply = await response.read()
+    SignatureVerifier.from_files([settings.reply_signing.cert]).verify(parse_untrusted_xml(reply))
+
+
+async def test_an_mtom_reply_is_signed_over_its_xop_decoded_form(
+    signing: Sim, verifier: SignatureVerifier
+) -> None:
+    reply = await signing.fetch(await signing.ready_extract())
+    # As it travels, the Document holds an xop:Include, which the gateway never signed ...
+    on_the_wire = reply.envelope(inline=False)
+    assert on_the_wire.find(f".//Document/{{{XOP_NS}}}Include") is not None
+    with pytest.raises(SignatureVerificationError, match="does not verify"):
+        verifier.verify(on_the_wire)
+    # ... put back as base64 (the test helper and the hub's reassemble agree), it verifies.
+    result = verifier.verify(reply.envelope(inline=True))
+    decoded = _decoded(reply)
+    assert etree.tostring(decoded) == etree.tostring(reply.envelope(inline=True))
+    assert verifier.verify(decoded).signed_ids == result.signed_ids
+
+
+needs_xmlsec1 = pytest.mark.skipif(shutil.which("xmlsec1") is None,
+                                   reason="xmlsec1 not installed")
+
+
+def _xmlsec1(
+    envelope: etree._Element, cert: Path, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "reply.xml"
+    path.write_bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+    # The key comes from the certificate given: xmlsec1 does not follow the WS-Security token
+    # reference. The Body's id is wsu:Id, registered by its local name.
+    return subprocess.run(
+        ["xmlsec1", "--verify", "--pubkey-cert-pem", str(cert),
+         "--id-attr:Id", f"{SOAP_NS}:Body", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+@needs_xmlsec1
+async def test_xmlsec1_verifies_the_reassembled_mtom_reply(
+    signing: Sim, gateway_pair: KeyPair, tmp_path: Path
+) -> None:
+    """An independent implementation agrees: the XOP-decoded envelope carries a valid Body
+    signature, and the package as it travels does not."""
+    reply = await signing.fetch(await signing.ready_extract())
+    done = _xmlsec1(_decoded(reply), gateway_pair.cert, tmp_path)
+    assert done.returncode == 0 and "OK" in done.stderr, done.stderr
+    undecoded = _xmlsec1(reply.envelope(inline=False), gateway_pair.cert, tmp_path)
+    assert undecoded.returncode != 0, undecoded.stderr
+    # And the hub's verifier, under verify, says the same.
+    hub = BodySignature(gateway_pair.key, gateway_pair.cert, response_policy="verify",
+                        response_cert_file=gateway_pair.cert)
+    root, attachments = unpack(reply.body, reply.content_type)
+    hub.verify(parse_untrusted_xml(root), attachments)
+
+
+@pytest.mark.parametrize(
+    ("kind", "refusal"),
+    [
+        ("tampered-reply-attachment", "does not verify"),
+        ("tampered-reply-signature", "does not verify"),
+        ("unsigned-reply", "wsse:Security"),
+    ],
+)
+async def test_reply_faults_work_on_mtom_replies(
+    signing: Sim, verifier: SignatureVerifier, kind: str, refusal: str
+) -> None:
+    number = await signing.ready_extract()
+    clean = await signing.fetch(number)
+    assert (await signing.fault(kind=kind, service=EXTRACT))[0] == 201
+    spoilt = await signing.fetch(number)
+    # Still an MTOM reply with its PDF part, only no longer what the gateway signed.
+    (original,), (changed,) = clean.parts[1:], spoilt.parts[1:]
+    assert changed.content.startswith(b"%PDF-")
+    differing = sum(a != b for a, b in zip(original.content, changed.content, strict=True))
+    assert differing == (1 if kind == "tampered-reply-attachment" else 0)
+    with pytest.raises(SignatureVerificationError, match=refusal):
+        verifier.verify(_decoded(spoilt))
+    verifier.verify(_decoded(await signing.fetch(number)))  # consumed: the next one is clean
+
+
+async def test_tampered_attachment_without_a_part_spoils_the_body(
+    signing: Sim, verifier: SignatureVerifier
+) -> None:
+    assert (await signing.fault(kind="tampered-reply-attachment", service=SERVICE))[0] == 201
+    reply = await signing.ask()
+    assert reply.status == 200 and reply.content_type.startswith("text/xml")
+    with pytest.raises(SignatureVerificationError, match="does not verify"):
+        verifier.verify(parse_untrusted_xml(reply.body))
+
+
+async def test_rsa_sha1_as_magdas_official_client_signs(
+    signing: Sim, gateway_pair: KeyPair
+) -> None:
+    """The hub accepts the algorithm MAGDA's official client uses (RSA-SHA1, SHA-1 digests),
+    and refuses the same reply once its Body changed."""
+    payload = (await signing.ask()).payload
+    signed = parse_untrusted_xml(render_reply(payload, ReplySigner(gateway_pair,
+                                                                   method="rsa-sha1"), None))
+    method = signed.find(f".//{{{DS_NS}}}SignatureMethod")
+    assert method is not None
+    assert method.get("Algorithm") == "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+    hub = BodySignature(gateway_pair.key, gateway_pair.cert, response_policy="verify",
+                        response_cert_file=gateway_pair.cert)
+    hub.verify(signed)
+    referte = signed.find(f"{{{SOAP_NS}}}Body/*/Repliek/Context/Bericht/Afzender/Referte")
+    assert referte is not None
+    text = referte.text or ""
+    referte.text = ("1" if text.startswith("0") else "0") + text[1:]
+    with pytest.raises(ReplySignatureInvalid, match="does not match"):
+        hub.verify(signed)
