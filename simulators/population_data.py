@@ -117,6 +117,7 @@ from simulators.population_fixtures import (
     FIXTURE_HOUSEHOLDS,
     FIXTURE_KEYS,
     FIXTURE_OTHERS,
+    FIXTURE_RENUMBERED,
 )
 from simulators.population_judicial import (
     ACTIVITIES,
@@ -203,6 +204,8 @@ _HOUSEHOLD_SIZE_WEIGHTS = ((1, 28), (2, 30), (3, 16), (4, 15), (5, 7), (6, 4))
 
 WELL_KNOWN: dict[str, str] = {
     **FIXTURE_KEYS,
+    # The bis number ``renumbered`` had before: MAGDA answers 30004 and her data now.
+    "renumbered_old": next(iter(FIXTURE_RENUMBERED)),
     # Valid check digits and a test-person month, but never part of any population.
     "unknown": make_insz(date(1980, 2, 29), 997),
     # Eleven digits whose check can never match: 97 - (n mod 97) is 01-97, never 00.
@@ -279,7 +282,7 @@ class _Generator:
                 age=max(19, head_age + rng.randrange(-6, 7)),
                 sex=partner_sex,
                 last_name=rng.choice(_LAST_NAMES),
-                relation="02" if rng.random() < 0.7 else "10",
+                relation="02" if rng.random() < 0.7 else "22",
                 nationality=self.nationality(),
             ))
         while len(members) < size:
@@ -294,10 +297,10 @@ class _Generator:
         sex = rng.choice("MV")
         if roll < 0.12 and head_age <= 62:
             return self.person(household_id, age=head_age + rng.randrange(22, 34), sex=sex,
-                               last_name=family_name, relation="08", nationality=nationality)
+                               last_name=family_name, relation="06", nationality=nationality)
         if roll < 0.22:
             return self.person(household_id, age=rng.randrange(18, 70), sex=sex,
-                               last_name=rng.choice(_LAST_NAMES), relation="99",
+                               last_name=rng.choice(_LAST_NAMES), relation="12",
                                nationality=self.nationality())
         return self.person(household_id, age=rng.randrange(0, min(head_age - 18, 35)), sex=sex,
                            last_name=family_name, relation="03", nationality=nationality)
@@ -310,6 +313,7 @@ def generate_population(seed: int = 7, households: int = 60) -> Population:
     reserved = {p.insz for h in FIXTURE_HOUSEHOLDS for p in h.members}
     reserved.update(p.insz for p in FIXTURE_OTHERS)
     reserved.add(WELL_KNOWN["unknown"])
+    reserved.update(FIXTURE_RENUMBERED)
     generator = _Generator(random.Random(seed), reserved)
     generated = [
         generator.household(f"HH-{index:04d}")
@@ -321,4 +325,4 @@ def generate_population(seed: int = 7, households: int = 60) -> Population:
         # never changed who lives where.
         facts.update(household_facts(household, random.Random(f"facts:{seed}:{household.id}")))
     return Population(tuple(FIXTURE_HOUSEHOLDS + generated), facts, tuple(FIXTURE_OTHERS),
-                      acts=FIXTURE_ACTS, judicial=FIXTURE_JUDICIAL)
+                      acts=FIXTURE_ACTS, judicial=FIXTURE_JUDICIAL, renumbered=FIXTURE_RENUMBERED)
