@@ -24,7 +24,7 @@ from lxml import etree
 from simulators.magda import MagdaSimulator, MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN, Person, PersonFacts, Population
 from simulators.population_model import COUNTRIES, register_date
-from tests.conformance.reference import reference_dir, schema_errors
+from tests.conformance.reference import official_answers, reference_dir, schema_errors
 
 WSDL_DIR = Path(__file__).resolve().parents[2] / "wsdl" / "magda"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -344,3 +344,26 @@ async def test_named_personas_have_their_variety(ask: Ask) -> None:
             "30001", oorsprong, "FOUT", "Geen gegevens gevonden voor de vraag", omstandigheid)
     antwoord = _antwoord(await ask("GeefGezinssamenstelling", WELL_KNOWN["deceased"]))
     assert antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie") == "40098"
+
+
+# ----- our own wsdl/ says what MAGDA's schemas say -----
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_our_response_schema_accepts_every_official_answer(service: str) -> None:
+    """MAGDA's published answers fit our XSD: the same names, order and optionality."""
+    ours = etree.XMLSchema(etree.parse(str(WSDL_DIR / FOLDERS[service] / f"{service}.xsd")))
+    answers = list(official_answers(service))
+    assert answers
+    refused = {a.key: str(ours.error_log.last_error) for a in answers
+               if not ours.validate(a.root())}
+    assert not refused, refused
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_our_response_schema_accepts_every_simulator_answer(
+    ask: Ask, simulator: MagdaSimulator, service: str
+) -> None:
+    ours = etree.XMLSchema(etree.parse(str(WSDL_DIR / FOLDERS[service] / f"{service}.xsd")))
+    for key, insz in WELL_KNOWN.items():
+        payload = await ask(service, insz, "KSZ" if key == "bis_number" else "RR")
+        assert ours.validate(payload), (key, ours.error_log.last_error)
