@@ -122,7 +122,8 @@ def find_subject(
     if (
         repertorium
         and registers.enforce_repertorium
-        and not registers.repertorium.is_registered(question.client, insz)
+        # A former number cannot be registered (it is no one's now): the current one counts.
+        and not registers.repertorium.is_registered(question.client, subject)
     ):
         return refusal("40003", "Geen inschrijving in het repertorium voor dit INSZ",
                        "not-registered")
