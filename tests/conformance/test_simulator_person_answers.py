@@ -367,3 +367,25 @@ async def test_our_response_schema_accepts_every_simulator_answer(
     for key, insz in WELL_KNOWN.items():
         payload = await ask(service, insz, "KSZ" if key == "bis_number" else "RR")
         assert ours.validate(payload), (key, ours.error_log.last_error)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize(("level", "kind"), [("repliek", "FOUT"), ("antwoord", "FOUT"),
+                                             ("antwoord", "WAARSCHUWING")])
+async def test_injected_errors_keep_magdas_shape(
+    ask: Ask, simulator: MagdaSimulator, service: str, level: str, kind: str
+) -> None:
+    """A fault injected through the control API still answers in MAGDA's schema."""
+    rule = {"kind": "magda-error", "service": service, "code": "99996", "level": level,
+            "type": kind, "oorsprong": "RR", "diagnose": "Bron niet beschikbaar"}
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{simulator.base_url}/_control/faults", json=rule
+    ) as response:
+        assert response.status == 201
+    payload = await ask(service, WELL_KNOWN["household_head"])
+    assert schema_errors(payload, service, "response") == []
+    where = "Repliek/Uitzonderingen" if level == "repliek" else \
+        "Repliek/Antwoorden/Antwoord/Uitzonderingen"
+    assert payload.findtext(f"{where}/Uitzondering/Identificatie") == "99996"
+    has_data = payload.find("Repliek/Antwoorden/Antwoord/Inhoud") is not None
+    assert has_data == (kind == "WAARSCHUWING")
