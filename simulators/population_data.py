@@ -1,8 +1,9 @@
 """A deterministic, synthetic population for the simulated government back ends.
 
-Nobody here is a real person: every INSZ has its birth month shifted by 60 (months 61-72), the
-range MAGDA reserves for its own test persons, with valid mod-97 check digits. The counter's
-parity carries the sex (odd = male, even = female), as in a real INSZ.
+Nobody here is a real person: every INSZ has its birth month shifted by 60 (months 61-72, 60
+for an unknown month), the range MAGDA reserves for its own test persons, with valid mod-97
+check digits; two named fixtures carry a bis number (month + 40) instead. The counter's parity
+carries the sex (odd = male, even = female), as in a real INSZ.
 
 Every person has a household entry (what GeefGezinssamenstelling answers) and register facts
 (:class:`PersonFacts`: birth place, residence, nationality and civil-status histories, and
@@ -19,37 +20,64 @@ key                         what it is for
 ``household_head``          Jan Karel Peeters, Antwerpen: head of a family of four (partner,
                             two children); married ("20") to ``partner`` since 2010-06-12. The
                             "married" case: certificates of civil status, household.
-``partner``                 Sofie Janssens, relation 02, married to ``household_head``.
+``partner``                 Sofie Janssens, position 02, married to ``household_head``.
 ``child``                   Seppe Peeters, born 2015 (INSZ check computed with the 2000 rule).
 ``single``                  Els Maes, Gent, alone in her household: "10" Ongehuwd, no
                             cohabitation, no burial declaration.
 ``cohabitant_head``         Wout Claes, Leuven: legal cohabitation with ``cohabitant`` since
-``cohabitant``              2019-05-04 in Leuven (24062); Marie Louise Dubois (relation 10) is
+``cohabitant``              2019-05-04 in Leuven (24062); Marie Louise Dubois (position 22) is
                             French ("111"), born in Lille.
-``extended_head``           Geert Wouters, Grimbergen: six members, relations 01/02/03/08/99.
-``parent``                  Maria Josephina Wouters, relation 08, widowed ("30").
+``extended_head``           Geert Wouters, Grimbergen: six members, positions 01/02/03/06/12.
+``parent``                  Maria Josephina Wouters, position 06, widowed ("30").
 ``foreigner``               Joost de Vries, Dutch ("129" Nederlander), in Gent (44021) since
                             2016, born in Rotterdam: refusals of Belgian-nationality certificates.
 ``mover``                   Lars Vermeulen, Belgian: Gent 1990-2001, Leuven 2001-2010, Brugge
                             2010-2015, Gent again since 2015-03-01. Residence history; also the
                             "never lived in Antwerpen (11002)" case.
 ``burial_declared``         Greet De Wilde, Brugge, living, Belgian, widowed: declared
-                            CREMATIE_VERSTROOIING + NIET_CONFESSIONEEL on 2022-03-15 in Brugge.
+                            cremation with scattering ("05") and neutral rites ("08") on
+                            2022-03-15 in Brugge (LijkbezorgingEnRitueel).
 ``large_household_head``    Dirk Mertens, Hasselt: head of a household of nine.
 ``criminal_record``         Jens Mertens, a son in that household: his criminal-record extract
                             carries one conviction line (every other extract says "Geen
                             veroordelingen").
 ``police_check_refused``    Arne Wouters, a son in ``extended_head``'s household: a 596.2 extract
                             ends GEWEIGERD once its police check is done (other models: KLAAR).
-``deceased``                Jef Lambrechts, died 2024-02-11 in Antwerpen: no current residence,
-                            in no household (GeefGezinssamenstelling answers 30001).
-``struck_off``              Koen Hermans, struck off ex officio (ambtshalve afgevoerd): known,
-                            no current residence (last one ended 2023-06-30), in no household.
-``unknown``                 valid check digits, never in any population (30003).
+``several_surnames``        Mohamed Ali El Amrani Benali (two surnames), Moroccan ("354"), born
+                            in Nador on an incomplete date, 1950-05-00 (INSZ day 00); head of a
+                            household of four in Antwerpen, married to ``incomplete_birth``.
+``incomplete_birth``        Fatima Benali, position 02, born 1955-00-00 (INSZ month 60, day 00).
+``no_first_names``          a brother (position 09) registered without first names (no
+                            ``Voornamen``), born 1953-00-00.
+``grandchild``              Yasmine El Amrani, position 05, Belgian, born 2019 in Antwerpen.
+``reference_address``       Pieter Jozef Goossens, Gent: his main residence is a reference
+                            address at the OCMW since 2020-02-01 (``ReferentieAdres``), in the
+                            register's own spelling (``StraatCode``, not standardised).
+``renumbered``              Ioana Maria Popescu, Romanian, Hasselt, alone: first known by a bis
+``renumbered_old``          number (``renumbered_old``, month + 40) that the register replaced.
+                            Asked by the old number the person services answer her data with
+                            the warning 30004 (annotation "Oud INSZ"); register the current one.
+``deceased``                Jef Lambrechts, died 2024-02-11 in Antwerpen: Status 99990, his last
+                            address kept (not standardised), in no household
+                            (GeefGezinssamenstelling answers 40098).
+``struck_off``              Koen Hermans, struck off ex officio (ambtshalve afgevoerd) on
+                            2023-07-01: Status 99991, last address Overijse, in no household.
+``emigrated``               Annelies Van Damme, Belgian, left Leuven for Sweden on 2021-09-01:
+                            Status 992, a residence abroad (diplomatic post Stockholm) and a
+                            post address abroad; in no household (30001).
+``bis_number``              Tomasz Kowalski, Polish, only a bis number (month + 40): unknown to
+                            the national register (Bron RR: 30001), answered with Bron KSZ
+                            (Register BIS, a post address abroad, no residence).
+``unknown``                 valid check digits, never in any population (30001).
 ``invalid_check``           eleven digits whose check never matches (20002).
 ==========================  ===================================================================
 
-Everyone is alive unless said otherwise. Periods end on their last day (inclusive).
+Everyone is alive unless said otherwise. Periods end on their last day (inclusive). Positions
+in the household (``relation_code``) are the register's: 01 head, 02 spouse, 03 child, 05
+grandchild, 06 parent, 09 brother or sister, 12 not related, 22 legal cohabitant. Every
+INSZ is a MAGDA test number (month 61-72, or 60 when the birth month is unknown) except the two
+bis numbers. How the MAGDA simulator renders these facts in MAGDA's answer structure:
+:mod:`simulators.magda.services.xmlparts`.
 
 Civil-status acts (DABS), the same in every population, named by :data:`WELL_KNOWN_ACTS`
 (references pinned in ``tests/simulators/test_sim_civil_status.py``); generated people have none:
@@ -117,6 +145,7 @@ from simulators.population_fixtures import (
     FIXTURE_HOUSEHOLDS,
     FIXTURE_KEYS,
     FIXTURE_OTHERS,
+    FIXTURE_RENUMBERED,
 )
 from simulators.population_judicial import (
     ACTIVITIES,
@@ -203,6 +232,8 @@ _HOUSEHOLD_SIZE_WEIGHTS = ((1, 28), (2, 30), (3, 16), (4, 15), (5, 7), (6, 4))
 
 WELL_KNOWN: dict[str, str] = {
     **FIXTURE_KEYS,
+    # The bis number ``renumbered`` had before: MAGDA answers 30004 and her data now.
+    "renumbered_old": next(iter(FIXTURE_RENUMBERED)),
     # Valid check digits and a test-person month, but never part of any population.
     "unknown": make_insz(date(1980, 2, 29), 997),
     # Eleven digits whose check can never match: 97 - (n mod 97) is 01-97, never 00.
@@ -279,7 +310,7 @@ class _Generator:
                 age=max(19, head_age + rng.randrange(-6, 7)),
                 sex=partner_sex,
                 last_name=rng.choice(_LAST_NAMES),
-                relation="02" if rng.random() < 0.7 else "10",
+                relation="02" if rng.random() < 0.7 else "22",
                 nationality=self.nationality(),
             ))
         while len(members) < size:
@@ -294,10 +325,10 @@ class _Generator:
         sex = rng.choice("MV")
         if roll < 0.12 and head_age <= 62:
             return self.person(household_id, age=head_age + rng.randrange(22, 34), sex=sex,
-                               last_name=family_name, relation="08", nationality=nationality)
+                               last_name=family_name, relation="06", nationality=nationality)
         if roll < 0.22:
             return self.person(household_id, age=rng.randrange(18, 70), sex=sex,
-                               last_name=rng.choice(_LAST_NAMES), relation="99",
+                               last_name=rng.choice(_LAST_NAMES), relation="12",
                                nationality=self.nationality())
         return self.person(household_id, age=rng.randrange(0, min(head_age - 18, 35)), sex=sex,
                            last_name=family_name, relation="03", nationality=nationality)
@@ -310,6 +341,7 @@ def generate_population(seed: int = 7, households: int = 60) -> Population:
     reserved = {p.insz for h in FIXTURE_HOUSEHOLDS for p in h.members}
     reserved.update(p.insz for p in FIXTURE_OTHERS)
     reserved.add(WELL_KNOWN["unknown"])
+    reserved.update(FIXTURE_RENUMBERED)
     generator = _Generator(random.Random(seed), reserved)
     generated = [
         generator.household(f"HH-{index:04d}")
@@ -321,4 +353,4 @@ def generate_population(seed: int = 7, households: int = 60) -> Population:
         # never changed who lives where.
         facts.update(household_facts(household, random.Random(f"facts:{seed}:{household.id}")))
     return Population(tuple(FIXTURE_HOUSEHOLDS + generated), facts, tuple(FIXTURE_OTHERS),
-                      acts=FIXTURE_ACTS, judicial=FIXTURE_JUDICIAL)
+                      acts=FIXTURE_ACTS, judicial=FIXTURE_JUDICIAL, renumbered=FIXTURE_RENUMBERED)

@@ -2,8 +2,8 @@
 
 The household's address is every member's current main residence, from the day the household
 moved in (or the member's birth, if later); most people lived at one to three addresses in other
-municipalities before. Head and a partner with relation 02 are married ("20") since the same day;
-head and a partner with relation 10 declared a legal cohabitation with each other in the
+municipalities before. Head and a partner with position 02 are married ("20") since the same day;
+head and a partner with position 22 declared a legal cohabitation with each other in the
 household's municipality. Anything a :class:`PersonPlan` fixes is taken as given.
 """
 
@@ -21,6 +21,7 @@ from simulators.population_model import (
     CIVIL_STATES,
     MUNICIPALITIES,
     NATIONALITIES,
+    PARTNER_RELATIONS,
     REFERENCE_DATE,
     Address,
     BurialDeclaration,
@@ -31,6 +32,7 @@ from simulators.population_model import (
     Person,
     PersonFacts,
     Place,
+    ReferenceAddress,
     Residence,
 )
 
@@ -50,11 +52,10 @@ _COMMON_STREETS = (
 # Where foreign nationals were born: a place abroad has a name and no Belgian NIS code.
 _BORN_ABROAD = {
     "129": "Rotterdam", "111": "Lille", "103": "Aachen", "128": "Napoli", "139": "Kraków",
-    "124": "Cluj-Napoca",
+    "124": "Cluj-Napoca", "354": "Nador",
 }
 _FOREIGN = [code for code in NATIONALITIES if code != BELGIAN]
 _DAY = timedelta(days=1)
-_PARTNER_RELATIONS = ("02", "10")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class PersonPlan:
     nationalities: tuple[CodedPeriod, ...] | None = None
     civil_states: tuple[CodedPeriod, ...] | None = None
     burial: BurialDeclaration | None = None
+    reference: ReferenceAddress | None = None
+    """The current residence is a reference address (referentieadres)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class HouseholdPlan:
     since: date | None = None
     """The day the household moved into its current address."""
     union: date | None = None
-    """Marriage (relation 02) or legal cohabitation (relation 10) of the head and partner."""
+    """Marriage (position 02) or legal cohabitation (position 22) of the head and partner."""
     people: Mapping[str, PersonPlan] = field(default_factory=dict, hash=False)
 
 
@@ -119,7 +122,7 @@ def household_facts(
     """Facts for every member, by INSZ; ``extras`` allows random naturalisations and burials."""
     plan = plan or HouseholdPlan()
     head = household.head
-    partner = next((m for m in household.members if m.relation_code in _PARTNER_RELATIONS), None)
+    partner = next((m for m in household.members if m.relation_code in PARTNER_RELATIONS), None)
     since = plan.since or _between(
         rng, max(add_years(head.birth_date, 18), add_years(REFERENCE_DATE, -25)),
         REFERENCE_DATE - timedelta(days=60),
@@ -148,7 +151,7 @@ def _person_facts(
     since: date, union: date | None, partner_insz: str | None, married: bool, extras: bool,
 ) -> PersonFacts:
     nationalities = plan.nationalities or _nationalities(rng, person, extras)
-    current = Residence(household.address, max(since, person.birth_date))
+    current = Residence(household.address, max(since, person.birth_date), reference=plan.reference)
     born_abroad = nationalities[0].code != BELGIAN and person.birth_date < current.begin
     earlier = plan.earlier
     if earlier is None:
@@ -230,7 +233,11 @@ def _birth_place(
     born_abroad: bool, person: Person,
 ) -> Place:
     if born_abroad or residences[0].begin != person.birth_date:
-        return Place(_BORN_ABROAD.get(nationalities[0].code, "Buitenland"))
+        country = nationalities[0].code
+        if country == BELGIAN or country not in _BORN_ABROAD:
+            # A Belgian born abroad: somewhere in a neighbouring country.
+            return Place("Maastricht", country="129")
+        return Place(_BORN_ABROAD[country], country=country)
     first = residences[0].address
     return Place(first.municipality, first.nis_code)
 
@@ -240,7 +247,7 @@ def _civil_states(rng: random.Random, person: Person) -> tuple[CodedPeriod, ...]
     age = _age(born)
     if age < 25:
         return civil_history(born)
-    if person.relation_code == "08" and age >= 50:
+    if person.relation_code == "06" and age >= 50:
         final = rng.choices(("30", "40", "10"), weights=(70, 20, 10))[0]
     elif age >= 50:
         final = rng.choices(("10", "40", "30"), weights=(55, 30, 15))[0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from simulators.population_acts import CivilAct
 from simulators.population_judicial import JudicialFacts
@@ -25,14 +26,21 @@ __all__ = [
     "BURIAL_METHODS",
     "BURIAL_RITES",
     "CIVIL_STATES",
+    "COUNTRIES",
     "MUNICIPALITIES",
     "NATIONALITIES",
+    "PARTNER_RELATIONS",
     "REFERENCE_DATE",
     "RELATIONS",
+    "STATUS_DECEASED",
+    "STATUS_EMIGRATED",
+    "STATUS_STRUCK_OFF",
+    "Abroad",
     "Address",
     "BurialDeclaration",
     "CodedPeriod",
     "Cohabitation",
+    "DatePrecision",
     "Death",
     "Household",
     "Municipality",
@@ -40,22 +48,32 @@ __all__ = [
     "PersonFacts",
     "Place",
     "Population",
+    "ReferenceAddress",
+    "RegisterStatus",
     "Residence",
     "make_insz",
+    "register_date",
 ]
 
 # Ages and histories are computed against a fixed date, not today, so a population never drifts.
 REFERENCE_DATE = date(2025, 1, 1)
 _TEST_MONTH_OFFSET = 60
 
+# The position in the household (Positie), with the national register's codes as MAGDA answers
+# them: 01 the reference person, 02 spouse, 03 son or daughter, 05 grandchild, 06 father or
+# mother, 09 brother or sister, 12 not related, 22 legal cohabitant.
 RELATIONS: dict[str, str] = {
     "01": "Referentiepersoon",
     "02": "Echtgeno(o)t(e)",
     "03": "Zoon of dochter",
-    "08": "Vader of moeder",
-    "10": "Wettelijk samenwonende",
-    "99": "Niet verwant",
+    "05": "Kleinzoon of kleindochter",
+    "06": "Vader of moeder",
+    "09": "Broer of zus",
+    "12": "Niet verwant",
+    "22": "Wettelijk samenwonende",
 }
+PARTNER_RELATIONS = ("02", "22")
+"""Positions of the head's partner: married (02) or legal cohabitant (22)."""
 
 # NIS country codes as the national register uses them for nationality.
 NATIONALITIES: dict[str, str] = {
@@ -66,32 +84,54 @@ NATIONALITIES: dict[str, str] = {
     "128": "Italiaan",
     "139": "Pool",
     "124": "Roemeen",
+    "354": "Marokkaan",
 }
 BELGIAN = "150"
+
+COUNTRIES: dict[str, tuple[str, str]] = {
+    "150": ("BEL", "BELGIE"),
+    "129": ("NLD", "Nederland"),
+    "111": ("FRA", "Frankrijk"),
+    "103": ("DEU", "Duitsland"),
+    "128": ("ITA", "Italië"),
+    "139": ("POL", "Polen"),
+    "124": ("ROU", "Roemenië"),
+    "354": ("MAR", "Marokko"),
+    "126": ("SWE", "Zweden"),
+}
+"""NIS country code -> (ISO 3166 alpha-3, name as MAGDA writes it): the Land of places."""
 
 CIVIL_STATES: dict[str, str] = {
     "10": "Ongehuwd",
     "20": "Gehuwd",
-    "30": "Weduwe/weduwnaar",
-    "40": "Gescheiden",
+    "30": "Weduw(e)naar",
+    "40": "Uit de echt gescheiden",
 }
 
+# Wijze van lijkbezorging and ritueel as MAGDA answers them (LijkbezorgingEnRitueel). The codes
+# 04, 05, 09 and the rites are the ones MAGDA's published answers carry; 01 (burial) is ours.
 BURIAL_METHODS: dict[str, str] = {
-    "BEGRAVING": "Begraving",
-    "CREMATIE_BIJZETTING": "Crematie met bijzetting van de as",
-    "CREMATIE_VERSTROOIING": "Crematie met verstrooiing van de as",
-    "CREMATIE_BEWARING": "Crematie met bewaring van de as",
+    "01": "Begraving",
+    "04": "Crematie gevolgd door bijzetting van de as in het columbarium van de begraafplaats",
+    "05": "Crematie gevolgd door verstrooiing van de as in de strooiweide van de begraafplaats",
+    "09": "Crematie gevolgd door bewaring van de as op een andere plaats dan de begraafplaats",
 }
 
 BURIAL_RITES: dict[str, str] = {
-    "NIET_CONFESSIONEEL": "Niet-confessioneel",
-    "KATHOLIEK": "Katholiek",
-    "PROTESTANTS": "Protestants",
-    "ISRAELITISCH": "Israëlitisch",
-    "ISLAMITISCH": "Islamitisch",
-    "ORTHODOX": "Orthodox",
-    "ANGLICAANS": "Anglicaans",
+    "01": "een uitvaartplechtigheid volgens de Katholieke Godsdienst",
+    "02": "een uitvaartplechtigheid volgens de Protestantse Godsdienst",
+    "06": "een uitvaartplechtigheid volgens de Islamitische Godsdienst",
+    "07": "een uitvaartplechtigheid volgens de Vrijzinnige Godsdienst",
+    "08": "een uitvaartplechtigheid volgens Neutraal Filosofische overtuiging",
 }
+
+# Register statuses (Statussen/Status) of people no longer at a Belgian main residence.
+STATUS_DECEASED = ("99990", "Overleden")
+STATUS_STRUCK_OFF = ("99991", "Afvoering van ambtswege")
+STATUS_EMIGRATED = ("992", "Afgeschreven naar het buitenland")
+
+DatePrecision = Literal["day", "month", "year"]
+"""How much of a register date is known: all of it, year and month, or the year only."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +166,13 @@ MUNICIPALITIES = (
 
 @dataclass(frozen=True)
 class Address:
-    """A main residence (hoofdverblijfplaats)."""
+    """A main residence (hoofdverblijfplaats).
+
+    With a ``street_code`` (the national register's code of the street) the names are the
+    register's own spelling, not the address register's: MAGDA then answers them as
+    ``NietGestandaardiseerdeStraatnaam``/``NietGestandaardiseerdeGemeentenaam`` with a
+    ``StraatCode``, as for about a fifth of its published personas.
+    """
 
     street: str
     house_number: str
@@ -134,6 +180,7 @@ class Address:
     postcode: str
     nis_code: str
     municipality: str
+    street_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +200,20 @@ class Person:
     relation_code: str | None
     relation_description: str | None
     household_id: str | None
+    birth_precision: DatePrecision = "day"
+    """``month``: the day of birth is unknown (``1950-05-00``); ``year``: month and day too."""
+    other_last_names: tuple[str, ...] = ()
+    """Further surnames after ``last_name``, in the register's order."""
+
+    @property
+    def last_names(self) -> tuple[str, ...]:
+        """Every surname, ``last_name`` first."""
+        return (self.last_name, *self.other_last_names)
+
+    @property
+    def birth_date_text(self) -> str:
+        """The birth date as the register writes it, ``00`` for what is unknown."""
+        return register_date(self.birth_date, self.birth_precision)
 
 
 @dataclass(frozen=True)
@@ -171,10 +232,27 @@ class Household:
 
 @dataclass(frozen=True)
 class Place:
-    """A place of birth or death: a Belgian municipality (with NIS code) or a place abroad."""
+    """A place of birth or death: a Belgian municipality (with NIS code) or a place abroad.
+
+    ``country`` is the NIS country code (:data:`COUNTRIES`): 150 for Belgium.
+    """
 
     name: str
     nis_code: str | None = None
+    country: str = BELGIAN
+
+
+@dataclass(frozen=True)
+class ReferenceAddress:
+    """The main residence is a reference address (referentieadres) since ``begin``.
+
+    People without a residence of their own (homeless people at the OCMW, bargemen, fairground
+    people) are registered at someone else's address; ``situation`` says why.
+    """
+
+    begin: date
+    situation_code: str
+    situation: str
 
 
 @dataclass(frozen=True)
@@ -184,6 +262,30 @@ class Residence:
     address: Address
     begin: date
     end: date | None = None
+    reference: ReferenceAddress | None = None
+
+
+@dataclass(frozen=True)
+class Abroad:
+    """Registered abroad: the residence abroad (at a Belgian diplomatic post) and/or a post
+    address abroad, from ``begin``, in ``country`` (a NIS code of :data:`COUNTRIES`)."""
+
+    begin: date
+    country: str
+    post_code: str | None = None
+    """The diplomatic post's code (VerblijfplaatsBuitenland); None: only a post address."""
+    post_name: str | None = None
+    lines: tuple[str, ...] = ()
+    """The post address abroad, one line each (PostadresBuitenland); () for none."""
+
+
+@dataclass(frozen=True)
+class RegisterStatus:
+    """A register status (Statussen/Status): code, description, since ``begin``."""
+
+    code: str
+    description: str
+    begin: date
 
 
 @dataclass(frozen=True)
@@ -237,6 +339,26 @@ class PersonFacts:
     death: Death | None = None
     cohabitation: Cohabitation | None = None
     burial: BurialDeclaration | None = None
+    abroad: Abroad | None = None
+    struck_off: date | None = None
+    """The day of striking off ex officio (afvoering van ambtswege), if struck off."""
+
+    @property
+    def statuses(self) -> tuple[RegisterStatus, ...]:
+        """The register's statuses: deceased, struck off, emigrated; () for the others."""
+        found: list[RegisterStatus] = []
+        if self.death is not None:
+            found.append(RegisterStatus(*STATUS_DECEASED, self.death.date))
+        if self.struck_off is not None:
+            found.append(RegisterStatus(*STATUS_STRUCK_OFF, self.struck_off))
+        if self.abroad is not None and self.abroad.post_code is not None:
+            found.append(RegisterStatus(*STATUS_EMIGRATED, self.abroad.begin))
+        return tuple(found)
+
+    @property
+    def last_residence(self) -> Residence | None:
+        """The current main residence, or the last one (deceased, struck off, emigrated)."""
+        return self.residences[-1] if self.residences else None
 
     @property
     def residence(self) -> Residence | None:
@@ -268,6 +390,8 @@ class Population:
     """Civil-status acts (DABS), oldest first."""
     judicial: Mapping[str, JudicialFacts] = field(default_factory=dict, hash=False)
     """Criminal-record facts by INSZ; anyone not listed has a clean record."""
+    renumbered: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """A former INSZ (a replaced bis number) -> the person's INSZ now (MAGDA: 30004)."""
     _persons: dict[str, Person] = field(init=False, repr=False, compare=False)
     _households: dict[str, Household] = field(init=False, repr=False, compare=False)
     _acts: dict[str, CivilAct] = field(init=False, repr=False, compare=False)
@@ -288,7 +412,8 @@ class Population:
         if len(acts) != len(self.acts):
             raise ValueError("duplicate act reference in population")
         named = {p.insz for act in self.acts for p in act.persons if p.insz is not None}
-        unknown = sorted((named | set(self.judicial)) - set(persons))
+        unknown = sorted((named | set(self.judicial) | set(self.renumbered.values()))
+                         - set(persons))
         if unknown:
             raise ValueError(f"acts or criminal record name unknown INSZ: {', '.join(unknown)}")
         # Frozen dataclass: the indexes are derived once, here.
@@ -305,6 +430,10 @@ class Population:
     def by_insz(self, insz: str) -> Person | None:
         """The person with this INSZ (11 digits), or None."""
         return self._persons.get(insz)
+
+    def current_insz(self, insz: str) -> str | None:
+        """The INSZ that replaced this former one (a bis number), or None."""
+        return self.renumbered.get(insz)
 
     def household_of(self, insz: str) -> Household | None:
         """The household this INSZ belongs to, or None."""
@@ -326,14 +455,29 @@ class Population:
 _CLEAN_RECORD = JudicialFacts()
 
 
-def make_insz(birth_date: date, counter: int) -> str:
-    """A test-person INSZ: birth month + 60, the counter (odd = M), valid mod-97 check digits."""
+def register_date(day: date, precision: DatePrecision = "day") -> str:
+    """``day`` as MAGDA's OnvolledigeDatumType: ``YYYY-MM-DD``, ``00`` for the unknown parts."""
+    if precision == "year":
+        return f"{day.year:04d}-00-00"
+    if precision == "month":
+        return f"{day.year:04d}-{day.month:02d}-00"
+    return day.isoformat()
+
+
+def make_insz(
+    birth_date: date, counter: int, *, precision: DatePrecision = "day",
+    month_offset: int = _TEST_MONTH_OFFSET,
+) -> str:
+    """A test-person INSZ: birth month + 60, the counter (odd = M), valid mod-97 check digits.
+
+    Unknown parts of the birth date count as 00 (month 00 + 60 = 60). ``month_offset`` 40 makes
+    a bis number of a person whose sex is known (20: unknown).
+    """
     if not 1 <= counter <= 998:
         raise ValueError("the INSZ counter is 001-998")
-    first9 = (
-        f"{birth_date.year % 100:02d}{birth_date.month + _TEST_MONTH_OFFSET:02d}"
-        f"{birth_date.day:02d}{counter:03d}"
-    )
+    month = 0 if precision == "year" else birth_date.month
+    day = 0 if precision != "day" else birth_date.day
+    first9 = f"{birth_date.year % 100:02d}{month + month_offset:02d}{day:02d}{counter:03d}"
     # Births from 2000 have their check computed on "2" + the first nine digits.
     base = int(("2" if birth_date.year >= 2000 else "") + first9)
     return f"{first9}{97 - base % 97:02d}"

@@ -480,7 +480,7 @@ def test_a_wrapped_copy_of_the_signed_body_is_refused(signed: SignedAnswer,
     if copy_id == "xml:id":
         hidden.set(XML_ID, body_id)
     if data.draw(st.booleans(), label="tamper with the Body"):
-        last_name = body.find(".//Gezinslid/Naam/Achternaam")
+        last_name = body.find(".//Gezinslid/Naam/Achternamen/Achternaam")
         assert last_name is not None
         last_name.text = "Aanvaller"
     body_keeps = data.draw(st.sampled_from(["keep", "none", "other"]), label="Body id")

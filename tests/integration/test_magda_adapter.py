@@ -106,7 +106,7 @@ async def test_unknown_citizen_is_not_found(
     with pytest.raises(NotFound) as info:
         await adapter.handle(_context(WELL_KNOWN["unknown"], store))
     assert info.value.code == "SUBJECT_UNKNOWN"
-    assert info.value.details["magda_code"] == "30003"
+    assert info.value.details["magda_code"] == "30001"
     assert info.value.details["magda_reference"]
 
 

@@ -80,7 +80,7 @@ async def test_timeout_answers_late(
     reply = await post(build_request(HEAD))
     assert time.monotonic() - started >= 0.04
     assert reply.status == 200
-    assert reply.payload.find("Repliek/Antwoorden/Antwoord/Inhoud/Gezin") is not None
+    assert reply.payload.find("Repliek/Antwoorden/Antwoord/Inhoud/Gezinsleden") is not None
 
 
 async def test_magda_error_on_the_antwoord(
@@ -125,7 +125,7 @@ async def test_a_warning_comes_with_the_data(
     payload = (await post(build_request(HEAD))).payload
     assert household_schema.validate(payload), household_schema.error_log
     antwoord = payload.find("Repliek/Antwoorden/Antwoord")
-    assert antwoord.find("Inhoud/Gezin") is not None
+    assert antwoord.find("Inhoud/Gezinsleden") is not None
     assert antwoord.findtext("Uitzonderingen/Uitzondering/Type") == "WAARSCHUWING"
 
 

@@ -66,18 +66,19 @@ async def test_a_signed_request_gets_the_household(
     assert antwoord.find("Uitzonderingen") is None
     household = population.household_of(head)
     assert household is not None
-    leden = antwoord.findall("Inhoud/Gezin/Gezinsleden/Gezinslid")
+    leden = antwoord.findall("Inhoud/Gezinsleden/Gezinslid")
     assert [lid.findtext("INSZ") for lid in leden] == [m.insz for m in household.members]
-    assert leden[0].findtext("RelatieTotReferentiepersoon/Code") == "01"
-    assert antwoord.findtext("Inhoud/Gezin/Hoofdverblijfplaats/Gemeente/NISCode") == "11002"
+    assert leden[0].findtext("Positie/Code") == "01"
+    assert all(lid.findtext("Adressen/Hoofdverblijfplaats/NISCodeGemeente") == "11002"
+               for lid in leden)
 
-    # The hub's own zeep client reads the answer with the same WSDL.
+    # zeep reads the answer with the same WSDL.
     client = zeep_clients[None]
     parsed = client.get_element("ns0:GeefGezinssamenstellingResponse").parse(
         payload, client.wsdl.types
     )
-    gezin = parsed.Repliek.Antwoorden.Antwoord[0].Inhoud.Gezin
-    assert gezin.Gezinsleden.Gezinslid[0].Naam.Achternaam == household.head.last_name
+    gezinslid = parsed.Repliek.Antwoorden.Antwoord.Inhoud.Gezinsleden.Gezinslid[0]
+    assert gezinslid.Naam.Achternamen.Achternaam == [household.head.last_name]
 
 
 async def test_soap12_content_type_is_accepted(
@@ -85,7 +86,7 @@ async def test_soap12_content_type_is_accepted(
 ) -> None:
     reply = await post(build_request(WELL_KNOWN["single"]), content_type="application/soap+xml")
     assert reply.status == 200
-    leden = reply.payload.findall("Repliek/Antwoorden/Antwoord/Inhoud/Gezin/Gezinsleden/Gezinslid")
+    leden = reply.payload.findall("Repliek/Antwoorden/Antwoord/Inhoud/Gezinsleden/Gezinslid")
     assert len(leden) == 1
 
 
@@ -98,7 +99,7 @@ async def test_other_content_types_are_refused(
 
 @pytest.mark.parametrize(
     ("insz", "code", "oorsprong"),
-    [(WELL_KNOWN["unknown"], "30003", "RR"), (WELL_KNOWN["invalid_check"], "20002", "MAGDA")],
+    [(WELL_KNOWN["unknown"], "30001", "MAGDA"), (WELL_KNOWN["invalid_check"], "20002", "MAGDA")],
 )
 async def test_unknown_or_invalid_insz_is_an_antwoord_error(
     post: Post,

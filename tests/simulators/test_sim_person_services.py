@@ -22,7 +22,7 @@ NAMESPACES = {
     "GeefPersoon": "http://magda.vlaanderen.be/persoon/soap/geefpersoon/v02_02",
     "GeefHistoriekPersoon": "http://magda.vlaanderen.be/persoon/soap/geefhistoriekpersoon/v02_02",
 }
-NAMED = sorted(set(WELL_KNOWN) - {"unknown", "invalid_check"})
+NAMED = sorted(set(WELL_KNOWN) - {"unknown", "invalid_check", "renumbered_old", "bis_number"})
 
 
 async def _registered(call: Call, insz: str) -> None:
@@ -45,13 +45,18 @@ async def _persoon(call: Call, schemas: dict[str, etree.XMLSchema], key: str) ->
 async def _historiek(
     call: Call, schemas: dict[str, etree.XMLSchema], key: str, day: dt.date, op: str
 ) -> etree._Element:
-    """Register the fixture, ask GeefHistoriekPersoon, check the schema, return Persoon."""
+    """Register the fixture, ask GeefHistoriekPersoon, check the schema, return its Inhoud."""
     await _registered(call, WELL_KNOWN[key])
     reply = await call("GeefHistoriekPersoon", history_inhoud(WELL_KNOWN[key], day, op))
     schema = schemas["GeefHistoriekPersoon"]
     assert reply.status == 200 and schema.validate(reply.payload), schema.error_log
-    persoon: etree._Element = reply.payload.find("Repliek/Antwoorden/Antwoord/Inhoud/Persoon")
+    persoon: etree._Element = reply.payload.find(
+        "Repliek/Antwoorden/Antwoord/Inhoud/HistoriekPersoon")
     return persoon
+
+
+PLAATSEN = "HistoriekAdressen/HistoriekHoofdverblijfplaats/Hoofdverblijfplaats"
+HVP = "Adressen/Hoofdverblijfplaats"
 
 
 def _texts(element: etree._Element, path: str) -> list[str]:
@@ -64,19 +69,26 @@ async def test_geefpersoon_answers_the_married_household_head(
     persoon = await _persoon(call, schemas, "household_head")
     assert persoon.findtext("INSZ") == WELL_KNOWN["household_head"]
     assert _texts(persoon, "Naam/Voornamen/Voornaam") == ["Jan", "Karel"]
-    assert persoon.findtext("Naam/Achternaam") == "Peeters"
+    assert _texts(persoon, "Naam/Achternamen/Achternaam") == ["Peeters"]
     assert persoon.findtext("Geboorte/Datum") == "1985-07-30"
-    assert persoon.findtext("Geslacht/Code") == "M"
+    assert persoon.findtext("Geslacht/Code") == "1"
+    assert persoon.findtext("Geslacht/Omschrijving") == "Mannelijk"
     assert _texts(persoon, "Nationaliteiten/Nationaliteit/Code") == ["150"]
     assert persoon.findtext("Nationaliteiten/Nationaliteit/Omschrijving") == "Belg"
-    assert persoon.findtext("BurgerlijkeStaat/Code") == "20"
-    assert persoon.findtext("BurgerlijkeStaat/Omschrijving") == "Gehuwd"
-    assert persoon.findtext("BurgerlijkeStaat/Begindatum") == "2010-06-12"
-    adres = persoon.find("Hoofdverblijfplaats/Adres")
-    assert (adres.findtext("Straat"), adres.findtext("Huisnummer")) == ("Kerkstraat", "12")
-    assert adres.findtext("Gemeente/NISCode") == "11002"
-    assert persoon.findtext("Hoofdverblijfplaats/Begindatum") == "2011-09-01"
-    for absent in ("Overlijden", "WettelijkeSamenwoning", "Teraardebestelling"):
+    staat = persoon.find("BurgerlijkeStaten/BurgerlijkeStaat")
+    assert (staat.findtext("Code"), staat.findtext("Omschrijving")) == ("20", "Gehuwd")
+    assert staat.get("DatumBegin") == "2010-06-12"
+    assert staat.findtext("Partner/INSZ") == WELL_KNOWN["partner"]
+    adres = persoon.find(HVP)
+    assert (adres.findtext("Straatnaam/String"), adres.findtext("Huisnummer")) == (
+        "Kerkstraat", "12")
+    assert adres.findtext("Straatnaam/Taal") == "nl"
+    assert adres.findtext("NISCodeGemeente") == "11002"
+    assert adres.findtext("Gemeentenaam/String") == "Antwerpen"
+    assert adres.get("DatumBegin") == "2011-09-01"
+    assert _texts(persoon, "Gezinsleden/Gezinslid/Positie/Code") == ["02", "03", "03"]
+    for absent in ("Overlijden", "WettelijkeSamenwoning", "LijkbezorgingEnRitueel",
+                   "Statussen", "Referentiepersoon"):
         assert persoon.find(absent) is None, absent
     # Children unqualified, as in every MAGDA answer.
     assert all(etree.QName(e).namespace is None for e in persoon.iter(etree.Element))
@@ -92,7 +104,10 @@ async def test_zeep_reads_the_answer_with_the_same_wsdl(call: Call, service: str
     assert payload.tag == f"{{{NAMESPACES[service]}}}{service}Response"
     client = zeep.Client(str(service_file(service, ".wsdl")))
     parsed = client.get_element(f"ns0:{service}Response").parse(payload, client.wsdl.types)
-    assert parsed.Repliek.Antwoorden.Antwoord[0].Inhoud.Persoon.Naam.Achternaam == "Dubois"
+    inhoud = parsed.Repliek.Antwoorden.Antwoord.Inhoud
+    persoon = inhoud.Persoon if service == "GeefPersoon" else inhoud.HistoriekPersoon
+    naam = persoon.Naam if service == "GeefPersoon" else persoon.HistoriekNaam.Naam[0]
+    assert naam.Achternamen.Achternaam == ["Dubois"]
 
 
 async def test_geefhistoriekpersoon_answers_and_is_schema_valid(
@@ -100,22 +115,24 @@ async def test_geefhistoriekpersoon_answers_and_is_schema_valid(
 ) -> None:
     persoon = await _historiek(call, schemas, "household_head", dt.date(1900, 1, 1), "0")
     assert persoon.findtext("INSZ") == WELL_KNOWN["household_head"]
-    assert persoon.find("Overlijden") is None
-    plaatsen = persoon.findall("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats")
-    assert plaatsen[-1].findtext("Adres/Gemeente/NISCode") == "11002"
-    assert plaatsen[-1].find("Einddatum") is None
-    assert _texts(persoon, "Historiek/BurgerlijkeStaten/BurgerlijkeStaat/Code") == ["10", "20"]
-    assert _texts(persoon, "Historiek/Nationaliteiten/Nationaliteit/Code") == ["150"]
+    assert persoon.find("HistoriekOverlijden") is None
+    plaatsen = persoon.findall(PLAATSEN)
+    # Newest first, as MAGDA answers.
+    assert plaatsen[0].findtext("NISCodeGemeente") == "11002"
+    assert plaatsen[0].get("DatumBegin") == "2011-09-01"
+    assert all(p.get("DatumEinde") is None for p in plaatsen)
+    staten = persoon.findall("HistoriekBurgerlijkeStaat/BurgerlijkeStaat")
+    assert [s.findtext("Code") for s in staten] == ["20", "10"]
+    assert staten[1].get("DatumEinde") == "2010-06-11"
+    assert _texts(persoon, "HistoriekNationaliteit/Nationaliteit/Code") == ["150"]
 
 
 @pytest.mark.parametrize("service", ["GeefPersoon", "GeefHistoriekPersoon"])
 @pytest.mark.parametrize(
-    ("key", "code", "oorsprong"),
-    [("unknown", "30003", "RR"), ("invalid_check", "20002", "MAGDA")],
+    ("key", "code"), [("unknown", "30001"), ("invalid_check", "20002")],
 )
 async def test_unknown_or_invalid_insz_comes_before_the_repertorium(
     call: Call, schemas: dict[str, etree.XMLSchema], service: str, key: str, code: str,
-    oorsprong: str,
 ) -> None:
     inhoud: dict[str, Any] = (
         person_inhoud(WELL_KNOWN[key]) if service == "GeefPersoon"
@@ -126,6 +143,7 @@ async def test_unknown_or_invalid_insz_comes_before_the_repertorium(
     antwoord = reply.payload.find("Repliek/Antwoorden/Antwoord")
     assert antwoord.find("Inhoud") is None
     assert antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie") == code
+    oorsprong = "RR" if code == "30001" and service == "GeefPersoon" else "MAGDA"
     assert antwoord.findtext("Uitzonderingen/Uitzondering/Oorsprong") == oorsprong
 
 
@@ -137,38 +155,51 @@ async def test_every_named_fixture_answers_geefpersoon(
     person = population.by_insz(WELL_KNOWN[key])
     assert person is not None
     assert persoon.findtext("INSZ") == person.insz
-    assert persoon.findtext("Geboorte/Datum") == person.birth_date.isoformat()
+    assert persoon.findtext("Geboorte/Datum") == person.birth_date_text
     assert persoon.find("Nationaliteiten/Nationaliteit") is not None
-    assert persoon.find("BurgerlijkeStaat/Code") is not None
+    assert persoon.find("BurgerlijkeStaten/BurgerlijkeStaat/Code") is not None
     alive = key != "deceased"
     assert (persoon.find("Overlijden") is None) == alive
-    has_home = key not in ("deceased", "struck_off")
-    assert (persoon.find("Hoofdverblijfplaats") is not None) == has_home
+    # The last Belgian address stays; a Status says when it is no longer current.
+    assert persoon.find(HVP) is not None
+    current = key not in ("deceased", "struck_off", "emigrated")
+    assert (persoon.find("Statussen") is None) == current
 
 
 async def test_deceased(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
     persoon = await _persoon(call, schemas, "deceased")
     assert persoon.findtext("Overlijden/Datum") == "2024-02-11"
-    assert persoon.findtext("Overlijden/Plaats/NISCode") == "11002"
-    assert persoon.find("Hoofdverblijfplaats") is None
-    # Not in any household: GeefGezinssamenstelling has no data.
+    assert persoon.get("Bron") == "RR"
+    assert persoon.findtext("Overlijden/Plaats/Gemeente/NISCode") == "11002"
+    assert persoon.findtext("Overlijden/Plaats/Land/NISCode") == "150"
+    assert persoon.find("Statussen/Status").get("DatumBegin") == "2024-02-11"
+    assert persoon.findtext("Statussen/Status/Code") == "99990"
+    # The register's own spelling of the last address: no standardised street name.
+    assert persoon.find(f"{HVP}/Straatnaam") is None
+    assert persoon.findtext(f"{HVP}/NietGestandaardiseerdeStraatnaam/String") == \
+        "Mechelsesteenweg"
+    # Not in any household any more: GeefGezinssamenstelling refuses (40098).
     reply = await call("GeefGezinssamenstelling", person_inhoud(WELL_KNOWN["deceased"]))
+    assert schemas["GeefGezinssamenstelling"].validate(reply.payload)
     antwoord = reply.payload.find("Repliek/Antwoorden/Antwoord")
     assert antwoord.find("Inhoud") is None
-    assert antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie") == "30001"
+    assert antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie") == "40098"
     history = await _historiek(call, schemas, "deceased", dt.date(1900, 1, 1), "0")
-    assert history.findtext("Overlijden/Datum") == "2024-02-11"
-    last = history.findall("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats")[-1]
-    assert last.findtext("Einddatum") == "2024-02-11"
+    assert history.findtext("HistoriekOverlijden/Overlijden/Datum") == "2024-02-11"
+    assert history.findtext("HistoriekStatus/Status/Code") == "99990"
+    assert history.findall(PLAATSEN)[0].get("DatumBegin") == "1965-10-01"
 
 
 async def test_struck_off(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
     persoon = await _persoon(call, schemas, "struck_off")
-    assert persoon.find("Hoofdverblijfplaats") is None and persoon.find("Overlijden") is None
+    assert persoon.find("Overlijden") is None
+    assert persoon.findtext("Statussen/Status/Code") == "99991"
+    assert persoon.find("Statussen/Status").get("DatumBegin") == "2023-07-01"
+    assert persoon.findtext(f"{HVP}/NISCodeGemeente") == "23062"
     history = await _historiek(call, schemas, "struck_off", dt.date(1900, 1, 1), "0")
-    plaatsen = history.findall("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats")
-    assert all(p.find("Einddatum") is not None for p in plaatsen)
-    assert plaatsen[-1].findtext("Einddatum") == "2023-06-30"
+    plaatsen = history.findall(PLAATSEN)
+    assert [p.get("DatumBegin") for p in plaatsen] == ["2012-05-01", "2003-02-01", "1980-10-03"]
+    assert history.findtext("HistoriekStatus/Status/Code") == "99991"
     reply = await call("GeefGezinssamenstelling", person_inhoud(WELL_KNOWN["struck_off"]))
     code = reply.payload.findtext("Repliek/Antwoorden/Antwoord/Uitzonderingen/Uitzondering/"
                                   "Identificatie")
@@ -179,45 +210,42 @@ async def test_foreigner(call: Call, schemas: dict[str, etree.XMLSchema]) -> Non
     persoon = await _persoon(call, schemas, "foreigner")
     assert _texts(persoon, "Nationaliteiten/Nationaliteit/Code") == ["129"]
     assert persoon.findtext("Nationaliteiten/Nationaliteit/Omschrijving") == "Nederlander"
-    assert persoon.findtext("Hoofdverblijfplaats/Adres/Gemeente/NISCode") == "44021"
-    assert persoon.findtext("Geboorte/Plaats/Naam") == "Rotterdam"
-    assert persoon.find("Geboorte/Plaats/NISCode") is None
+    assert persoon.findtext(f"{HVP}/NISCodeGemeente") == "44021"
+    assert persoon.findtext("Geboorte/Plaats/Gemeente/Naam") == "Rotterdam"
+    assert persoon.find("Geboorte/Plaats/Gemeente/NISCode") is None
+    assert persoon.findtext("Geboorte/Plaats/Land/ISOCode") == "NLD"
+    assert persoon.findtext("Register/Code") == "1"
 
 
 async def test_mover_history_from_a_date(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     persoon = await _historiek(call, schemas, "mover", dt.date(1900, 1, 1), "0")
-    plaatsen = persoon.findall("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats")
-    assert [p.findtext("Adres/Gemeente/NISCode") for p in plaatsen] == [
-        "44021", "24062", "31005", "44021"
+    plaatsen = persoon.findall(PLAATSEN)
+    # Newest first, each with its start only: the next one's start ends it.
+    assert [p.findtext("NISCodeGemeente") for p in plaatsen] == [
+        "44021", "31005", "24062", "44021"
     ]
-    assert [p.findtext("Begindatum") for p in plaatsen] == [
-        "1990-04-12", "2001-09-01", "2010-07-01", "2015-03-01"
+    assert [p.get("DatumBegin") for p in plaatsen] == [
+        "2015-03-01", "2010-07-01", "2001-09-01", "1990-04-12"
     ]
-    assert [p.findtext("Einddatum") for p in plaatsen] == [
-        "2001-08-31", "2010-06-30", "2015-02-28", None
-    ]
-    assert "11002" not in _texts(persoon, ".//Gemeente/NISCode")  # never in Antwerpen
+    assert "11002" not in _texts(persoon, ".//NISCodeGemeente")  # never in Antwerpen
     # From 2012 on: the Brugge period (still running then) and the current one.
     later = await _historiek(call, schemas, "mover", dt.date(2012, 1, 1), "0")
-    assert _texts(later, "Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats/Adres/Gemeente/"
-                         "NISCode") == ["31005", "44021"]
+    assert _texts(later, f"{PLAATSEN}/NISCodeGemeente") == ["44021", "31005"]
 
 
 async def test_mover_history_on_a_date(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
     persoon = await _historiek(call, schemas, "mover", dt.date(2005, 6, 1), "1")
-    plaatsen = persoon.findall("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats")
+    plaatsen = persoon.findall(PLAATSEN)
     assert len(plaatsen) == 1
-    assert plaatsen[0].findtext("Adres/Gemeente/Naam") == "Leuven"
-    assert (plaatsen[0].findtext("Begindatum"), plaatsen[0].findtext("Einddatum")) == (
-        "2001-09-01", "2010-06-30"
-    )
-    assert _texts(persoon, "Historiek/Nationaliteiten/Nationaliteit/Code") == ["150"]
-    assert _texts(persoon, "Historiek/BurgerlijkeStaten/BurgerlijkeStaat/Code") == ["10"]
+    assert plaatsen[0].findtext("Gemeentenaam/String") == "Leuven"
+    assert plaatsen[0].get("DatumBegin") == "2001-09-01"
+    assert _texts(persoon, "HistoriekNationaliteit/Nationaliteit/Code") == ["150"]
+    assert _texts(persoon, "HistoriekBurgerlijkeStaat/BurgerlijkeStaat/Code") == ["10"]
     # Before birth nothing applied yet.
     unborn = await _historiek(call, schemas, "mover", dt.date(1980, 1, 1), "1")
-    assert unborn.find("Historiek/Hoofdverblijfplaatsen/Hoofdverblijfplaats") is None
+    assert unborn.find(PLAATSEN) is None
 
 
 async def test_cohabitants_point_at_each_other(
@@ -228,19 +256,22 @@ async def test_cohabitants_point_at_each_other(
         samenwoning = (await _persoon(call, schemas, me)).find("WettelijkeSamenwoning")
         assert samenwoning is not None, me
         assert samenwoning.findtext("Partner/INSZ") == WELL_KNOWN[other]
-        assert samenwoning.findtext("Partner/Naam/Achternaam") in ("Claes", "Dubois")
-        assert samenwoning.findtext("Begindatum") == "2019-05-04"
-        assert samenwoning.findtext("Gemeente/NISCode") == "24062"
-        assert samenwoning.findtext("Gemeente/Naam") == "Leuven"
+        assert samenwoning.findtext("Partner/Naam/Achternamen/Achternaam") in ("Claes", "Dubois")
+        assert samenwoning.get("DatumBegin") == "2019-05-04"
+        assert samenwoning.findtext("Datum") == "2019-05-04"
+        assert samenwoning.findtext("Plaats/Gemeente/NISCode") == "24062"
+        assert samenwoning.findtext("Plaats/Gemeente/Naam") == "Leuven"
 
 
 async def test_burial_declared(call: Call, schemas: dict[str, etree.XMLSchema]) -> None:
     persoon = await _persoon(call, schemas, "burial_declared")
-    bestelling = persoon.find("Teraardebestelling")
-    assert bestelling.findtext("Wijze/Code") == "CREMATIE_VERSTROOIING"
-    assert bestelling.findtext("Ritueel/Code") == "NIET_CONFESSIONEEL"
-    assert bestelling.findtext("Datum") == "2022-03-15"
-    assert bestelling.findtext("Gemeente/NISCode") == "31005"
+    bestelling = persoon.find("LijkbezorgingEnRitueel")
+    assert bestelling.findtext("WijzeVanLijkbezorging/Code") == "05"
+    assert bestelling.findtext("Ritueel/Code") == "08"
+    assert bestelling.get("DatumBegin") == "2022-03-15"
+    assert bestelling.findtext("DatumDocument") == "2022-03-15"
+    assert bestelling.findtext("PlaatsRegistratie/NISCode") == "31005"
+    assert persoon.findtext("Begraving/WijzeVanLijkbezorging/Code") == "5"
     assert persoon.find("Overlijden") is None
     assert _texts(persoon, "Nationaliteiten/Nationaliteit/Code") == ["150"]
 
@@ -249,10 +280,11 @@ async def test_single_is_unmarried_without_cohabitation_or_burial(
     call: Call, schemas: dict[str, etree.XMLSchema]
 ) -> None:
     persoon = await _persoon(call, schemas, "single")
-    assert persoon.findtext("BurgerlijkeStaat/Code") == "10"
-    assert persoon.findtext("BurgerlijkeStaat/Omschrijving") == "Ongehuwd"
+    assert persoon.findtext("BurgerlijkeStaten/BurgerlijkeStaat/Code") == "10"
+    assert persoon.findtext("BurgerlijkeStaten/BurgerlijkeStaat/Omschrijving") == "Ongehuwd"
     assert persoon.find("WettelijkeSamenwoning") is None
-    assert persoon.find("Teraardebestelling") is None
+    assert persoon.find("LijkbezorgingEnRitueel") is None
+    assert persoon.find("Gezinsleden") is None and persoon.find("Referentiepersoon") is None
 
 
 async def test_large_household_has_nine_members(
@@ -262,6 +294,43 @@ async def test_large_household_has_nine_members(
                        person_inhoud(WELL_KNOWN["large_household_head"]))
     schema = schemas["GeefGezinssamenstelling"]
     assert schema.validate(reply.payload), schema.error_log
-    leden = reply.payload.findall("Repliek/Antwoorden/Antwoord/Inhoud/Gezin/Gezinsleden/Gezinslid")
+    leden = reply.payload.findall("Repliek/Antwoorden/Antwoord/Inhoud/Gezinsleden/Gezinslid")
     assert len(leden) == 9
     assert leden[0].findtext("INSZ") == WELL_KNOWN["large_household_head"]
+    assert leden[0].findtext("Positie/Code") == "01" and leden[0].get("DatumBegin") is None
+    assert [lid.findtext("Positie/Code") for lid in leden[1:]] == ["02"] + ["03"] * 6 + ["06"]
+    assert all(lid.findtext("Adressen/Hoofdverblijfplaats/NISCodeGemeente") == "71022"
+               for lid in leden)
+
+
+async def test_a_member_sees_the_head_as_referentiepersoon(
+    call: Call, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    persoon = await _persoon(call, schemas, "child")
+    referentie = persoon.find("Referentiepersoon")
+    assert referentie.findtext("INSZ") == WELL_KNOWN["household_head"]
+    assert referentie.findtext("Positie/Code") == "03"  # the child's own position
+    assert referentie.get("DatumBegin") == "2015-11-21"  # since the child's birth
+
+
+async def test_bis_number_needs_the_ksz_and_a_replaced_one_warns(
+    call: Call, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    insz = WELL_KNOWN["bis_number"]
+    await _registered(call, insz)
+    reply = await call("GeefPersoon", person_inhoud(insz))
+    assert reply.payload.findtext(".//Uitzondering/Identificatie") == "30001"
+    reply = await call("GeefPersoon", {**person_inhoud(insz), "Bron": "KSZ"})
+    assert schemas["GeefPersoon"].validate(reply.payload), schemas["GeefPersoon"].error_log
+    persoon = reply.payload.find("Repliek/Antwoorden/Antwoord/Inhoud/Persoon")
+    assert (persoon.get("Bron"), persoon.findtext("Register/Code")) == ("KSZ", "BIS")
+    assert persoon.findtext("Adressen/PostadresBuitenland/Land/NISCode") == "139"
+    old = WELL_KNOWN["renumbered_old"]
+    await _registered(call, WELL_KNOWN["renumbered"])  # the former number is no one's now
+    reply = await call("GeefPersoon", person_inhoud(old))
+    assert schemas["GeefPersoon"].validate(reply.payload), schemas["GeefPersoon"].error_log
+    antwoord = reply.payload.find("Repliek/Antwoorden/Antwoord")
+    assert antwoord.findtext("Inhoud/Persoon/INSZ") == WELL_KNOWN["renumbered"]
+    assert antwoord.findtext("Uitzonderingen/Uitzondering/Identificatie") == "30004"
+    assert antwoord.findtext("Uitzonderingen/Uitzondering/Annotaties/Annotatie/Naam") == \
+        "Oud INSZ"

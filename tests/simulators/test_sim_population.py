@@ -14,6 +14,7 @@ from simulators.population_data import (
     RELATIONS,
     WELL_KNOWN,
     CodedPeriod,
+    Person,
     PersonFacts,
     Population,
     Residence,
@@ -39,10 +40,20 @@ EXPECTED_WELL_KNOWN = {
     "struck_off": "80700309941",
     "criminal_record": "02611906359",
     "police_check_refused": "01680821967",
+    "several_surnames": "50650001337",
+    "incomplete_birth": "55600004080",
+    "no_first_names": "53600002157",
+    "grandchild": "19630806282",
+    "reference_address": "71681907759",
+    "renumbered": "92670408661",
+    "renumbered_old": "92470408618",
+    "emigrated": "86712314810",
+    "bis_number": "88431015149",
     "unknown": "80622999753",
     "invalid_check": "80622999700",
 }
-FIXTURE_HOUSEHOLDS = 8
+FIXTURE_HOUSEHOLDS = 11
+BIS_NUMBERS = {WELL_KNOWN["bis_number"]}
 
 
 def test_same_seed_gives_the_same_population() -> None:
@@ -69,9 +80,12 @@ def test_every_insz_is_a_valid_unique_test_person_number(seed: int) -> None:
     for person in persons:
         insz = person.insz
         assert is_valid_insz(insz), insz
-        assert 61 <= int(insz[2:4]) <= 72, insz
-        born = person.birth_date
-        assert insz[:6] == f"{born.year % 100:02d}{born.month + 60:02d}{born.day:02d}"
+        offset = 40 if insz in BIS_NUMBERS else 60
+        born, precision = person.birth_date, person.birth_precision
+        month = 0 if precision == "year" else born.month
+        day = born.day if precision == "day" else 0
+        assert insz[:6] == f"{born.year % 100:02d}{month + offset:02d}{day:02d}", insz
+        assert (61 <= int(insz[2:4]) <= 72) or precision == "year" or insz in BIS_NUMBERS
         # From 2000 the check digits are computed on "2" + the first nine digits.
         assert insz_century(insz) == (2000 if born.year >= 2000 else 1900), insz
         assert person.sex == ("M" if int(insz[6:9]) % 2 else "V"), insz
@@ -116,9 +130,9 @@ def test_well_known_fixtures_exist_in_every_population(seed: int) -> None:
     single = population.household_of(WELL_KNOWN["single"])
     assert single is not None and len(single.members) == 1
     cohabitant = population.by_insz(WELL_KNOWN["cohabitant"])
-    assert cohabitant is not None and cohabitant.relation_code == "10"
+    assert cohabitant is not None and cohabitant.relation_code == "22"
     parent = population.by_insz(WELL_KNOWN["parent"])
-    assert parent is not None and parent.relation_code == "08"
+    assert parent is not None and parent.relation_code == "06"
     child = population.by_insz(WELL_KNOWN["child"])
     assert child is not None and child.birth_date >= date(2000, 1, 1)
 
@@ -160,10 +174,11 @@ def test_facts_are_consistent_with_the_households(seed: int) -> None:
         facts = population.facts_of(person.insz)
         assert facts is not None, person.insz
         what = f"{person.insz} ({person.relation_code})"
-        _assert_contiguous(facts.residences, what)
+        if person.insz not in BIS_NUMBERS:  # only the KSZ knows a bis number: no residence
+            _assert_contiguous(facts.residences, what)
         _assert_contiguous(facts.nationalities, what)
         _assert_contiguous(facts.civil_states, what)
-        assert facts.residences[0].begin >= person.birth_date, what
+        assert not facts.residences or facts.residences[0].begin >= person.birth_date, what
         assert facts.civil_states[0] == CodedPeriod(
             "10", "Ongehuwd", person.birth_date, facts.civil_states[0].end
         ), what
@@ -187,7 +202,7 @@ def test_partners_share_their_union(seed: int) -> None:
     married = cohabiting = 0
     for household in population.households:
         head = household.head
-        for partner in (m for m in household.members if m.relation_code in ("02", "10")):
+        for partner in (m for m in household.members if m.relation_code in ("02", "22")):
             mine, theirs = population.facts_of(head.insz), population.facts_of(partner.insz)
             assert mine is not None and theirs is not None
             if partner.relation_code == "02":
@@ -232,7 +247,7 @@ def test_fixture_facts() -> None:
     assert [r.begin.year for r in mover.residences] == [1990, 2001, 2010, 2015]
     burial = facts("burial_declared").burial
     assert burial is not None and burial.declared.year == 2022
-    assert (burial.method, burial.rite) == ("CREMATIE_VERSTROOIING", "NIET_CONFESSIONEEL")
+    assert (burial.method, burial.rite) == ("05", "08")
     for key in ("single", "household_head", "partner", "child", "extended_head", "parent"):
         assert facts(key).death is None and facts(key).burial is None, key
     single = facts("single")
@@ -242,3 +257,35 @@ def test_fixture_facts() -> None:
     assert head.civil_state is not None and head.civil_state.code == "20"
     large = population.household_of(WELL_KNOWN["large_household_head"])
     assert large is not None and len(large.members) == 9
+    assert struck_off.struck_off is not None and [s.code for s in struck_off.statuses] == ["99991"]
+    assert [s.code for s in deceased.statuses] == ["99990"]
+    emigrated = facts("emigrated")
+    assert emigrated.abroad is not None and emigrated.abroad.country == "126"
+    assert [s.code for s in emigrated.statuses] == ["992"]
+    assert population.household_of(WELL_KNOWN["emigrated"]) is None
+    assert facts("bis_number").residences == () and facts("bis_number").abroad is not None
+    reference = facts("reference_address").residence
+    assert reference is not None and reference.reference is not None
+
+
+def test_variety_of_the_named_personas() -> None:
+    """Incomplete dates, several surnames, no first names, the positions, a replaced number."""
+    population = generate_population()
+
+    def person(key: str) -> Person:
+        found = population.by_insz(WELL_KNOWN[key])
+        assert found is not None
+        return found
+
+    head = person("several_surnames")
+    assert head.last_names == ("El Amrani", "Benali") and head.birth_date_text == "1950-05-00"
+    assert head.nationality_code == "354"
+    assert person("incomplete_birth").birth_date_text == "1955-00-00"
+    assert person("no_first_names").first_names == ()
+    assert person("no_first_names").relation_code == "09"
+    assert person("grandchild").relation_code == "05"
+    household = population.household_of(head.insz)
+    assert household is not None and len(household.members) == 4
+    assert population.current_insz(WELL_KNOWN["renumbered_old"]) == WELL_KNOWN["renumbered"]
+    assert population.by_insz(WELL_KNOWN["renumbered_old"]) is None
+    assert int(WELL_KNOWN["bis_number"][2:4]) == 43  # March + 40: a bis number, sex known

@@ -90,7 +90,7 @@ async def test_a_trusted_client_gets_an_answer(
     status, answer = await _post(https, body, context)
     assert status == 200
     envelope = etree.fromstring(answer)
-    assert envelope.find(".//Gezin/Gezinsleden/Gezinslid/INSZ").text == WELL_KNOWN["single"]
+    assert envelope.find(".//Inhoud/Gezinsleden/Gezinslid/INSZ").text == WELL_KNOWN["single"]
     async with (
         aiohttp.ClientSession() as http,
         http.get(https.url_for(SERVICE) + "?wsdl", ssl=context) as response,
