@@ -216,12 +216,15 @@ class Checker:
         return raw
 
     def phase(self, fase: str | None, code: str | None, phases: Mapping[str, tuple[str, ...]],
-              fase_field: str, code_field: str) -> None:
-        """Refuse a VlaamsFase/VlaamsCode pair outside the configured set."""
+              fase_field: str, code_field: str, *, enforce_pairing: bool = False) -> None:
+        """Refuse an unknown VlaamsFase or VlaamsCode; with ``enforce_pairing`` also a code
+        outside its phase's row (the evidence does not pair them, dosis.md F42)."""
         if fase is None or code is None:
             return
         if fase not in phases:
             self.fail(fase_field, f"onbekende VlaamsFase {fase!r}; bekend: {', '.join(phases)}")
-        elif code not in phases[fase]:
+        elif code not in {c for row in phases.values() for c in row}:
+            self.fail(code_field, f"onbekende VlaamsCode {code!r}")
+        elif enforce_pairing and code not in phases[fase]:
             self.fail(code_field, f"VlaamsCode {code!r} hoort niet bij VlaamsFase {fase!r}; "
                                   f"toegelaten: {', '.join(phases[fase])}")
