@@ -293,6 +293,7 @@ class Upload:
             "received_at": self.received_at.isoformat(timespec="milliseconds"),
             "result": result,
             "faults": list(self.faults),
+            "reason": "; ".join(self.faults) if result == "Fout" else None,
             "client_id": self.client_id,
             "payload": sub.payload,
         }
