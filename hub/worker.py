@@ -544,6 +544,15 @@ class Worker:
             # Confirmed before the job can be resumed: an employee's action may follow at once.
             await self._publish_received(job)
         continuation = processed.continuation
+        # A back office answers as soon as it has the request, and its first action can resume
+        # the job the moment it is stored as waiting: the job's own "in-treatment" status goes
+        # out before that, so the citizen profile gets it first. (A crash before the store
+        # runs the job again; the same status then is the same event, pushed once.)
+        early_status = first and continuation.journal.get("awaiting") in {"backoffice",
+                                                                          "employee"}
+        if early_status:
+            _, topo = self._exchanges()
+            await self._publish_status(topo, job, processed.result, approved=approved)
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         due_in_s = None
         if continuation.poll_after_s is not None:
@@ -556,7 +565,7 @@ class Worker:
         )
         if first:
             await self._publish_outcome(message, job, processed.result, final=False,
-                                        approved=approved)
+                                        approved=approved, status=not early_status)
         if continuation.poll_after_s is not None:
             await self._schedule_poll(message, job, continuation.poll_after_s)
         elif continuation.journal.get("awaiting") == "approval":
@@ -592,15 +601,17 @@ class Worker:
 
     async def _publish_outcome(
         self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True,
-        announce: bool = False, approved: bool = False,
+        announce: bool = False, approved: bool = False, status: bool = True,
     ) -> None:
-        """The result and the job's status, both confirmed; ``announce``: "received" first."""
+        """The result and the job's status, both confirmed; ``announce``: "received" first;
+        ``status`` False: the status went out already."""
         channel, topo = self._exchanges()
 
         async def statuses() -> None:
             if announce:  # confirmed before the next one, so the outbox keeps their order
                 await self._publish_received(job)
-            await self._publish_status(topo, job, result, approved=approved)
+            if status:
+                await self._publish_status(topo, job, result, approved=approved)
 
         tasks = []
         if incoming.reply_to:

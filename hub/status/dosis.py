@@ -183,7 +183,7 @@ class DosisClient:
         """Upload one dossier status; the UploadId DOSIS confirmed, or an error."""
         path = self._settings.upload_path
         status, body = await self._authorised("POST", path, self._settings.scope, json=payload)
-        return self._accepted(status, body, path, "UploadId")
+        return self._accepted(status, body, path, "UploadId", "Status")
 
     async def push_notification(self, bundle: dict[str, Any]) -> None:
         path = self._settings.notifications_path
@@ -191,7 +191,7 @@ class DosisClient:
             "POST", path, self._settings.notifications_scope, json=bundle)
         self._accepted(status, body, path, "Id")
 
-    def _accepted(self, status: int, body: Any, path: str, key: str) -> str:
+    def _accepted(self, status: int, body: Any, path: str, key: str, *also: str) -> str:
         if status == 404:
             raise EndpointNotFound(f"DOSIS answered 404 on {path}: is the path right?",
                                    details={"path": path, "body": body})
@@ -199,7 +199,7 @@ class DosisClient:
             raise PayloadRefused(f"DOSIS refused the request (HTTP {status})",
                                  details={"status": status, "body": body})
         if not (200 <= status < 300) or not isinstance(body, dict) \
-                or not isinstance(body.get(key), str):
+                or not all(isinstance(body.get(k), str) for k in (key, *also)):
             raise UnexpectedAnswer(f"DOSIS answered HTTP {status} without the documented body",
                                    details={"status": status, "body": body})
         return str(body[key])
