@@ -244,8 +244,10 @@ class StatusSettings:
     max_attempts: int = 8
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
-    # How often accepted uploads are checked for a later refusal by the service.
+    # How often accepted uploads are read back (DOSIS processes them later), and how long an
+    # upload may stay unprocessed (read-back 404) before it is settled as "unconfirmed".
     reconcile_interval_s: float = 30.0
+    readback_give_up_s: float = 86400.0
     # A job still running after this long has its "received" status published; one answered
     # sooner sends "received" right before its next status (0: always at once).
     received_after_s: float = 1.0

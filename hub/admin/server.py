@@ -9,7 +9,7 @@
                                    ?format=csv or xlsx for an export
     GET  /api/dead-letters[/{id}]  dead letters; POST …/{id}/replay, …/replay, …/{id}/discard
     GET  /api/status-pushes        uploads to the citizen profile and what DOSIS made of them;
-                                   ?result=refused|accepted|pending, ?dossier_id=
+                                   ?result=refused|accepted|unconfirmed|pending, ?dossier_id=
     GET  /                         the web page: adapters, queues, dead letters, audit search
 Every admin action is logged with the operator's name.
 """

@@ -58,12 +58,14 @@ from hub.status.mapping import (
 from hub.store import OutcomeStore
 from hub.store.base import StatusPush
 
-__all__ = ["ACCEPTED", "REFUSED", "PushOutcome", "StatusPusher", "refusal_reason"]
+__all__ = ["ACCEPTED", "REFUSED", "UNCONFIRMED", "PushOutcome", "StatusPusher",
+           "refusal_reason"]
 
 log = structlog.get_logger(__name__)
 
 ACCEPTED = "accepted"
 REFUSED = "refused"
+UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -199,16 +201,29 @@ class StatusPusher:
         """Read back the results of accepted uploads; a refusal is surfaced, not forgotten.
 
         Returns how many uploads were settled; one DOSIS has not processed yet (404) stays
-        pending and is read again next time.
+        pending and is read again next time, until ``readback_give_up_s`` after its push: then
+        it is settled as ``unconfirmed`` (log ``status.readback_gave_up``), for an operator.
         """
         settled = 0
-        for push in await self._store.pending_pushes():
+        now = dt.datetime.now(dt.UTC)
+        for push in await self._store.pending_pushes(limit=500):
             try:
                 result = await self._client.upload_result(push.upload_id)
             except HubError as error:
                 log.warning("status.reconcile.unavailable", code=error.code)
                 return settled
             if result is None:
+                age = (now - push.pushed_at).total_seconds()
+                if age < self._settings.readback_give_up_s:
+                    continue
+                reason = f"DOSIS did not process the upload within {age:.0f} s"
+                await self._store.set_push_result(push.upload_id, UNCONFIRMED, reason)
+                log.error("status.readback_gave_up", job_id=push.job_id,
+                          dossier_id=push.dossier_id, status=push.status,
+                          upload_id=push.upload_id)
+                if self._metrics is not None:
+                    self._metrics.status_readback.labels(result=UNCONFIRMED).inc()
+                settled += 1
                 continue
             if result["Succes"]:
                 await self._store.set_push_result(push.upload_id, ACCEPTED, None)

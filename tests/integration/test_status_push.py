@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.admin.auth import TokenBook
+from hub.admin.server import start_admin_server
 from hub.config import Settings
 from hub.contract import Outcome
 from hub.devpki import KeyPair
@@ -159,5 +161,24 @@ async def test_a_status_refused_later_by_the_service_is_surfaced(
         assert harness.hub.status_pusher is not None
         assert await harness.hub.status_pusher.reconcile_once() == 2
         refused = await harness.hub.store.pushes(result="refused")
+        # The operator sees it: admin API (the page reads the same) and the metric.
+        book = TokenBook({"a-token-for-the-status-tests": "anne"})
+        runner, port = await start_admin_server(harness.hub, book, harness.hub.metrics,
+                                                 host="127.0.0.1", port=0)
+        try:
+            headers = {"Authorization": "Bearer a-token-for-the-status-tests"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                base = f"http://127.0.0.1:{port}"
+                async with http.get(f"{base}/api/status-pushes?result=refused") as reply:
+                    listed = await reply.json()
+                async with http.get(f"{base}/metrics") as reply:
+                    metrics = await reply.text()
+        finally:
+            await runner.cleanup()
     assert [(p.dossier_id, p.status) for p in refused] == [(job["dossier_id"], "received")]
-    assert refused[0].reason
+    assert refused[0].reason and "Geweigerd op verzoek van de test" in refused[0].reason
+    assert [(p["dossier_id"], p["status"], p["result"]) for p in listed] == [
+        (job["dossier_id"], "received", "refused")]
+    assert listed[0]["reason"] == refused[0].reason
+    assert 'loket_status_readback_total{result="refused"} 1.0' in metrics
+    assert 'loket_status_readback_total{result="accepted"} 1.0' in metrics

@@ -281,3 +281,16 @@ async def test_notifications_only_when_configured(rig_factory: Callable[..., Any
                 http.get(rig.sim.base_url + "/_control/notifications") as reply:
             notes = await reply.json()
     assert [n["sleutel_waarde_paren"]["StatusVlaamseCode"] for n in notes] == ["Ingediend"]
+
+
+async def test_an_upload_never_processed_is_settled_as_unconfirmed(
+    rig_factory: Callable[..., Any]
+) -> None:
+    async with rig_factory({"process_delay_ms": 60_000}, readback_give_up_s=0.2) as rig:
+        assert (await rig.pusher.handle(json.dumps(event()).encode())).pushed
+        assert await rig.pusher.reconcile_once() == 0
+        await asyncio.sleep(0.3)
+        assert await rig.pusher.reconcile_once() == 1
+        [push] = await rig.store.pushes(result="unconfirmed")
+        assert await rig.store.pending_pushes() == []
+    assert push.reason and "did not process" in push.reason
