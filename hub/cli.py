@@ -139,11 +139,19 @@ def _check_config(settings: Settings) -> int:
 
 
 def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    """Statuses without a Flemish phase and code; job types without a product id."""
+    """Statuses without a Flemish phase and code or a Dutch text; job types without a product
+    id; tenants whose dossier manager lacks an address or whose language has no texts."""
     from hub.app import build_registry
-    from hub.status.mapping import load_status_table, product_for
+    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts, product_for
 
-    problems = load_status_table().problems()
+    table = load_status_table()
+    problems = table.problems() + load_status_texts().problems(table.statuses)
+    for slug, tenant in tenants.items():
+        if tenant.language not in LANGUAGES:
+            problems.append(f"tenant {slug!r}: language must be one of {', '.join(LANGUAGES)}")
+        if settings.status.enabled and not tenant.address.complete:
+            problems.append(f"tenant {slug!r}: no complete [address]: its dossiers reach the "
+                            "citizen profile without a dossier manager")
     for adapter in build_registry(settings, tenants):
         problems += [f"job type {t!r} has no product id in mappings/products.toml"
                      for t in sorted(adapter.job_types) if product_for(t) is None]

@@ -31,6 +31,7 @@ __all__ = [
     "SigningSettings",
     "StatusSettings",
     "StoreSettings",
+    "TenantAddress",
     "TenantMagdaSettings",
     "TenantRight",
     "TenantSettings",
@@ -177,6 +178,20 @@ class TenantRight:
 
 
 @dataclass(frozen=True)
+class TenantAddress:
+    """A postal address: the dossier manager's in the citizen profile (DossierBeheerder.Adres)."""
+
+    street: str = ""
+    number: str = ""
+    postcode: str = ""
+    municipality: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.street and self.number and self.postcode and self.municipality)
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     """One municipality (bestuur); read from ``mappings/tenants/<slug>.toml``."""
 
@@ -193,11 +208,22 @@ class TenantSettings:
     notifications: bool = False
     # The municipality consults the national register through MAGDA (for prefill).
     register_link: bool = False
-    # Shown as the dossier's manager in the citizen profile.
+    # Shown as the dossier's manager in the citizen profile; without a complete address no
+    # manager is sent (DOSIS's own client cannot send one without an address).
     service_name: str = ""
     service_email: str = ""
     service_phone: str = ""
     website: str = ""
+    address: TenantAddress = field(default_factory=TenantAddress)
+    # The language of dossier names and status texts in the citizen profile (nl, fr, de, en).
+    language: str = "nl"
+    # The dossier's page on the e-counter (Doorverwijzing): {dossier_id} and {job_id} are
+    # filled in. Empty: no link.
+    dossier_url: str = ""
+    # A company agent's right in the citizen profile, "<right> - <context>" (the context may
+    # be empty). Empty right: the company is an agent without rights.
+    company_right: str = ""
+    company_right_context: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,10 +232,27 @@ class StatusSettings:
 
     enabled: bool = False
     dosis_url: str = "http://127.0.0.1:8702"
-    token_url: str = "http://127.0.0.1:8702/op/v1/token"
+    token_url: str = "http://127.0.0.1:8702/authorization/ws/oauth/v2/token"
     client_id: str = "loket-hub"
+    # RSA private key (PEM) and the kid of its JWK as registered in DOSIS's admin site; empty
+    # kid: the key's RFC 7638 thumbprint.
     client_key: Path = REPO_ROOT / "var/dev-pki/dosis-client.key"
-    scope: str = "DosisImport Notificaties"
+    client_key_id: str = ""
+    # The public client asks exactly this scope for uploads and read-backs.
+    scope: str = "DosisImport"
+    # The public client posts to /api/v2/dossiers, the public API page says
+    # /api/v2/dosis/dossiers: set the one your DOSIS environment serves.
+    upload_path: str = "/api/v2/dossiers"
+    result_path: str = "/api/v1/dosis/resultaten/perUploadId"
+    # How the Identificatie keys are spelt: "connector" (bron, dossierNummer: what the public
+    # client writes) or "annotated" (Bron, DossierNummer).
+    identification_keys: str = "connector"
+    # WijzigingsDatum is a local date-time without offset, in this zone.
+    local_timezone: str = "Europe/Brussels"
+    # Mijn Burgerprofiel notifications: their own switch, scope and path (tenants opt in too).
+    notifications_enabled: bool = False
+    notifications_scope: str = "Notificaties"
+    notifications_path: str = "/api/v2/notificaties"
     timeout_s: float = 10.0
     # Dossiers pushed at once; each dossier's statuses still go one after another, in order.
     concurrency: int = 32
@@ -217,8 +260,10 @@ class StatusSettings:
     max_attempts: int = 8
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
-    # How often accepted uploads are checked for a later refusal by the service.
+    # How often accepted uploads are read back (DOSIS processes them later), and how long an
+    # upload may stay unprocessed (read-back 404) before it is settled as "unconfirmed".
     reconcile_interval_s: float = 30.0
+    readback_give_up_s: float = 86400.0
     # A job still running after this long has its "received" status published; one answered
     # sooner sends "received" right before its next status (0: always at once).
     received_after_s: float = 1.0
@@ -368,6 +413,8 @@ def load_settings(
             raise ConfigurationError(
                 f"backends.{name}.reply_signature must be verify, log-only or off"
             )
+    if settings.status.identification_keys not in {"connector", "annotated"}:
+        raise ConfigurationError("status.identification_keys must be connector or annotated")
     for name, count in (("broker.prefetch", settings.broker.prefetch),
                         ("broker.concurrency", settings.broker.concurrency),
                         ("status.concurrency", settings.status.concurrency)):

@@ -173,7 +173,8 @@ async def _show_citizen_profile(
         await asyncio.sleep(0.1)
     print(f"citizen profile (DOSIS simulator): {len(uploads)} statuses pushed")
     for upload in uploads:
-        print(f"  {upload['dossier']}: {upload['vlaams_fase']}/{upload['vlaams_code']}")
+        detail = upload["payload"]["Status"]["Detail1"] or ""
+        print(f"  {upload['dossier']}: {upload['vlaams_fase']}/{upload['vlaams_code']}  {detail}")
 
 
 def _describe(result: Result, out_dir: Path, cert: Path) -> str:

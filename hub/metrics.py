@@ -52,6 +52,11 @@ class HubMetrics:
             "loket_status_pushes_total", "Statuses pushed to the citizen profile", ["result"],
             registry=self.registry,
         )
+        self.status_readback = Counter(
+            "loket_status_readback_total",
+            "Uploads DOSIS processed, read back: accepted or refused (with DOSIS's reasons)",
+            ["result"], registry=self.registry,
+        )
         self.event_loop_lag = Gauge(
             "loket_event_loop_lag_seconds", "How late the event loop woke up last time",
             registry=self.registry,

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import signal
 import uuid
@@ -98,9 +99,28 @@ class StoredMessage:
                    data.get("correlation_id"), data.get("reply_to"))
 
 
-def _event_id(job_id: str, status: str) -> str:
-    # Derived, so a status published twice (a redelivery) is one transition for the service.
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loket-hub:{job_id}:{status}"))
+def _event_id(job_id: str, status: str, occurrence: str = "") -> str:
+    # Derived, so a status published twice (a redelivery, a replay) is one transition for the
+    # service; ``occurrence`` (the action or decision that caused it) tells apart a status that
+    # rightly happens twice, such as a second request for information.
+    suffix = f":{occurrence}" if occurrence else ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loket-hub:{job_id}:{status}{suffix}"))
+
+
+def _occurrence_of(message: MessageLike) -> str:
+    """What identifies an action or decision message: its message id, else its body."""
+    if message.message_id:
+        return f"id:{message.message_id}"
+    return "body:" + hashlib.sha256(message.body).hexdigest()[:32]
+
+
+def _kind_of(job: Job) -> str | None:
+    """The kind of a job within its type (attest, act, model, product), for the catalogue."""
+    for key in ("attest", "act", "model", "product"):
+        value = job.parameters.get(key)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def _recovery_record(message: MessageLike, attempt: int) -> bytes:
@@ -125,6 +145,10 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
 
 
 _ACTION_TRIES_HEADER = "x-loket-action-tries"
+
+EMPLOYEE_ACTIONS = ("handled-outside", "information-requested", "completed", "cancelled")
+"""What an employee does with a request handled without a back office (the e-counter's four
+actions: handle outside the system, ask for more information, complete, cancel)."""
 
 
 class _StillRunning(Exception):
@@ -509,7 +533,7 @@ class Worker:
 
     async def _suspend(
         self, message: MessageLike, job: Job, processed: Processed, *, first: bool,
-        announce: bool = False,
+        announce: bool = False, approved: bool = False,
     ) -> None:
         """Park a job: journal stored, front office told, next poll or an employee's task set.
 
@@ -520,6 +544,15 @@ class Worker:
             # Confirmed before the job can be resumed: an employee's action may follow at once.
             await self._publish_received(job)
         continuation = processed.continuation
+        # A back office answers as soon as it has the request, and its first action can resume
+        # the job the moment it is stored as waiting: the job's own "in-treatment" status goes
+        # out before that, so the citizen profile gets it first. (A crash before the store
+        # runs the job again; the same status then is the same event, pushed once.)
+        early_status = first and continuation.journal.get("awaiting") in {"backoffice",
+                                                                          "employee"}
+        if early_status:
+            _, topo = self._exchanges()
+            await self._publish_status(topo, job, processed.result, approved=approved)
         journal = {**continuation.journal, "_message": StoredMessage.of(message).to_journal()}
         due_in_s = None
         if continuation.poll_after_s is not None:
@@ -531,11 +564,14 @@ class Worker:
             due_in_s=due_in_s,
         )
         if first:
-            await self._publish_outcome(message, job, processed.result, final=False)
+            await self._publish_outcome(message, job, processed.result, final=False,
+                                        approved=approved, status=not early_status)
         if continuation.poll_after_s is not None:
             await self._schedule_poll(message, job, continuation.poll_after_s)
         elif continuation.journal.get("awaiting") == "approval":
             await self._forward_approval_task(job, processed.result)
+        elif continuation.journal.get("awaiting") == "employee":
+            await self._forward_approval_task(job, processed.result, employee_task=True)
         # Otherwise the job waits for an outside event (a back office's action).
         log.info("job.waiting", poll_after_s=continuation.poll_after_s, note=continuation.note)
 
@@ -565,15 +601,17 @@ class Worker:
 
     async def _publish_outcome(
         self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True,
-        announce: bool = False,
+        announce: bool = False, approved: bool = False, status: bool = True,
     ) -> None:
-        """The result and the job's status, both confirmed; ``announce``: "received" first."""
+        """The result and the job's status, both confirmed; ``announce``: "received" first;
+        ``status`` False: the status went out already."""
         channel, topo = self._exchanges()
 
         async def statuses() -> None:
             if announce:  # confirmed before the next one, so the outbox keeps their order
                 await self._publish_received(job)
-            await self._publish_status(topo, job, result)
+            if status:
+                await self._publish_status(topo, job, result, approved=approved)
 
         tasks = []
         if incoming.reply_to:
@@ -612,26 +650,37 @@ class Worker:
         await self._publish_status(topo, job, None)
 
     async def _publish_status(
-        self, topo: topology.Topology, job: Job, result: Result | None, *, status: str = ""
+        self, topo: topology.Topology, job: Job, result: Result | None, *, status: str = "",
+        occurrence: str = "", approved: bool = False, extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """One status event per transition, confirmed; ``result`` None for ``received``."""
+        """One status event per transition, confirmed; ``result`` None for ``received``.
+
+        ``approved``: an employee accepted the request (so an applicant who did not log in
+        securely may now see it in their profile). ``extra``: what an employee's action adds
+        for the applicant (``applicant_message``, ``notify``, ``information_from``).
+        """
         status = status or (result.outcome.value if result else "received")
-        event_id = _event_id(job.job_id, status)
+        event_id = _event_id(job.job_id, status, occurrence)
         event = {
             "event_id": event_id,
             "job_id": job.job_id,
             "type": job.type,
+            "kind": _kind_of(job),
             "tenant": job.tenant,
             "dossier_id": job.dossier_id,
             "product_id": job.product_id,
             "applicant": {
                 "capacity": job.requester.capacity,
                 "identifier": job.requester.identifier,
+                "authenticated": job.requester.authenticated,
             },
+            "approved": approved or bool(result and result.decided_by
+                                         and result.decided_by.startswith("approved-by:")),
             "status": status,
             "error_code": result.error.code if result and result.error else None,
             "note": result.note if result else None,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            **(extra or {}),
         }
         await self._publish(
             topo.status,
@@ -704,10 +753,26 @@ class Worker:
 
     # -- approvals -----------------------------------------------------------------------------
 
-    async def _forward_approval_task(self, job: Job, result: Result) -> None:
-        """An employee's task in the back office: what is asked, by whom, and which rule."""
+    async def _forward_approval_task(
+        self, job: Job, result: Result, *, employee_task: bool = False
+    ) -> None:
+        """An employee's task in the back office: what is asked, by whom, and which rule.
+
+        ``employee_task``: a request the municipality handles without a back-office application
+        (the e-counter's task inbox): the employee answers with one of :data:`EMPLOYEE_ACTIONS`
+        through the same decision contract, as often as needed until a final one.
+        """
         _, topo = self._exchanges()
-        task = {
+        decisions = " | ".join(EMPLOYEE_ACTIONS) if employee_task else "approve | refuse"
+        answer: dict[str, Any] = {"job_id": job.job_id, "decision": decisions,
+                                  "reason": "…", "employee": "…"}
+        if employee_task:
+            answer.update({
+                "applicant_message": "… (optional: words for the applicant)",
+                "information_from": "applicant | third-party (information-requested)",
+                "notify_applicant": "true | false (optional e-mail)",
+            })
+        task: dict[str, Any] = {
             "task_id": job.job_id,
             "job_id": job.job_id,
             "type": job.type,
@@ -729,16 +794,19 @@ class Worker:
             "decide_with": {
                 "exchange": topology.BACKOFFICE_EXCHANGE,
                 "routing_key": f"decision.{job.tenant}",
-                "body": {"job_id": job.job_id, "decision": "approve | refuse",
-                         "reason": "…", "employee": "…"},
+                "body": answer,
             },
         }
+        if employee_task:
+            task["task"] = "handle-request"
+            task["actions"] = list(EMPLOYEE_ACTIONS)
         await self._publish(
             topo.backoffice,
             f"approval.{job.tenant}.{job.type}",
             aio_pika.Message(
                 body=json.dumps(task).encode(), content_type="application/json",
-                message_id=job.job_id, type="loket.approval-task.v1",
+                message_id=job.job_id,
+                type="loket.employee-task.v1" if employee_task else "loket.approval-task.v1",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
         )
@@ -771,9 +839,9 @@ class Worker:
         await self._guarded("decision", message, self._decide)
 
     async def _resume(
-        self, job_id: str, awaiting: str
+        self, job_id: str, awaiting: frozenset[str]
     ) -> tuple[StoredMessage, Job, dict[str, Any]] | None:
-        """Take a job that waits for ``awaiting``: its original message, the job and journal.
+        """Take a job that waits for one of ``awaiting``: its original message, job and journal.
 
         None (and the claim given back) when the job does not wait for that.
         """
@@ -783,10 +851,11 @@ class Worker:
         if claim.state is ClaimState.BUSY:
             raise _StillRunning(job_id)
         journal = claim.journal or {}
-        if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") != awaiting:
+        if claim.state is not ClaimState.ACQUIRED or journal.get("awaiting") not in awaiting:
             if claim.state is ClaimState.ACQUIRED:
                 await self._store.release(job_id, self.worker_id)
-            log.warning("resume.not_awaited", awaiting=awaiting, state=claim.state.value)
+            log.warning("resume.not_awaited", awaiting=sorted(awaiting),
+                        state=claim.state.value)
             return None
         stored = journal["_message"]
         assert isinstance(stored, dict)
@@ -794,30 +863,38 @@ class Worker:
         return original, decode_job(original.body, original.message_id), journal
 
     async def _decide(self, message: AbstractIncomingMessage) -> None:
+        """An employee's decision: approve or refuse a parked job, or one of the four actions
+        on a request the municipality handles without a back office (an employee task)."""
         try:
             decision = json.loads(message.body)
             job_id = str(decision["job_id"])
             verdict = str(decision["decision"])
-            if verdict not in {"approve", "refuse"}:
-                raise ValueError(f"decision must be approve or refuse, not {verdict!r}")
-        except (ValueError, KeyError, TypeError) as exc:
+            if verdict not in {"approve", "refuse", *EMPLOYEE_ACTIONS}:
+                raise ValueError(f"decision must be approve, refuse or one of "
+                                 f"{', '.join(EMPLOYEE_ACTIONS)}, not {verdict!r}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("decision.unreadable", reason=str(exc))
             await self._dead_letter(message, reason="unreadable-decision", error=ErrorInfo(
                 "INVALID_DECISION", str(exc), False))
             await self._ack(message)
             return
+        awaiting = "approval" if verdict in {"approve", "refuse"} else "employee"
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
             try:
-                resumed = await self._resume(job_id, "approval")
+                resumed = await self._resume(job_id, frozenset({awaiting}))
             except _StillRunning:
                 # A decision answers the task a parked job sent out: a running job has none.
-                log.warning("resume.not_awaited", awaiting="approval", state="busy")
+                log.warning("resume.not_awaited", awaiting=awaiting, state="busy")
                 resumed = None
             if resumed is None:
                 await self._ack(message)
                 return
             original, job, journal = resumed
             employee = str(decision.get("employee") or "employee")
+            if awaiting == "employee":
+                await self._relay(message, original, job, journal, verdict, decision,
+                                  cancel_code="CANCELLED_BY_EMPLOYEE")
+                return
             if verdict == "refuse":
                 reason = str(decision.get("reason") or "refused by an employee")
                 processed = Processed(Result.for_job(
@@ -833,11 +910,12 @@ class Worker:
                     await self._store.release(job_id, self.worker_id)
                     raise
             log.info("decision.applied", decision=verdict, employee=employee)
+            accepted = verdict == "approve"
             if processed.continuation is not None:
-                await self._suspend(original, job, processed, first=True)
+                await self._suspend(original, job, processed, first=True, approved=accepted)
             else:
                 await self._store.complete(job_id, self.worker_id, processed.result.to_json())
-                await self._publish_outcome(original, job, processed.result)
+                await self._publish_outcome(original, job, processed.result, approved=accepted)
             await self._ack(message)
 
     async def _keep_dead_letter(self, message: AbstractIncomingMessage) -> None:
@@ -918,12 +996,13 @@ class Worker:
         await self._ack(message)
 
     async def _relay_action(self, message: AbstractIncomingMessage) -> None:
-        """One employee action: a result for the front office and a status for the citizen."""
+        """One back-office action: a result for the front office and a status for the citizen."""
         try:
             action = json.loads(message.body)
             job_id = str(action["job_id"])
             kind = str(action["action"])
-            status = self._ACTION_STATUS[kind]
+            if kind not in self._ACTION_STATUS:
+                raise KeyError(kind)
         except (ValueError, KeyError, TypeError) as exc:
             await self._dead_letter(message, reason="unreadable-action",
                                     error=ErrorInfo("INVALID_ACTION", repr(exc), False))
@@ -931,7 +1010,7 @@ class Worker:
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
             try:
-                resumed = await self._resume(job_id, "backoffice")
+                resumed = await self._resume(job_id, frozenset({"backoffice"}))
             except _StillRunning:
                 await self._action_later(message)
                 return
@@ -939,32 +1018,61 @@ class Worker:
                 await self._ack(message)
                 return
             original, job, journal = resumed
-            data = {k: action[k] for k in ("action", "message", "information_from", "employee",
-                                           "at") if action.get(k) is not None}
-            note = str(action.get("message") or f"back office: {kind}")
-            if kind == "cancelled":
-                result = Result.for_job(job, Outcome.REJECTED, attempts=1, data=data, note=note,
-                                        error=ErrorInfo("CANCELLED_BY_BACK_OFFICE", note, False))
-            elif kind in self._FINAL_ACTIONS:
-                result = Result.for_job(job, Outcome.DELIVERED, attempts=1, data=data, note=note)
-            else:
-                result = Result.for_job(job, Outcome.IN_TREATMENT, attempts=1, data=data,
-                                        note=note)
-            channel, topo = self._exchanges()
-            if result.outcome.final:
-                await self._store.complete(job_id, self.worker_id, result.to_json())
-                self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
-            else:
-                await self._store.suspend(job_id, self.worker_id, journal=dict(journal),
-                                          interim=result.to_json())
-            tasks = [self._publish_status(topo, job, result, status=status)]
-            if original.reply_to:
-                tasks.append(self._publish_result(channel, original, result))
-            await asyncio.gather(*tasks)
-            if result.outcome.final:
-                await self._store.mark_published(job_id)
-            log.info("action.relayed", action=kind, status=status)
-            await self._ack(message)
+            await self._relay(message, original, job, journal, kind, action,
+                              cancel_code="CANCELLED_BY_BACK_OFFICE")
+
+    def _action_status(self, kind: str, fields: Mapping[str, Any]) -> str:
+        """The citizen's status for an action: information asked of someone else is not the
+        applicant's to act on."""
+        if kind == "information-requested" and \
+                str(fields.get("information_from") or "applicant") != "applicant":
+            return "backoffice-information-requested-elsewhere"
+        return self._ACTION_STATUS[kind]
+
+    async def _relay(
+        self, message: AbstractIncomingMessage, original: StoredMessage, job: Job,
+        journal: dict[str, Any], kind: str, fields: Mapping[str, Any], *, cancel_code: str,
+    ) -> None:
+        """Relay one action on a parked request (from its back office, or from an employee
+        when there is none): a result for the front office, a status for the applicant; the
+        job stays parked until a final action. The caller holds the job's claim."""
+        status = self._action_status(kind, fields)
+        data = {k: fields[k] for k in ("action", "decision", "message", "information_from",
+                                       "employee", "at") if fields.get(k) is not None}
+        data.setdefault("action", kind)
+        note = str(fields.get("message") or f"{kind} ({fields.get('employee') or 'back office'})")
+        if kind == "cancelled":
+            result = Result.for_job(job, Outcome.REJECTED, attempts=1, data=data, note=note,
+                                    error=ErrorInfo(cancel_code, note, False))
+        elif kind in self._FINAL_ACTIONS:
+            result = Result.for_job(job, Outcome.DELIVERED, attempts=1, data=data, note=note)
+        else:
+            result = Result.for_job(job, Outcome.IN_TREATMENT, attempts=1, data=data,
+                                    note=note)
+        # For the applicant only what is meant for them: never the internal note.
+        extra: dict[str, Any] = {}
+        if isinstance(fields.get("applicant_message"), str) and fields["applicant_message"]:
+            extra["applicant_message"] = fields["applicant_message"][:200]
+        if isinstance(fields.get("notify_applicant"), bool):
+            extra["notify"] = fields["notify_applicant"]
+        if kind == "information-requested":
+            extra["information_from"] = str(fields.get("information_from") or "applicant")
+        channel, topo = self._exchanges()
+        if result.outcome.final:
+            await self._store.complete(job.job_id, self.worker_id, result.to_json())
+            self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
+        else:
+            await self._store.suspend(job.job_id, self.worker_id, journal=dict(journal),
+                                      interim=result.to_json())
+        tasks = [self._publish_status(topo, job, result, status=status,
+                                      occurrence=_occurrence_of(message), extra=extra)]
+        if original.reply_to:
+            tasks.append(self._publish_result(channel, original, result))
+        await asyncio.gather(*tasks)
+        if result.outcome.final:
+            await self._store.mark_published(job.job_id)
+        log.info("action.relayed", action=kind, status=status)
+        await self._ack(message)
 
     # -- refusals and dead letters -----------------------------------------------------------
 

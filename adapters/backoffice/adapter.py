@@ -4,6 +4,8 @@ The applicant must live in the tenant's municipality (population register); othe
 request is refused automatically. Then it goes to the product's back office — an AMQP message on
 its own queue, or an HTTP POST signed with an HMAC header — and the job waits for the employees'
 actions, which come back through the hub (the worker relays each as a result and a status).
+A tenant without a back office for the product (``mappings/backoffice.toml``) has the job wait
+for an employee instead: the worker sends a task, the employee answers with the four actions.
 """
 
 from __future__ import annotations
@@ -142,6 +144,14 @@ class BackofficeAdapter:
             raise InvalidInput(f"no back office configured for {product!r}",
                                code="UNKNOWN_PRODUCT")
         applicant = await self._check_resident(context)
+        if not route.serves(job.tenant):
+            # No back-office link: an employee handles it from the task inbox. "received" goes
+            # out when the job is parked, before the task.
+            return Continuation(
+                journal={"awaiting": "employee", "request_id": job.job_id, "product": product},
+                poll_after_s=None,
+                note=f"handled by an employee of {context.tenant.name} ({route.name})",
+            )
         request = {
             "request_id": job.job_id,
             "job_id": job.job_id,

@@ -8,6 +8,8 @@
     GET  /api/audit                consultations by period, tenant, type, requester, outcome;
                                    ?format=csv or xlsx for an export
     GET  /api/dead-letters[/{id}]  dead letters; POST …/{id}/replay, …/replay, …/{id}/discard
+    GET  /api/status-pushes        uploads to the citizen profile and what DOSIS made of them;
+                                   ?result=refused|accepted|unconfirmed|pending, ?dossier_id=
     GET  /                         the web page: adapters, queues, dead letters, audit search
 Every admin action is logged with the operator's name.
 """
@@ -162,6 +164,24 @@ async def audit(request: web.Request) -> web.StreamResponse:
     return web.json_response([dict(zip(AUDIT_COLUMNS, _row(r), strict=True)) for r in records])
 
 
+async def status_pushes(request: web.Request) -> web.Response:
+    """Uploads to DOSIS, newest last: pending until read back, then accepted or refused with
+    DOSIS's reasons."""
+    hub = request.app[HUB]
+    wanted = request.query.get("result")
+    dossier = request.query.get("dossier_id") or None
+    if wanted == "pending":
+        pushes = await hub.store.pending_pushes(limit=1000)
+    else:
+        pushes = await hub.store.pushes(dossier_id=dossier, result=wanted or None)
+    return web.json_response([
+        {"upload_id": p.upload_id, "job_id": p.job_id, "dossier_id": p.dossier_id,
+         "tenant": p.tenant, "status": p.status, "pushed_at": p.pushed_at.isoformat(),
+         "result": p.result or "pending", "reason": p.reason}
+        for p in pushes if dossier is None or p.dossier_id == dossier
+    ])
+
+
 def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.Application:
     app = web.Application(middlewares=[require_operator(book)])
     app[HUB] = hub
@@ -172,6 +192,7 @@ def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.App
     app.router.add_get("/api/adapters", adapters)
     app.router.add_get("/api/queues", queues)
     app.router.add_get("/api/audit", audit)
+    app.router.add_get("/api/status-pushes", status_pushes)
     app[deadletters.HUB_KEY] = hub
     app.add_routes(deadletters.routes)
     app.add_routes(page.routes)

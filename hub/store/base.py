@@ -76,7 +76,7 @@ class StatusPush:
     tenant: str
     status: str
     pushed_at: dt.datetime
-    result: str | None = None  # Verwerkt | Geweigerd, once read back
+    result: str | None = None  # accepted | refused, once DOSIS processed it (read back)
     reason: str | None = None
 
 
@@ -176,6 +176,9 @@ class OutcomeStore(Protocol):
 
     async def pending_pushes(self, limit: int = 100) -> list[StatusPush]:
         """Accepted uploads whose result has not been read back yet, oldest first."""
+
+    async def push(self, upload_id: str) -> StatusPush | None:
+        """The upload with this UploadId, if it was accepted."""
 
     async def set_push_result(self, upload_id: str, result: str, reason: str | None) -> None: ...
 

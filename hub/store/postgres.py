@@ -282,6 +282,10 @@ class PostgresStore:
     async def pending_pushes(self, limit: int = 100) -> list[StatusPush]:
         return await self._select_pushes("WHERE result IS NULL", (), limit)
 
+    async def push(self, upload_id: str) -> StatusPush | None:
+        found = await self._select_pushes("WHERE upload_id = %s", (upload_id,), 1)
+        return found[0] if found else None
+
     async def set_push_result(self, upload_id: str, result: str, reason: str | None) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(

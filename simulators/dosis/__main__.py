@@ -10,7 +10,12 @@ import json
 from pathlib import Path
 
 from simulators.dosis.server import start_dosis_simulator
-from simulators.dosis.settings import DEFAULT_PHASES, DosisSimulatorSettings
+from simulators.dosis.settings import (
+    CONNECTOR_UPLOAD_PATH,
+    DEFAULT_PHASES,
+    WIKI_UPLOAD_PATH,
+    DosisSimulatorSettings,
+)
 
 
 def _client(value: str) -> tuple[str, Path]:
@@ -38,8 +43,13 @@ def _settings(argv: list[str] | None) -> DosisSimulatorSettings:
                         metavar="CLIENT_ID=CERT",
                         help="a client and the PEM certificate that checks its JWT; repeatable")
     parser.add_argument("--phases", type=Path,
-                        help="JSON {VlaamsFase: [VlaamsCode, …]} in phase order "
-                             "(default: the table of magda.md §4)")
+                        help="JSON {VlaamsFase: [VlaamsCode, …]} "
+                             "(default: the rows of dosis.md F41)")
+    parser.add_argument("--upload-path", action="append", default=[],
+                        help="serve uploads on this path only (repeatable; default: "
+                             f"{CONNECTOR_UPLOAD_PATH} and {WIKI_UPLOAD_PATH})")
+    parser.add_argument("--identification-keys", default="either",
+                        choices=("connector", "annotated", "either"))
     parser.add_argument("--process-delay-ms", type=int, default=0)
     parser.add_argument("--token-ttl-s", type=int, default=300)
     args = parser.parse_args(argv)
@@ -52,6 +62,8 @@ def _settings(argv: list[str] | None) -> DosisSimulatorSettings:
         phases=dict(DEFAULT_PHASES) if args.phases is None else _phases(args.phases),
         process_delay_ms=args.process_delay_ms,
         token_ttl_s=args.token_ttl_s,
+        identification_keys=args.identification_keys,
+        upload_paths=tuple(args.upload_path) or (CONNECTOR_UPLOAD_PATH, WIKI_UPLOAD_PATH),
     )
 
 

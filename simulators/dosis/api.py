@@ -1,8 +1,12 @@
-"""The service endpoints: token, dossier status, read-back of results, notifications."""
+"""The service endpoints: token, dossier-status upload, read-back, notifications.
+
+Paths come from the settings (see :mod:`simulators.dosis.settings`); :func:`add_api_routes`
+mounts them. Answers follow ``../shared/domain/dosis.md``: an accepted upload is 200
+``{"Status": "OK", "UploadId"}`` [F48]; the read-back of one upload is 404 until it is processed
+[F58], then the processing result [F50-F57].
+"""
 
 from __future__ import annotations
-
-import time
 
 from aiohttp import web
 
@@ -16,31 +20,18 @@ from simulators.dosis.gate import (
     validation_error,
 )
 from simulators.dosis.notifications import validate_bundle
+from simulators.dosis.settings import DosisSimulatorSettings
 from simulators.dosis.state import STATE
 from simulators.dosis.tokens import SCOPE_DOSSIERS, SCOPE_NOTIFICATIONS, OAuthError
 
-__all__ = [
-    "DOSSIERS_PATH",
-    "NOTIFICATIONS_PATH",
-    "RESULTS_PATH",
-    "RESULT_PER_UPLOAD_PATH",
-    "TOKEN_PATH",
-    "api_routes",
-]
+__all__ = ["NOTIFICATIONS_PATH", "add_api_routes"]
 
-TOKEN_PATH = "/op/v1/token"
-DOSSIERS_PATH = "/api/v2/dosis/dossiers"
-RESULTS_PATH = "/api/v1/dosis/resultaten"
-RESULT_PER_UPLOAD_PATH = "/api/v1/dosis/resultaten/perUploadId"
 NOTIFICATIONS_PATH = "/api/v2/notificaties"
 
-routes = web.RouteTableDef()
 
-
-@routes.post(TOKEN_PATH)
 @guarded("token", oauth=True)
 async def token(request: web.Request) -> web.Response:
-    """Client credentials with a JWT client assertion → an opaque bearer token."""
+    """Client credentials with a JWT client assertion → an opaque bearer token [F02-F09]."""
     if request.content_type != "application/x-www-form-urlencoded":
         return oauth_error(400, "invalid_request",
                            "verwacht application/x-www-form-urlencoded")
@@ -58,7 +49,6 @@ async def token(request: web.Request) -> web.Response:
     return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-@routes.post(DOSSIERS_PATH)
 @guarded("dossiers")
 async def post_dossier(request: web.Request) -> web.Response:
     """Validate an upload; 200 means accepted, the result comes later (idempotent by UploadId)."""
@@ -69,52 +59,38 @@ async def post_dossier(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, web.Response):
         return body
-    submission, errors = validate_dossier(body, state.settings.phases)
+    settings = state.settings
+    submission, errors = validate_dossier(
+        body, settings.phases, identification_keys=settings.identification_keys,
+        enforce_pairing=settings.enforce_pairing,
+    )
     if submission is None:
         return validation_error(errors)
     if state.dossiers.get(submission.upload_id) is None:
         refuse = state.faults.take("dossiers", ("refuse-result",)) is not None
         state.dossiers.accept(submission, access.client_id,
                               REFUSED_ON_REQUEST if refuse else None)
-    return web.json_response({"UploadId": submission.upload_id})
+    return web.json_response({"Status": "OK", "UploadId": submission.upload_id})
 
 
-@routes.get(RESULTS_PATH)
-@guarded("resultaten")
-async def results(request: web.Request) -> web.Response:
-    """The results of one dossier's uploads in arrival order (``bron``, ``dossierNummer``)."""
-    access = authorize(request, SCOPE_DOSSIERS)
-    if isinstance(access, web.Response):
-        return access
-    bron = request.query.get("bron", "")
-    dossier = request.query.get("dossierNummer", "")
-    missing = [{"field": name, "message": "verplichte parameter ontbreekt"}
-               for name, value in (("bron", bron), ("dossierNummer", dossier)) if not value]
-    if missing:
-        return validation_error(missing)
-    now = time.monotonic()
-    uploads = request.app[STATE].dossiers.for_dossier(bron, dossier)
-    return web.json_response([upload.result_json(now) for upload in uploads])
-
-
-@routes.get(RESULT_PER_UPLOAD_PATH)
 @guarded("resultaten")
 async def result_per_upload(request: web.Request) -> web.Response:
-    """The result of one upload (``uploadId``); 404 when it was never accepted."""
+    """The processing result of one upload (``uploadId``); 404 while there is none [F58]."""
     access = authorize(request, SCOPE_DOSSIERS)
     if isinstance(access, web.Response):
         return access
     upload_id = request.query.get("uploadId", "")
     if not upload_id:
-        missing = {"field": "uploadId", "message": "verplichte parameter ontbreekt"}
-        return validation_error([missing])
-    upload = request.app[STATE].dossiers.get(upload_id)
-    if upload is None:
-        return dosis_error(404, f"geen upload met UploadId {upload_id}")
-    return web.json_response(upload.result_json(time.monotonic()))
+        problem = {"code": "VERPLICHT_VELD", "message": "verplichte parameter ontbreekt",
+                   "description": "uploadId ontbreekt", "field": "uploadId"}
+        return validation_error([problem])
+    state = request.app[STATE]
+    upload = state.dossiers.get(upload_id)
+    if upload is None or not upload.ready(state.dossiers.monotonic()):
+        return dosis_error(404, f"nog geen resultaat voor UploadId {upload_id}")
+    return web.json_response(upload.result_json())
 
 
-@routes.post(NOTIFICATIONS_PATH)
 @guarded("notificaties")
 async def post_notification(request: web.Request) -> web.Response:
     """Validate and record a NotificatieBundel (idempotent by Id)."""
@@ -133,4 +109,11 @@ async def post_notification(request: web.Request) -> web.Response:
     return web.json_response({"Id": notification.id})
 
 
-api_routes = routes
+def add_api_routes(app: web.Application, settings: DosisSimulatorSettings) -> None:
+    """Mount the endpoints on the paths the settings name."""
+    app.router.add_post(settings.token_path, token)
+    for path in dict.fromkeys(settings.upload_paths):
+        app.router.add_post(path, post_dossier)
+    app.router.add_get(settings.result_path, result_per_upload)
+    if settings.notifications:
+        app.router.add_post(NOTIFICATIONS_PATH, post_notification)

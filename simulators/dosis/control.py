@@ -25,7 +25,7 @@ async def health(request: web.Request) -> web.Response:
 
 @routes.get("/_control/dossiers")
 async def list_dossiers(request: web.Request) -> web.Response:
-    """Every accepted upload in arrival order, with its result as the API shows it now."""
+    """Every accepted upload in arrival order, with its result (None until processed)."""
     now = time.monotonic()
     uploads = request.app[STATE].dossiers.uploads()
     return web.json_response([upload.control_json(now) for upload in uploads])

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 ENDPOINTS = ("token", "dossiers", "resultaten", "notificaties")
-TRANSPORT_KINDS = ("http-503", "http-500", "timeout")
+TRANSPORT_KINDS = ("http-503", "http-500", "http-404", "empty-200", "timeout")
 FAULT_KINDS = (*TRANSPORT_KINDS, "refuse-result")
 
 
@@ -30,10 +30,12 @@ class FaultRuleError(ValueError):
 class FaultRule:
     """One fault to inject ``times`` more times on one endpoint.
 
-    ``http-503``/``http-500``: answer that status before doing anything (nothing is recorded).
+    ``http-503``/``http-500``/``http-404``: answer that status (with a DOSIS error body) before
+    doing anything (nothing is recorded). ``empty-200``: answer 200 with an empty JSON object
+    before doing anything, an answer that is not the documented one.
     ``timeout``: do the work (an upload *is* recorded), then wait ``delay_ms`` before answering,
     as a reply lost on the way back. ``refuse-result`` (``dossiers`` only): the next upload
-    that is accepted as new gets the result Geweigerd.
+    that is accepted as new fails on processing (``Succes: false`` with a ``Fouten`` entry).
 
     ``rate`` (0 < rate <= 1) is the chance that a call to ``endpoint`` is hit; a spared call
     does not use up one of the ``times``.

@@ -107,6 +107,10 @@ def guarded(endpoint: str, *, oauth: bool = False) -> Callable[[Handler], Handle
                 if oauth:
                     return oauth_error(500, "server_error", "gesimuleerde fout (500)")
                 return dosis_error(500, "gesimuleerde fout (500)")
+            if rule is not None and rule.kind == "http-404":
+                return dosis_error(404, "gesimuleerde fout (404)")
+            if rule is not None and rule.kind == "empty-200":
+                return web.json_response({})
             response = await handler(request)
             if rule is not None and rule.kind == "timeout":
                 # The work is done and recorded; only the answer is late, as when it is lost.

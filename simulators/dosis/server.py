@@ -7,12 +7,17 @@ from types import TracebackType
 
 from aiohttp import web
 
-from simulators.dosis.api import TOKEN_PATH, api_routes
+from simulators.dosis.api import add_api_routes
 from simulators.dosis.control import control_routes
 from simulators.dosis.dossiers import DossierRegister
 from simulators.dosis.settings import DosisSimulatorSettings
 from simulators.dosis.state import STATE, DosisState
-from simulators.dosis.tokens import TokenService, load_client_keys
+from simulators.dosis.tokens import (
+    SCOPE_DOSSIERS,
+    SCOPE_NOTIFICATIONS,
+    TokenService,
+    load_client_keys,
+)
 
 __all__ = ["DosisSimulator", "create_dosis_app", "start_dosis_simulator"]
 
@@ -25,18 +30,27 @@ def create_dosis_app(settings: DosisSimulatorSettings) -> web.Application:
     _check(settings)
     state = DosisState(
         settings=settings,
-        tokens=TokenService(load_client_keys(settings.clients), settings.token_ttl_s),
-        dossiers=DossierRegister(settings.phases, settings.process_delay_ms),
+        tokens=TokenService(load_client_keys(settings.clients), settings.token_ttl_s,
+                            kids=settings.client_kids, scopes=_scopes(settings)),
+        dossiers=DossierRegister(settings.process_delay_ms),
     )
     app = web.Application()
     app[STATE] = state
-    app.add_routes(api_routes)
+    add_api_routes(app, settings)
     app.add_routes(control_routes)
     app.on_shutdown.append(_wake_sleepers)
     return app
 
 
+def _scopes(settings: DosisSimulatorSettings) -> tuple[str, ...]:
+    return (SCOPE_DOSSIERS, SCOPE_NOTIFICATIONS) if settings.notifications else (SCOPE_DOSSIERS,)
+
+
 def _check(settings: DosisSimulatorSettings) -> None:
+    if settings.identification_keys not in {"connector", "annotated", "either"}:
+        raise ValueError("identification_keys must be connector, annotated or either")
+    if not settings.upload_paths:
+        raise ValueError("upload_paths needs at least one path")
     if settings.process_delay_ms < 0 or settings.token_ttl_s < 0:
         raise ValueError("process_delay_ms and token_ttl_s must be >= 0")
     if not settings.phases or any(not codes for codes in settings.phases.values()):
@@ -64,7 +78,7 @@ class DosisSimulator:
     @property
     def token_url(self) -> str:
         """The token endpoint, which is also the ``aud`` a client assertion must carry."""
-        return self.base_url + TOKEN_PATH
+        return self.base_url + self.state.settings.token_path
 
     @property
     def app(self) -> web.Application:

@@ -95,8 +95,12 @@ class TokenService:
         *,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        kids: Mapping[str, str] | None = None,
+        scopes: tuple[str, ...] = KNOWN_SCOPES,
     ) -> None:
         self._keys = dict(keys)
+        self._kids = dict(kids or {})
+        self._known_scopes = scopes
         self._ttl_s = ttl_s
         self._wall_clock = wall_clock
         self._monotonic = monotonic
@@ -126,11 +130,11 @@ class TokenService:
         token = AccessToken(secrets.token_urlsafe(32), checked.client_id, scopes,
                             self._monotonic() + self._ttl_s)
         self._tokens[token.value] = token
+        # The answer as the public client's tests show it [F09].
         return {
             "access_token": token.value,
-            "token_type": "Bearer",
+            "token_type": "bearer",
             "expires_in": self._ttl_s,
-            "scope": " ".join(scopes),
         }
 
     def _verify(
@@ -139,6 +143,7 @@ class TokenService:
         """The facts of a valid assertion not used before."""
         try:
             unverified = jwt.decode(assertion, options={"verify_signature": False})
+            header = jwt.get_unverified_header(assertion)
         except jwt.InvalidTokenError as exc:
             raise OAuthError("invalid_client", f"client_assertion is geen JWT: {exc}") from exc
         client_id = unverified.get("iss")
@@ -148,6 +153,12 @@ class TokenService:
             raise OAuthError("invalid_client", "sub moet gelijk zijn aan iss (de client_id)")
         if form_client_id is not None and form_client_id != client_id:
             raise OAuthError("invalid_client", "client_id verschilt van iss in de assertion")
+        # The key is found by the kid of the JWK registered in the admin site [F08, F12].
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise OAuthError("invalid_client", "de JWS-header mist kid")
+        if client_id in self._kids and kid != self._kids[client_id]:
+            raise OAuthError("invalid_client", f"onbekende kid {kid!r} voor {client_id}")
         try:
             claims = jwt.decode(
                 assertion,
@@ -155,7 +166,7 @@ class TokenService:
                 algorithms=["RS256"],
                 audience=audience,
                 issuer=client_id,
-                options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+                options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise OAuthError("invalid_client", "client_assertion is verlopen (exp)") from exc
@@ -188,12 +199,12 @@ class TokenService:
             if exp < now:
                 del self._seen_jti[key]
 
-    @staticmethod
-    def _scopes(requested: str) -> tuple[str, ...]:
+    def _scopes(self, requested: str) -> tuple[str, ...]:
+        known = self._known_scopes
         scopes = tuple(dict.fromkeys(requested.split()))
         if not scopes:
-            raise OAuthError("invalid_scope", f"scope ontbreekt; bekend: {' '.join(KNOWN_SCOPES)}")
-        unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES]
+            raise OAuthError("invalid_scope", f"scope ontbreekt; bekend: {' '.join(known)}")
+        unknown = [scope for scope in scopes if scope not in known]
         if unknown:
             raise OAuthError("invalid_scope", f"onbekende scope: {' '.join(unknown)}")
         return scopes

@@ -21,13 +21,20 @@ from hub.identifiers import (
 __all__ = ["Checker", "FieldError", "identifier_problem"]
 
 FieldError = dict[str, str]
-"""One problem as the DOSIS error body lists it: ``{"field": …, "message": …}``."""
+"""One problem as the DOSIS error body lists it: ``{code, message, description, field}`` [F47]."""
 
 # ASCII only: \d would also take Arabic-Indic and other Unicode digits.
 _INSZ = re.compile(r"[0-9]{11}")
 _KBO = re.compile(r"[0-9]{10}")
 _ASSOCIATION = re.compile(r"V[0-9]{7}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# java.util.UUID.toString(): canonical 8-4-4-4-12, lower case [F19].
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# java.time.LocalDateTime as Jackson writes it: no offset, seconds always, 0-9 fraction digits
+# [F24].
+_LOCAL_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+)
 
 
 def identifier_problem(value: str) -> str | None:
@@ -63,9 +70,11 @@ class Checker:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
 
-    def fail(self, field: str, message: str) -> None:
+    def fail(self, field: str, message: str, code: str = "ONGELDIGE_WAARDE") -> None:
         """Record one problem."""
-        self.errors.append({"field": field or "(body)", "message": message})
+        self.errors.append({"code": code, "message": message,
+                            "description": f"{field or '(body)'}: {message}",
+                            "field": field or "(body)"})
 
     def object(
         self, value: Any, path: str, fields: Mapping[str, bool]
@@ -79,10 +88,10 @@ class Checker:
             return None
         for key in value:
             if key not in fields:
-                self.fail(_join(path, key), "onbekend veld")
+                self.fail(_join(path, key), "onbekend veld", "ONBEKEND_VELD")
         for key, required in fields.items():
             if required and value.get(key) is None:
-                self.fail(_join(path, key), "verplicht veld ontbreekt")
+                self.fail(_join(path, key), "verplicht veld ontbreekt", "VERPLICHT_VELD")
         return value
 
     def child(
@@ -102,6 +111,41 @@ class Checker:
             self.fail(_join(path, key), "moet een niet-lege tekst zijn")
             return None
         return value
+
+    def string_or_null(self, parent: dict[str, Any], key: str, path: str) -> str | None:
+        """A string (possibly empty) or JSON null at ``parent[key]``: Jackson writes absent
+        values as null [F16]."""
+        value = parent.get(key)
+        if value is not None and not isinstance(value, str):
+            self.fail(_join(path, key), "moet een tekst of null zijn", "ONGELDIG_TYPE")
+            return None
+        return value
+
+    def local_date_time(self, parent: dict[str, Any], key: str, path: str) -> datetime | None:
+        """An ISO local date-time **without** offset at ``parent[key]`` [F24]."""
+        raw = self.text(parent, key, path)
+        if raw is None:
+            return None
+        if not _LOCAL_DATE_TIME.fullmatch(raw):
+            self.fail(_join(path, key), "moet een lokale datum-tijd zonder tijdzone zijn "
+                      "(jjjj-mm-ddTuu:mm:ss[.fffffffff])", "ONGELDIG_FORMAAT")
+            return None
+        try:
+            return datetime.fromisoformat(raw[:26])
+        except ValueError:
+            self.fail(_join(path, key), "bestaat niet als datum-tijd", "ONGELDIG_FORMAAT")
+            return None
+
+    def canonical_uuid(self, parent: dict[str, Any], key: str, path: str) -> str | None:
+        """A UUID in canonical lower-case form at ``parent[key]`` [F19]."""
+        raw = self.text(parent, key, path)
+        if raw is None:
+            return None
+        if not _CANONICAL_UUID.fullmatch(raw):
+            self.fail(_join(path, key), "moet een UUID zijn (8-4-4-4-12, kleine letters)",
+                      "ONGELDIG_FORMAAT")
+            return None
+        return raw
 
     def boolean(self, parent: dict[str, Any], key: str, path: str) -> bool | None:
         """The boolean at ``parent[key]``."""
@@ -172,12 +216,15 @@ class Checker:
         return raw
 
     def phase(self, fase: str | None, code: str | None, phases: Mapping[str, tuple[str, ...]],
-              fase_field: str, code_field: str) -> None:
-        """Refuse a VlaamsFase/VlaamsCode pair outside the configured set."""
+              fase_field: str, code_field: str, *, enforce_pairing: bool = False) -> None:
+        """Refuse an unknown VlaamsFase or VlaamsCode; with ``enforce_pairing`` also a code
+        outside its phase's row (the evidence does not pair them, dosis.md F42)."""
         if fase is None or code is None:
             return
         if fase not in phases:
             self.fail(fase_field, f"onbekende VlaamsFase {fase!r}; bekend: {', '.join(phases)}")
-        elif code not in phases[fase]:
+        elif code not in {c for row in phases.values() for c in row}:
+            self.fail(code_field, f"onbekende VlaamsCode {code!r}")
+        elif enforce_pairing and code not in phases[fase]:
             self.fail(code_field, f"VlaamsCode {code!r} hoort niet bij VlaamsFase {fase!r}; "
                                   f"toegelaten: {', '.join(phases[fase])}")

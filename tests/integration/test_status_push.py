@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.admin.auth import TokenBook
+from hub.admin.server import start_admin_server
 from hub.config import Settings
 from hub.contract import Outcome
 from hub.devpki import KeyPair
@@ -109,19 +111,36 @@ async def test_notifications_for_statuses_that_need_attention(
     simulator: Any, dosis: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     settings = pushing(hub_settings(simulator, pki, tmp_path), dosis, pki)
+    settings = dataclasses.replace(settings, status=dataclasses.replace(
+        settings.status, notifications_enabled=True))
     async with running_test_hub(settings) as harness:
         job = make_job(WELL_KNOWN["single"])
         await harness.client.request(job, timeout=30)
         await _wait_for_uploads(dosis, 2)
         for _ in range(50):
             notes = await dosis_control(dosis, "GET", "notifications")
-            if notes:
+            if len(notes) >= 2:
                 break
             await asyncio.sleep(0.1)
-    (note,) = notes  # "received" needs no attention, "delivered" does (gent enables them)
-    keys = {p["Sleutel"]: p["Waarde"] for p in note["payload"]["SleutelWaardeParen"]}
-    assert keys == {"DossierNummer": job["dossier_id"], "StatusVlaamseCode": "Goedgekeurd",
-                    "StatusVlaamseFase": "Afgerond"}
+    # "received" (the e-counter e-mails the applicant then) and "delivered" (gent opts in).
+    codes = [{p["Sleutel"]: p["Waarde"] for p in note["payload"]["SleutelWaardeParen"]}
+             for note in notes]
+    assert codes == [
+        {"DossierNummer": job["dossier_id"], "StatusVlaamseCode": "Ingediend",
+         "StatusVlaamseFase": "Samenstelling"},
+        {"DossierNummer": job["dossier_id"], "StatusVlaamseCode": "Goedgekeurd",
+         "StatusVlaamseFase": "Afgerond"}]
+
+
+async def test_notifications_are_off_unless_configured(
+    simulator: Any, dosis: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    settings = pushing(hub_settings(simulator, pki, tmp_path), dosis, pki)
+    async with running_test_hub(settings) as harness:
+        await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
+        await _wait_for_uploads(dosis, 2)
+        await asyncio.sleep(0.3)
+        assert await dosis_control(dosis, "GET", "notifications") == []
 
 
 async def test_a_status_refused_later_by_the_service_is_surfaced(
@@ -141,6 +160,25 @@ async def test_a_status_refused_later_by_the_service_is_surfaced(
             await asyncio.sleep(0.05)
         assert harness.hub.status_pusher is not None
         assert await harness.hub.status_pusher.reconcile_once() == 2
-        refused = await harness.hub.store.pushes(result="Geweigerd")
+        refused = await harness.hub.store.pushes(result="refused")
+        # The operator sees it: admin API (the page reads the same) and the metric.
+        book = TokenBook({"a-token-for-the-status-tests": "anne"})
+        runner, port = await start_admin_server(harness.hub, book, harness.hub.metrics,
+                                                 host="127.0.0.1", port=0)
+        try:
+            headers = {"Authorization": "Bearer a-token-for-the-status-tests"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                base = f"http://127.0.0.1:{port}"
+                async with http.get(f"{base}/api/status-pushes?result=refused") as reply:
+                    listed = await reply.json()
+                async with http.get(f"{base}/metrics") as reply:
+                    metrics = await reply.text()
+        finally:
+            await runner.cleanup()
     assert [(p.dossier_id, p.status) for p in refused] == [(job["dossier_id"], "received")]
-    assert refused[0].reason
+    assert refused[0].reason and "Geweigerd op verzoek van de test" in refused[0].reason
+    assert [(p["dossier_id"], p["status"], p["result"]) for p in listed] == [
+        (job["dossier_id"], "received", "refused")]
+    assert listed[0]["reason"] == refused[0].reason
+    assert 'loket_status_readback_total{result="refused"} 1.0' in metrics
+    assert 'loket_status_readback_total{result="accepted"} 1.0' in metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -14,33 +15,39 @@ from simulators.dosis import DosisSimulator
 from simulators.dosis.tokens import ASSERTION_TYPE
 
 CLIENT_ID = "loket-hub"
+KID = "loket-hub-test-key"
 BRON = "urn://gent.be/cs-connector/eloket"
 INSZ = "85073003328"
 KBO = "0566988259"
 ASSOCIATION = "V0001001"
-
+DOSIS_MD = Path(__file__).resolve().parents[3].parent / "shared/domain/dosis.md"
 
 
 def make_assertion(
-    key_file: Path, audience: str, *, client_id: str = CLIENT_ID, **claims: Any
+    key_file: Path, audience: str, *, client_id: str = CLIENT_ID, kid: str | None = KID,
+    **claims: Any,
 ) -> str:
-    """A client assertion as the hub makes it; ``claims`` override or (value None) drop one."""
+    """A client assertion as the public client makes it [F06-F08]: ``{"alg", "kid"}`` header,
+    no ``typ``; ``claims`` override or (value None) drop one."""
     now = int(time.time())
     payload: dict[str, Any] = {
         "iss": client_id,
         "sub": client_id,
         "aud": audience,
         "iat": now,
-        "exp": now + 60,
+        "exp": now + 120,
         "jti": str(uuid.uuid4()),
     }
     payload.update(claims)
     payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode(payload, key_file.read_bytes(), algorithm="RS256")
+    headers: dict[str, Any] = {"typ": None}
+    if kid is not None:
+        headers["kid"] = kid
+    return jwt.encode(payload, key_file.read_bytes(), algorithm="RS256", headers=headers)
 
 
-def token_form(assertion: str, scope: str = "DosisImport Notificaties") -> dict[str, str]:
-    """The form of a token request."""
+def token_form(assertion: str, scope: str = "DosisImport") -> dict[str, str]:
+    """The form of a token request [F02-F05]."""
     return {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
@@ -64,8 +71,16 @@ async def get_token(
 
 
 def bearer(token: str) -> dict[str, str]:
-    """The Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+    """The Authorization header [F11]."""
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def reference_sample() -> dict[str, Any]:
+    """The body the public client writes, exactly as ``dosis.md`` quotes it."""
+    text = DOSIS_MD.read_text(encoding="utf-8")
+    block = text.split("## A body the public client writes", 1)[1].split("```", 2)[1]
+    sample: dict[str, Any] = json.loads(block)
+    return sample
 
 
 def dossier_body(
@@ -73,24 +88,27 @@ def dossier_body(
     dossier: str = "2025-000123",
     fase: str = "Behandeling",
     code: str = "InBehandeling",
-    when: str = "2025-03-04T09:15:00+01:00",
+    when: str = "2025-03-04T09:15:00.123",
     upload_id: str | None = None,
     agent: str = INSZ,
 ) -> dict[str, Any]:
-    """A complete, valid dossier-status upload."""
+    """A complete, valid upload in the public client's shape, for one citizen agent."""
     return {
-        "Identificatie": {"Bron": BRON, "DossierNummer": dossier},
+        "Identificatie": {"bron": BRON, "dossierNummer": dossier},
         "UploadId": upload_id or str(uuid.uuid4()),
-        "Naam": "Aanvraag uittreksel uit het strafregister",
+        "Naam": "Uittreksel uit het strafregister",
         "WijzigingsDatum": when,
         "Status": {"VlaamsCode": code, "VlaamsFase": fase, "Detail1": "Uw aanvraag loopt",
-                   "Actie": {"ActieNodig": False}},
-        "Doorverwijzing": {"Url": "https://eloket.gent.be/dossiers/2025-000123"},
+                   "Actie": None},
+        "Doorverwijzing": "https://eloket.gent.be/dossiers/2025-000123",
         "TypeDossierCode": "DossierStatus",
-        "Producten": [{"Id": 1234}],
-        "DossierBeheerder": {"Naam": "Stad Gent", "Dienst": "Burgerzaken",
-                             "Email": "burgerzaken@gent.be"},
-        "Agenten": [{"Identificatie": agent, "Toegangsrechten": [{"Code": "Raadpleger"}]}],
+        "Producten": [{"Id": "1234"}],
+        "DossierBeheerder": {"Naam": "Stad Gent", "Dienst": "Burgerzaken", "Telefoon": None,
+                             "Email": "burgerzaken@gent.be", "Website": None,
+                             "Adres": {"Straat": "Botermarkt", "Nummer": "1",
+                                       "Postcode": "9000", "Gemeente": "Gent"}},
+        "Agenten": [{"Identificatie": agent,
+                     "Toegangsrechten": [] if len(agent) != 11 else [{"Code": "Raadpleger"}]}],
     }
 
 

@@ -64,7 +64,7 @@ async def test_other_categories_need_no_dossier_keys(
         ({"TransactieId": "2025-000123"}, "TransactieId"),
         ({"TransactieId": f"{BRON}/2025-000999"}, "TransactieId"),
         ({"SleutelWaardeParen": [{"Sleutel": "DossierNummer", "Waarde": "2025-000123"},
-                                 {"Sleutel": "StatusVlaamseCode", "Waarde": "Goedgekeurd"},
+                                 {"Sleutel": "StatusVlaamseCode", "Waarde": "Bestaatniet"},
                                  {"Sleutel": "StatusVlaamseFase", "Waarde": "Behandeling"}]},
          "SleutelWaardeParen.StatusVlaamseCode"),
         ({"Bestemmelingen": [{"Identificatie": "46061400106"}]},
@@ -78,7 +78,7 @@ async def test_other_categories_need_no_dossier_keys(
         ({"Onderwerp": "x"}, "Onderwerp"),
     ],
     ids=["missing-code-key", "transactie-without-aanbieder", "transactie-other-dossier",
-         "code-not-in-fase", "bad-bestemmeling", "no-bestemmelingen", "no-kanalen",
+         "unknown-code", "bad-bestemmeling", "no-bestemmelingen", "no-kanalen",
          "aanbieder-not-urn", "id-not-uuid", "product-zero", "bad-date", "unknown-field"],
 )
 async def test_invalid_bundles_are_400(
