@@ -115,13 +115,22 @@ def reassemble(envelope: etree._Element, attachments: dict[str, bytes]) -> etree
         href = include.get("href", "")
         if parent is None:
             raise XopError("an xop:Include cannot be the document element")
-        if len(parent) != 1 or (parent.text or "").strip() or (include.tail or "").strip():
+        # MAGDA's BestandType puts the Include after a Naam element: the decoded characters
+        # then stand where the Include stood (after Naam), as the sender signed them. Text
+        # beside it is still refused.
+        before = include.getprevious()
+        beside = (before.tail if before is not None else parent.text) or ""
+        if beside.strip() or (include.tail or "").strip() or include.getnext() is not None:
             raise XopError(f"an xop:Include in {etree.QName(parent).localname} is not alone")
         if not href.strip().startswith("cid:"):
             raise XopError(f"an xop:Include with a non-cid reference {href!r}")
         content_id = _cid(href)
         if content_id not in attachments:
             raise XopError(f"an xop:Include names a missing part {content_id!r}")
+        encoded = base64.b64encode(attachments[content_id]).decode("ascii")
         parent.remove(include)
-        parent.text = base64.b64encode(attachments[content_id]).decode("ascii")
+        if before is not None:
+            before.tail = encoded
+        else:
+            parent.text = encoded
     return decoded

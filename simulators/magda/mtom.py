@@ -39,7 +39,11 @@ class Attachment:
 def externalise(attachments: Sequence[Attachment], _envelope: etree._Element) -> None:
     """Replace each attachment's inline base64 by an ``xop:Include`` (after signing)."""
     for attachment in attachments:
-        attachment.element.text = None
+        children = [c for c in attachment.element if isinstance(c.tag, str)]
+        if children:
+            children[-1].tail = None
+        else:
+            attachment.element.text = None
         include = etree.SubElement(attachment.element, f"{{{XOP_NS}}}Include",
                                    nsmap={"xop": XOP_NS})
         # RFC 2392: a cid URL is the Content-ID without brackets, URL-encoded.

@@ -149,7 +149,14 @@ async def _make_documents(pending: Sequence[PendingDocument]) -> list[Attachment
     attachments: list[Attachment] = []
     for item in pending:
         data = await asyncio.to_thread(item.render)
-        item.element.text = base64.b64encode(data).decode("ascii")
+        encoded = base64.b64encode(data).decode("ascii")
+        # Where the xop:Include will stand: after the element's children (MAGDA's BestandType
+        # has Naam, then the Include), so the signed form is the XOP-decoded form.
+        children = [c for c in item.element if isinstance(c.tag, str)]
+        if children:
+            children[-1].tail = encoded
+        else:
+            item.element.text = encoded
         if item.content_id is not None:
             attachments.append(Attachment(item.element, item.content_id, item.content_type, data))
     return attachments

@@ -239,7 +239,7 @@ async def test_a_refused_extract_request_is_rejected_once_not_retried(
         assert result.outcome is Outcome.REJECTED
         assert result.error is not None and not result.error.retryable
         assert result.error.code == "BACKEND_REPLY_SIGNATURE_INVALID"
-        assert result.error.details["requested_with_reference"] == job["job_id"][:36]
+        assert result.error.details["requested_with_reference"] == job["job_id"]  # as sent
         records = await harness.hub.store.audit_records(job_id=job["job_id"])
         assert [r.service for r in records] == ["GeefUittrekselStrafregister"]
         assert result.backend_reference == records[0].reference

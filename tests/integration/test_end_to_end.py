@@ -103,7 +103,7 @@ async def test_unknown_citizen_is_rejected(harness: HubHarness) -> None:
     assert result.error is not None
     assert result.error.code == "SUBJECT_UNKNOWN"
     assert result.error.retryable is False
-    assert result.error.details["magda_code"] == "30003"
+    assert result.error.details["magda_code"] == "30001"  # MAGDA: no data found
     assert result.documents == ()
 
 

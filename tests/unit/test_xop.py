@@ -43,6 +43,14 @@ def test_whitespace_around_an_include_is_dropped() -> None:
     assert decoded.findtext(".//Document") == "YWJj"
 
 
+def test_an_include_after_a_name_decodes_where_it_stood() -> None:
+    # MAGDA's criminal-record BestandType: Naam, then the xop:Include.
+    decoded = reassemble(_envelope('<Naam>u.pdf</Naam><xop:Include href="cid:a"/>'), {"a": b"abc"})
+    document = decoded.find(".//Document")
+    assert document is not None
+    assert (document.text, document.findtext("Naam"), document[0].tail) == (None, "u.pdf", "YWJj")
+
+
 @pytest.mark.parametrize(
     ("document", "parts", "problem"),
     [
@@ -51,6 +59,7 @@ def test_whitespace_around_an_include_is_dropped() -> None:
         ('QUJD<xop:Include href="cid:a"/>', {"a": b"x"}, "not alone"),
         ('<xop:Include href="cid:a"/><xop:Include href="cid:b"/>', {"a": b"x", "b": b"y"},
          "not alone"),
+        ('<Naam>u</Naam>QUJD<xop:Include href="cid:a"/>', {"a": b"x"}, "not alone"),
     ],
 )
 def test_an_include_that_cannot_be_decoded_is_refused(
