@@ -44,6 +44,23 @@ def mask_national_numbers(_: WrappedLogger, __: str, event_dict: EventDict) -> E
     return {key: mask_insz_in(value) for key, value in event_dict.items()}
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is at each write, not as it was when logging was configured.
+
+    A stream kept from configuration time may be closed later (a test's captured stream, a
+    replaced stderr); writing through the current one keeps every later log line working.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR: Any = _CurrentStderr()
+
+
 def configure_logging(log_format: str = "console", level: str = "info") -> None:
     """Configure structlog (and the stdlib loggers of our libraries) once per process."""
     shared: list[Processor] = [
@@ -64,11 +81,11 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDERR),
         cache_logger_on_first_use=False,
     )
     # Library loggers (aio-pika, zeep) go through the same masking before they reach stderr.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_STDERR)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared[1:],
