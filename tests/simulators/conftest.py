@@ -435,7 +435,12 @@ class Mtom:
                 content_id = part.headers[b"Content-ID"].decode()
                 include = envelope.find(f".//{{{XOP_NS}}}Include")
                 assert include.get("href") == "cid:" + content_id.strip("<>")
-                parent = include.getparent()
+                parent, before = include.getparent(), include.getprevious()
                 parent.remove(include)
-                parent.text = base64.b64encode(part.content).decode()
+                # Where the Include stood: after Bestand/Naam, or as the element's content.
+                encoded = base64.b64encode(part.content).decode()
+                if before is not None:
+                    before.tail = encoded
+                else:
+                    parent.text = encoded
         return envelope

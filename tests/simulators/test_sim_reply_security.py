@@ -258,9 +258,9 @@ async def test_an_mtom_reply_is_signed_over_its_xop_decoded_form(
     signing: Sim, verifier: SignatureVerifier
 ) -> None:
     reply = await signing.fetch(await signing.ready_extract())
-    # As it travels, the Document holds an xop:Include, which the gateway never signed ...
+    # As it travels, the Bestand holds an xop:Include, which the gateway never signed ...
     on_the_wire = reply.envelope(inline=False)
-    assert on_the_wire.find(f".//Document/{{{XOP_NS}}}Include") is not None
+    assert on_the_wire.find(f".//Bestand/{{{XOP_NS}}}Include") is not None
     with pytest.raises(SignatureVerificationError, match="does not verify"):
         verifier.verify(on_the_wire)
     # ... put back as base64 (the test helper and the hub's reassemble agree), it verifies.
