@@ -20,12 +20,14 @@ from adapters.criminal_record import CriminalRecordAdapter
 from adapters.population import PopulationAdapter
 from adapters.prefill import PrefillAdapter
 from adapters.selfreg import SelfRegistrationAdapter
+from hub.backoffice_auth import TenantSecrets
 from hub.breaker import CircuitBreaker
 from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
 from hub.contract import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
+from hub.maintenance import Maintenance
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline
 from hub.ports import Clock, Consultation, SystemClock
@@ -183,10 +185,6 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         prepare_job_checks()
         await documents.start()
         await registry.start_all()
-        retention = dt.timedelta(days=round(365.25 * settings.audit.retention_years))
-        purged = await store.purge_audit(dt.datetime.now(dt.UTC) - retention)
-        if purged:
-            log.info("audit.purged", records=purged, retention_years=settings.audit.retention_years)
         pipeline = Pipeline(
             registry=registry,
             tenants=tenants,
@@ -205,12 +203,23 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
                                   table=load_status_table(), metrics=metrics)
             reconciler = asyncio.create_task(pusher.reconcile_forever())
             stack.callback(reconciler.cancel)
+        secrets = TenantSecrets.from_files(
+            {slug: tenant.backoffice_secret_path for slug, tenant in tenants.items()},
+            max_age_s=settings.backoffice.signature_max_age_s,
+            max_skew_s=settings.backoffice.signature_max_skew_s,
+        )
         worker = Worker(
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
-            status_pusher=pusher, metrics=metrics,
+            status_pusher=pusher, metrics=metrics, secrets=secrets, tenants=sorted(tenants),
         )
         recovery = asyncio.create_task(worker.recover_forever())
         stack.callback(recovery.cancel)
+        maintenance = Maintenance(settings, store, worker.worker_id, metrics)
+        # The first round before the first message: a worker that was down for a long time
+        # replays nothing past its retention.
+        await maintenance.run_once()
+        retention = asyncio.create_task(maintenance.run_forever())
+        stack.callback(retention.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=breakers, documents=documents, status_pusher=pusher,
                   metrics=metrics)

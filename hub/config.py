@@ -67,6 +67,12 @@ class StoreSettings:
     # every recovery_interval_s (0 turns the search off).
     recovery_grace_s: float = 60.0
     recovery_interval_s: float = 30.0
+    # Retention runs on every worker this often, one worker at a time (a lease in the store):
+    # documents (documents.retention_days), audit (audit.retention_years), dead letters, and
+    # consultation records of runs that died. 0 turns it off.
+    maintenance_interval_s: float = 3600.0
+    # Dead letters hold whole job messages: kept this long, then deleted.
+    dead_letter_retention_days: int = 92
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,10 @@ class DocumentSettings:
     pool_size: int = 2
     pool_mode: str = "process"
     expiry_warning_days: int = 30
+    # A job's result and documents are kept this long after the request (the e-counter
+    # promises a document for three months), then purged; a replay after that gets
+    # DOCUMENT_EXPIRED. 0 keeps them for ever.
+    retention_days: int = 92
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,16 @@ class TenantSettings:
     # be empty). Empty right: the company is an agent without rights.
     company_right: str = ""
     company_right_context: str = ""
+    # The secret that signs forwards to this municipality's back offices and authenticates
+    # their actions and its employees' decisions (a file, never a value). Empty:
+    # var/dev-pki/backoffice-<slug>.secret.
+    backoffice_secret_file: str = ""
+
+    @property
+    def backoffice_secret_path(self) -> Path:
+        value = self.backoffice_secret_file or f"var/dev-pki/backoffice-{self.slug}.secret"
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else REPO_ROOT / path
 
 
 @dataclass(frozen=True)
@@ -274,9 +294,17 @@ class BackofficeSettings:
     """Where forwarded requests go: per product, an AMQP queue or a signed HTTP endpoint."""
 
     routes_file: Path = REPO_ROOT / "mappings/backoffice.toml"
-    # The shared secret for the HMAC header of HTTP forwards (a file, never a value).
+    # Unused since each tenant has its own secret (tenants' backoffice_secret_file); kept so
+    # older configuration files still load.
     secret_file: Path = REPO_ROOT / "var/dev-pki/backoffice.secret"
     timeout_s: float = 10.0
+    # Signed decisions and actions: how old a signature may be when read (a message may wait
+    # in its queue while the hub is down) and how far ahead of the hub's clock.
+    signature_max_age_s: float = 900.0
+    signature_max_skew_s: float = 300.0
+    # Employees' tasks: "shared" (queue backoffice.approvals, routing key
+    # approval.<tenant>.<type>) or "per-tenant" (queue backoffice.approvals.<tenant> each).
+    approval_queues: str = "shared"
 
 
 @dataclass(frozen=True)
@@ -413,6 +441,8 @@ def load_settings(
             raise ConfigurationError(
                 f"backends.{name}.reply_signature must be verify, log-only or off"
             )
+    if settings.backoffice.approval_queues not in {"shared", "per-tenant"}:
+        raise ConfigurationError("backoffice.approval_queues must be shared or per-tenant")
     if settings.status.identification_keys not in {"connector", "annotated"}:
         raise ConfigurationError("status.identification_keys must be connector or annotated")
     for name, count in (("broker.prefetch", settings.broker.prefetch),

@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, cached_property
@@ -41,12 +42,21 @@ __all__ = [
     "Subject",
     "decode_job",
     "job_schema",
+    "load_bounded",
     "prepare_job_checks",
     "result_schema",
 ]
 
 CONTRACT_VERSION = 1
 JOB_ID_HEADER = "x-loket-job-id"
+
+MAX_BODY_BYTES = 256 * 1024
+"""The largest job body the hub reads (a job is a few hundred bytes; no document travels in)."""
+MAX_DEPTH = 16
+"""The deepest nesting of objects and arrays a job body may have (the schema needs 4)."""
+_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""What no string of a job may hold: control characters but tab and line ends (NUL among
+them), and lone surrogates (a JSON escape like \\ud800 that is no character)."""
 
 
 class Outcome(StrEnum):
@@ -101,6 +111,24 @@ class Job:
     def capability(self) -> str:
         """The part of the type before the first dot: it names the work queue."""
         return self.type.split(".", 1)[0]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What was asked, as a hash: tenant, type, requester (with acting person, basis and
+        login), subject, product and parameters, identifiers normalised. A stored result is
+        bound to it: the same job id with another fingerprint is another request, which never
+        receives the first one's documents. Not in it: the dossier, purpose and timestamps,
+        which do not change who sees what."""
+        asked = {
+            "tenant": self.tenant, "type": self.type,
+            "requester": [self.requester.capacity, self.requester.identifier,
+                          self.requester.authenticated, self.requester.basis,
+                          self.requester.acting_person],
+            "subject": [self.subject.kind, self.subject.identifier],
+            "product_id": self.product_id, "parameters": self.parameters,
+        }
+        canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -323,12 +351,58 @@ def _normalize_identifier(kind: str, value: str, where: str) -> str:
         ) from exc
 
 
-def decode_job(body: bytes, message_id: str | None) -> Job:
-    """Parse and validate a job body. Raises :class:`InvalidInput` with a precise code."""
+def _walk(value: Any, pointer: str = "") -> Iterator[tuple[str, Any, int]]:
+    """Every value with its JSON pointer and depth, without recursion (a body may be deep)."""
+    stack: list[tuple[str, Any, int]] = [(pointer, value, 0)]
+    while stack:
+        where, item, depth = stack.pop()
+        yield where, item, depth
+        if isinstance(item, dict):
+            for key, child in item.items():
+                yield f"{where}/{key}", key, depth + 1  # the key itself is a string to check
+                stack.append((f"{where}/{key}", child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((f"{where}/{index}", child, depth + 1)
+                         for index, child in enumerate(item))
+
+
+def load_bounded(body: bytes, *, max_bytes: int = MAX_BODY_BYTES,
+                 max_depth: int = MAX_DEPTH) -> Any:
+    """JSON from a message body, within bounds; raises :class:`InvalidInput` with a code.
+
+    ``BODY_TOO_LARGE`` over ``max_bytes``; ``MALFORMED_JSON`` for what is not UTF-8 JSON
+    (numbers of more digits than Python reads included); ``NESTING_TOO_DEEP`` past
+    ``max_depth`` levels of objects and arrays; ``INVALID_CHARACTERS`` for a string (key or
+    value) holding a control character other than tab and line ends, or a lone surrogate.
+    Used for every body the hub reads from the broker, so no body can crash a handler.
+    """
+    if len(body) > max_bytes:
+        raise InvalidInput(f"body is {len(body)} bytes, more than the {max_bytes} allowed",
+                           code="BODY_TOO_LARGE")
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise InvalidInput(f"body is nested more than {max_depth} levels deep",
+                           code="NESTING_TOO_DEEP") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidInput(f"body is not valid JSON: {exc}", code="MALFORMED_JSON") from exc
+    for where, value, depth in _walk(data):
+        if depth > max_depth:
+            raise InvalidInput(f"body is nested more than {max_depth} levels deep",
+                               code="NESTING_TOO_DEEP")
+        if isinstance(value, str) and _FORBIDDEN_CHARACTERS.search(value):
+            # The value stays out of the error (it may be a national number): its place only,
+            # with the offending characters of a key shown as "?".
+            place = _FORBIDDEN_CHARACTERS.sub("?", where)[:200] or "/"
+            raise InvalidInput(
+                f"{place}: a string holds a control character or a lone surrogate",
+                code="INVALID_CHARACTERS", details={"field": place})
+    return data
+
+
+def decode_job(body: bytes, message_id: str | None) -> Job:
+    """Parse and validate a job body. Raises :class:`InvalidInput` with a precise code."""
+    data = load_bounded(body)
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", code="SCHEMA_VIOLATION")
     errors = [] if _job_is_valid()(data) else sorted(
@@ -388,13 +462,13 @@ def decode_job(body: bytes, message_id: str | None) -> Job:
 def peek_job_fields(body: bytes) -> dict[str, Any]:
     """Best-effort job_id/type/tenant/dossier_id from an invalid body, for the error result."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = load_bounded(body, max_depth=64)
+    except InvalidInput:
         return {}
     if not isinstance(data, dict):
         return {}
     return {
-        key: data[key]
+        key: data[key][:200]
         for key in ("job_id", "type", "tenant", "dossier_id")
         if isinstance(data.get(key), str)
     }

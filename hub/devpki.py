@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from hub.config import REPO_ROOT
+
 __all__ = ["KeyPair", "generate_dev_pki", "generate_self_signed", "generate_server_cert"]
 
 
@@ -102,13 +104,17 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
     """The development set: MAGDA client (WS-Security), MAGDA gateway (reply signing), document
     signing, DOSIS client.
 
-    Also the shared secret for signed HTTP forwards to back offices (``backoffice.secret``).
+    Also each tenant's back-office secret (``backoffice-<tenant>.secret``, for every tenant in
+    ``mappings/tenants``), which signs forwards to its back offices and authenticates their
+    actions and its employees' decisions, and the older shared ``backoffice.secret``.
     """
-    secret = directory / "backoffice.secret"
-    if not secret.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        secret.write_text(secrets.token_hex(32) + "\n")
-        secret.chmod(0o600)
+    directory.mkdir(parents=True, exist_ok=True)
+    tenants = sorted(p.stem for p in (REPO_ROOT / "mappings/tenants").glob("*.toml"))
+    for name in ["backoffice", *(f"backoffice-{tenant}" for tenant in tenants)]:
+        secret = directory / f"{name}.secret"
+        if not secret.exists():
+            secret.write_text(secrets.token_hex(32) + "\n")
+            secret.chmod(0o600)
     return {
         "magda-client": generate_self_signed(
             directory, "magda-client", "loket-hub dev MAGDA client"

@@ -31,6 +31,31 @@ class HubMetrics:
             "loket_dead_letters_total", "Messages sent to the dead letters", ["reason"],
             registry=self.registry,
         )
+        self.job_id_conflicts = Counter(
+            "loket_job_id_conflicts_total",
+            "Jobs refused because their job id belongs to another request", ["tenant"],
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "loket_results_replayed_total",
+            "Stored results sent again to the same request (same job id and fingerprint)",
+            ["type"], registry=self.registry,
+        )
+        self.expired = Counter(
+            "loket_results_expired_total",
+            "Replays refused because the job's documents were past their retention", ["type"],
+            registry=self.registry,
+        )
+        self.refused_messages = Counter(
+            "loket_backoffice_messages_refused_total",
+            "Decisions and actions refused: unsigned, bad signature, stale, wrong tenant, "
+            "replayed", ["kind", "reason"], registry=self.registry,
+        )
+        self.purged = Counter(
+            "loket_retention_purged_total",
+            "What retention removed: results, tombstones, audit records, dead letters",
+            ["what"], registry=self.registry,
+        )
         self.in_flight = Gauge(
             "loket_jobs_in_flight", "Jobs being worked on now", registry=self.registry
         )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -18,7 +19,8 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from hub import topology
 from hub.app import Hub, running_hub
-from hub.config import Settings
+from hub.backoffice_auth import sign_message
+from hub.config import Settings, load_tenants
 from hub.store.base import DeadLetter
 from loket_hub.client import LoketClient
 
@@ -27,9 +29,11 @@ __all__ = [
     "HubHarness",
     "job_body",
     "make_job",
+    "publish_backoffice",
     "read_queue",
     "reset_broker",
     "running_test_hub",
+    "tenant_secret",
 ]
 
 
@@ -106,6 +110,36 @@ async def reset_broker(
             await channel.queue_delete(name)
     finally:
         await connection.close()
+
+
+def tenant_secret(tenant: str = "gent", tenants_dir: Path | None = None) -> bytes:
+    """The back-office secret of ``tenant`` as the hub reads it (from its tenant file)."""
+    tenants = load_tenants(tenants_dir or Settings().tenants_dir)
+    return tenants[tenant].backoffice_secret_path.read_bytes().strip()
+
+
+async def publish_backoffice(
+    url: str, kind: str, body: dict[str, Any] | bytes, *, tenant: str = "gent",
+    secret: bytes | None = None, signed: bool = True, routing_key: str | None = None,
+    message_id: str | None = None, headers: dict[str, Any] | None = None,
+    timestamp: int | None = None,
+) -> None:
+    """Publish a decision (``kind`` "decision") or an action ("action") as an employee's
+    client or a back office does: signed with the tenant's back-office secret unless
+    ``signed`` is False; ``secret``, ``routing_key``, ``timestamp`` and ``headers`` to send it
+    wrong."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    signature = (sign_message(raw, secret or tenant_secret(tenant), timestamp)
+                 if signed else {})
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(topology.BACKOFFICE_EXCHANGE)
+        await exchange.publish(
+            aio_pika.Message(raw, content_type="application/json", message_id=message_id,
+                             headers={**signature, **(headers or {})}),
+            routing_key=routing_key or f"{kind}.{tenant}",
+        )
 
 
 async def read_queue(

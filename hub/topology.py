@@ -8,7 +8,8 @@
     default exchange ──▶ poll.<capability>.<ms>ms (quorum, TTL: the next look at an
                          asynchronous back end) ──dead-letters (at least once)──▶ jobs.<capability>
     loket.status (topic) ──#──▶ status.outbox (quorum, single active consumer)
-    loket.backoffice (topic) ──approval.#──▶ backoffice.approvals (employees' tasks)
+    loket.backoffice (topic) ──approval.#──▶ backoffice.approvals (employees' tasks; or
+                             ──approval.<tenant>.#──▶ backoffice.approvals.<tenant> each)
                              ──decision.#──▶ backoffice.decisions (their answers, to the hub)
                              ──action.#──▶ backoffice.actions (forwarded requests' progress)
     loket.dead (fanout) ──▶ dead.letters (quorum)
@@ -42,6 +43,7 @@ __all__ = [
     "STATUS_QUEUE",
     "Topology",
     "TopologyConflict",
+    "approval_queue_name",
     "declare",
     "retry_queue_name",
     "work_queue_name",
@@ -82,6 +84,11 @@ class TopologyConflict(RuntimeError):
 
 def work_queue_name(capability: str) -> str:
     return f"jobs.{capability}"
+
+
+def approval_queue_name(tenant: str) -> str:
+    """The queue of one tenant's employees' tasks (``backoffice.approval_queues = per-tenant``)."""
+    return f"{APPROVAL_QUEUE}.{tenant}"
 
 
 def retry_queue_name(capability: str, index: int) -> str:
@@ -168,8 +175,12 @@ async def declare(
     retry_delays_s: tuple[float, ...],
     delivery_limit: int = 5,
     poll_delays_s: tuple[float, ...] = (10.0,),
+    approval_tenants: list[str] | None = None,
 ) -> Topology:
-    """Declare everything the hub uses. Safe to call again with the same arguments."""
+    """Declare everything the hub uses. Safe to call again with the same arguments.
+
+    ``approval_tenants``: a queue of employees' tasks per tenant (``backoffice.approvals.<t>``)
+    instead of the shared one (None)."""
     jobs = await channel.declare_exchange(
         JOBS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
     )
@@ -195,7 +206,16 @@ async def declare(
     approvals = await channel.declare_queue(
         APPROVAL_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
     )
-    await approvals.bind(backoffice, routing_key="approval.#")
+    if approval_tenants is None:
+        await approvals.bind(backoffice, routing_key="approval.#")
+    else:
+        # A queue per municipality: an employee's client reads its own tenant's tasks only.
+        await approvals.unbind(backoffice, routing_key="approval.#")
+        for tenant in approval_tenants:
+            own = await channel.declare_queue(
+                approval_queue_name(tenant), durable=True,
+                arguments={"x-queue-type": "quorum"})
+            await own.bind(backoffice, routing_key=f"approval.{tenant}.#")
     decisions = await channel.declare_queue(
         DECISION_QUEUE,
         durable=True,

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import signal
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,11 +35,26 @@ from aio_pika.abc import (
 from aio_pika.exceptions import AMQPError, DeliveryError
 
 from hub import topology
+from hub.backoffice_auth import (
+    MessageRejected,
+    TenantSecrets,
+    signature_key,
+    tenant_of_routing_key,
+)
 from hub.config import Settings
-from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
+from hub.contract import (
+    ErrorInfo,
+    Job,
+    Outcome,
+    Result,
+    decode_job,
+    load_bounded,
+    peek_job_fields,
+)
 from hub.errors import BrokerError, HubError, InvalidInput, OurFault, TransientError
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline, Processed
+from hub.ports import Consultation
 from hub.status.lanes import DossierLanes, LaneBroken
 from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
@@ -145,6 +161,7 @@ def _attempt_of(headers: Mapping[str, Any]) -> int:
 
 
 _ACTION_TRIES_HEADER = "x-loket-action-tries"
+TENANT_HEADER = "x-loket-tenant"
 
 EMPLOYEE_ACTIONS = ("handled-outside", "information-requested", "completed", "cancelled")
 """What an employee does with a request handled without a back office (the e-counter's four
@@ -200,7 +217,13 @@ class Worker:
         capabilities: list[str],
         status_pusher: StatusPusher | None = None,
         metrics: HubMetrics | None = None,
+        secrets: TenantSecrets | None = None,
+        tenants: list[str] | None = None,
     ) -> None:
+        # Without secrets (a test worker that never gets decisions) every decision and action
+        # is refused as coming from an unknown tenant.
+        self._secrets = secrets or TenantSecrets({})
+        self._tenants = tenants or []
         self._pusher = status_pusher
         self._status_lanes = DossierLanes()
         self._metrics = metrics or HubMetrics()
@@ -285,6 +308,8 @@ class Worker:
             self._settings.broker.retry_delays_s,
             self._settings.broker.delivery_limit,
             self._settings.broker.poll_delays_s,
+            approval_tenants=(self._tenants if self._settings.backoffice.approval_queues
+                              == "per-tenant" else None),
         )
         # Only now: declaring may reopen the channel once (an outdated delay queue replaced),
         # which must not count as a lost connection nor drop the prefetch setting.
@@ -420,6 +445,11 @@ class Worker:
         finally:
             self._in_flight.discard(task)
 
+    def _expired_before(self) -> float | None:
+        """Results of jobs created before this (unix seconds) are past their retention."""
+        days = self._settings.documents.retention_days
+        return None if days <= 0 else time.time() - days * 86400.0
+
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         attempt = _attempt_of(message.headers or {})
         try:
@@ -428,27 +458,45 @@ class Worker:
             await self._refuse_unreadable(message, error)
             return
         structlog.contextvars.bind_contextvars(tenant=job.tenant, job_type=job.type)
+        if not message.reply_to:
+            # Nobody could receive the result: refused before any back end is consulted.
+            await self._refuse_without_reply_to(message, job)
+            return
         headers = message.headers or {}
         continuation = str(headers.get(topology.CONTINUATION_HEADER, "")) == "1"
         claim = await self._store.claim(
             job.job_id, self.worker_id, self._settings.store.claim_lease_s,
             continuation=continuation, message=_recovery_record(message, attempt),
+            fingerprint=job.fingerprint, expired_before=self._expired_before(),
         )
+        if claim.state is ClaimState.CONFLICT:
+            await self._refuse_conflict(message, job)
+            return
+        if claim.state is ClaimState.EXPIRED:
+            await self._refuse_expired(message, job)
+            return
         if claim.state is ClaimState.DONE:
             assert claim.result is not None
             # Our own copies (retries, "busy elsewhere") carry the attempt header: like a
             # redelivery they are not a front office asking again. A broker restart can leave
             # two copies of one job alive (the copy was confirmed, the original's ack lost).
             internal_copy = topology.ATTEMPT_HEADER in headers
-            if (message.redelivered or internal_copy) and claim.published:
+            asked_again = not (message.redelivered or internal_copy)
+            if not asked_again and claim.published:
                 log.info("job.already_answered")
             else:
                 log.info("job.replayed")
+                result = Result.from_json(claim.result)
+                if asked_again:
+                    # The same request asked again: its documents go out once more, and the
+                    # audit says to whom and when.
+                    await self._audit_event(job, "replay", "replayed", result)
+                    self._metrics.replays.labels(type=job.type).inc()
                 # Never confirmed: "received" may have gone down with the rest (it can travel
                 # with the final status). Sent again it is the same event, which DOSIS takes
-                # once (idempotent by upload id).
-                await self._publish_outcome(message, job, Result.from_json(claim.result),
-                                            announce=not claim.published)
+                # once (idempotent by upload id). The stored bytes go out as they are.
+                await self._publish_outcome(message, job, result, announce=not claim.published,
+                                            body=claim.result)
             await self._ack(message)
             return
         if claim.state is ClaimState.WAITING:
@@ -467,9 +515,23 @@ class Worker:
             log.info("job.busy_elsewhere")
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
+        try:
+            await self._attempt(message, job, attempt, claim.journal, continuation)
+        except BaseException:
+            # Whatever stopped the attempt (the store, the broker, a defect, a shutdown), the
+            # claim goes back at once: the redelivery finds the job free, never "busy" until
+            # the lease ends. What was stored stays (a stored result is replayed, never remade;
+            # a release after the result was stored changes nothing).
+            await asyncio.shield(self._release_quietly(job.job_id))
+            raise
 
+    async def _attempt(
+        self, message: AbstractIncomingMessage, job: Job, attempt: int,
+        journal: dict[str, object] | None, continuation: bool,
+    ) -> None:
+        """One attempt of a job this worker holds the claim of."""
         received: _Announcement | None = None
-        if attempt == 1 and not claim.journal and not continuation:
+        if attempt == 1 and not journal and not continuation:
             received = _Announcement(
                 functools.partial(self._publish_received, job),
                 self._settings.status.received_after_s,
@@ -480,17 +542,12 @@ class Worker:
         try:
             try:
                 processed = await self._pipeline.process(
-                    job, attempt, claim.journal,
+                    job, attempt, journal,
                     announce=received.now if received is not None else None,
                 )
             finally:
                 if received is not None:
                     announce = await received.settle()
-        except asyncio.CancelledError:
-            # Shutdown ran out of grace: give the claim back so the redelivery need not wait
-            # for the lease to expire. The message itself goes back unacked.
-            await asyncio.shield(self._store.release(job.job_id, self.worker_id))
-            raise
         except TransientError as error:
             if announce:  # the retry is a later attempt, which announces nothing
                 await self._publish_received(job)
@@ -518,9 +575,25 @@ class Worker:
                 job, Outcome.FAILED, attempts=attempt, error=ErrorInfo.from_exception(error)
             ))
             await self._dead_letter(message, reason="unexpected", error=processed.result.error)
+        except Exception as exc:  # a defect (ours or a library's): one final answer, no loop
+            log.exception("job.failed.crashed", exception=type(exc).__name__)
+            processed = Processed(Result.for_job(
+                job, Outcome.FAILED, attempts=attempt, error=ErrorInfo(
+                    "INTERNAL_ERROR", f"the hub failed on this job ({type(exc).__name__}); "
+                    "an operator has it in the dead letters", False),
+            ))
+            await self._dead_letter(message, reason="crashed", error=processed.result.error)
+        await self._finish_attempt(message, job, processed, attempt, journal,
+                                   announce=announce)
+
+    async def _finish_attempt(
+        self, message: AbstractIncomingMessage, job: Job, processed: Processed, attempt: int,
+        journal: Mapping[str, Any] | None, *, announce: bool,
+    ) -> None:
+        """The one path that ends an attempt: park the job, or store, publish and ack."""
         result = processed.result
         if processed.continuation is not None:
-            await self._suspend(message, job, processed, first=not claim.journal,
+            await self._suspend(message, job, processed, first=not journal,
                                 announce=announce)
             await self._ack(message)
             return
@@ -530,6 +603,13 @@ class Worker:
         await self._publish_outcome(message, job, result, announce=announce)
         await self._ack(message)
         log.info("job.completed", outcome=result.outcome.value, attempts=attempt)
+
+    async def _release_quietly(self, job_id: str) -> None:
+        """Give a claim back after a failure; the lease ends it anyway if even this fails."""
+        try:
+            await self._store.release(job_id, self.worker_id)
+        except Exception as exc:
+            log.warning("job.release_failed", error=repr(exc)[:200])
 
     async def _suspend(
         self, message: MessageLike, job: Job, processed: Processed, *, first: bool,
@@ -602,9 +682,11 @@ class Worker:
     async def _publish_outcome(
         self, incoming: MessageLike, job: Job, result: Result, *, final: bool = True,
         announce: bool = False, approved: bool = False, status: bool = True,
+        body: bytes | None = None,
     ) -> None:
         """The result and the job's status, both confirmed; ``announce``: "received" first;
-        ``status`` False: the status went out already."""
+        ``status`` False: the status went out already; ``body``: the result's stored bytes
+        (a replay sends them as they are)."""
         channel, topo = self._exchanges()
 
         async def statuses() -> None:
@@ -616,18 +698,19 @@ class Worker:
         tasks = []
         if incoming.reply_to:
             # The result first: the front office waits on it, the status pusher does not.
-            tasks.append(self._publish_result(channel, incoming, result))
+            tasks.append(self._publish_result(channel, incoming, result, body=body))
         tasks.append(statuses())
         await asyncio.gather(*tasks)
         if final:
             await self._store.mark_published(job.job_id)
 
     async def _publish_result(
-        self, channel: AbstractChannel, incoming: MessageLike, result: Result
+        self, channel: AbstractChannel, incoming: MessageLike, result: Result,
+        *, body: bytes | None = None,
     ) -> None:
         assert incoming.reply_to is not None
         reply = aio_pika.Message(
-            body=result.to_json(),
+            body=body if body is not None else result.to_json(),
             content_type="application/json",
             correlation_id=incoming.correlation_id,
             message_id=result.job_id,
@@ -642,7 +725,10 @@ class Worker:
             # to the dead letters, where an operator can see it; the job itself is done.
             log.error("result.unroutable", reply_to=incoming.reply_to)
             await self._dead_letter_body(
-                result.to_json(), reason="unroutable-result", properties=reply
+                reply.body, reason="unroutable-result", properties=reply,
+                error=ErrorInfo("REPLY_QUEUE_MISSING",
+                                f"no queue {incoming.reply_to[:200]!r} takes the result: it "
+                                "stays in the store and here", False),
             )
 
     async def _publish_received(self, job: Job) -> None:
@@ -795,6 +881,9 @@ class Worker:
                 "exchange": topology.BACKOFFICE_EXCHANGE,
                 "routing_key": f"decision.{job.tenant}",
                 "body": answer,
+                "sign": {"headers": ["x-loket-timestamp", "x-loket-signature"],
+                         "with": f"HMAC-SHA256 of '<timestamp>.<body>' under {job.tenant}'s "
+                                 "back-office secret"},
             },
         }
         if employee_task:
@@ -862,20 +951,77 @@ class Worker:
         original = StoredMessage.from_journal(stored)
         return original, decode_job(original.body, original.message_id), journal
 
+    async def _signed(self, message: AbstractIncomingMessage, kind: str) -> str | None:
+        """The tenant whose back-office secret signed this decision or action; None (and the
+        message refused) when it is not signed as :mod:`hub.backoffice_auth` says."""
+        headers = message.headers or {}
+        routing_key = message.routing_key
+        copied = headers.get(TENANT_HEADER)
+        if tenant_of_routing_key(routing_key, kind) is None and isinstance(copied, str):
+            # Our own delayed copy of an early action: it lost its routing key on the way.
+            routing_key = f"{kind}.{copied}"
+        try:
+            return self._secrets.verify(message.body, headers, routing_key, kind)
+        except MessageRejected as refused:
+            await self._refuse_message(message, kind, refused)
+            return None
+
+    async def _refuse_message(self, message: AbstractIncomingMessage, kind: str,
+                              refused: MessageRejected) -> None:
+        log.warning(f"{kind}.refused", reason=refused.reason, detail=refused.message)
+        self._metrics.refused_messages.labels(kind=kind, reason=refused.reason).inc()
+        await self._dead_letter(message, reason=f"{kind}-{refused.reason}",
+                                error=ErrorInfo(refused.code, refused.message, False))
+        await self._ack(message)
+
+    async def _applicable(self, message: AbstractIncomingMessage, kind: str, tenant: str,
+                          fields: Mapping[str, Any], job: Job,
+                          journal: Mapping[str, Any]) -> bool:
+        """Whether a signed decision or action may change this job: signed for the job's own
+        tenant, naming no other, and not applied to it before. The caller holds the claim and
+        gives it back when this says no (the message is then refused, or acknowledged when it
+        is a redelivery of one already applied)."""
+        named = fields.get("tenant")
+        if tenant != job.tenant or (named is not None and named != job.tenant):
+            await self._refuse_message(message, kind, MessageRejected(
+                "wrong-tenant", f"signed for {tenant!r}, the job belongs to another tenant"))
+            return False
+        if signature_key(message.headers or {}) in (journal.get("_applied") or ()):
+            if message.redelivered:
+                log.info(f"{kind}.already_applied")
+                await self._ack(message)
+            else:
+                await self._refuse_message(message, kind, MessageRejected(
+                    "replayed", "this signed message was applied to the job already"))
+            return False
+        return True
+
+    @staticmethod
+    def _applied(journal: Mapping[str, Any], message: AbstractIncomingMessage
+                 ) -> dict[str, Any]:
+        """The journal with this message remembered as applied (the last 100 are kept)."""
+        applied = [*(journal.get("_applied") or ())][-99:]
+        return {**journal, "_applied": [*applied, signature_key(message.headers or {})]}
+
     async def _decide(self, message: AbstractIncomingMessage) -> None:
         """An employee's decision: approve or refuse a parked job, or one of the four actions
         on a request the municipality handles without a back office (an employee task)."""
+        tenant = await self._signed(message, "decision")
+        if tenant is None:
+            return
         try:
-            decision = json.loads(message.body)
-            job_id = str(decision["job_id"])
-            verdict = str(decision["decision"])
+            decision = load_bounded(message.body)
+            if not isinstance(decision, dict):
+                raise ValueError("a decision is a JSON object")
+            job_id = str(decision["job_id"])[:200]
+            verdict = str(decision["decision"])[:100]
             if verdict not in {"approve", "refuse", *EMPLOYEE_ACTIONS}:
                 raise ValueError(f"decision must be approve, refuse or one of "
                                  f"{', '.join(EMPLOYEE_ACTIONS)}, not {verdict!r}")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("decision.unreadable", reason=str(exc))
+        except (InvalidInput, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("decision.unreadable", reason=str(exc)[:300])
             await self._dead_letter(message, reason="unreadable-decision", error=ErrorInfo(
-                "INVALID_DECISION", str(exc), False))
+                "INVALID_DECISION", str(exc)[:500], False))
             await self._ack(message)
             return
         awaiting = "approval" if verdict in {"approve", "refuse"} else "employee"
@@ -890,39 +1036,61 @@ class Worker:
                 await self._ack(message)
                 return
             original, job, journal = resumed
-            employee = str(decision.get("employee") or "employee")
-            if awaiting == "employee":
-                await self._relay(message, original, job, journal, verdict, decision,
-                                  cancel_code="CANCELLED_BY_EMPLOYEE")
-                return
-            if verdict == "refuse":
-                reason = str(decision.get("reason") or "refused by an employee")
-                processed = Processed(Result.for_job(
-                    job, Outcome.REJECTED, attempts=1,
-                    error=ErrorInfo("REFUSED_BY_EMPLOYEE", reason, False,
-                                    {"employee": employee, "rule": journal.get("rule")}),
-                ))
-            else:
-                approved = {"employee": employee, "rule": journal.get("rule")}
-                try:
-                    processed = await self._pipeline.process(job, 1, {"approved": approved})
-                except TransientError:
+            try:
+                if not await self._applicable(message, "decision", tenant, decision, job,
+                                              journal):
                     await self._store.release(job_id, self.worker_id)
-                    raise
-            log.info("decision.applied", decision=verdict, employee=employee)
-            accepted = verdict == "approve"
-            if processed.continuation is not None:
-                await self._suspend(original, job, processed, first=True, approved=accepted)
-            else:
-                await self._store.complete(job_id, self.worker_id, processed.result.to_json())
-                await self._publish_outcome(original, job, processed.result, approved=accepted)
-            await self._ack(message)
+                    return
+                await self._apply_decision(message, original, job, journal, verdict,
+                                           decision)
+            except BaseException:
+                await asyncio.shield(self._release_quietly(job_id))
+                raise
+
+    async def _apply_decision(
+        self, message: AbstractIncomingMessage, original: StoredMessage, job: Job,
+        journal: dict[str, Any], verdict: str, decision: Mapping[str, Any],
+    ) -> None:
+        employee = str(decision.get("employee") or "employee")[:200]
+        if verdict in EMPLOYEE_ACTIONS:
+            await self._relay(message, original, job, self._applied(journal, message), verdict,
+                              decision, cancel_code="CANCELLED_BY_EMPLOYEE")
+            return
+        if verdict == "refuse":
+            reason = str(decision.get("reason") or "refused by an employee")[:500]
+            processed = Processed(Result.for_job(
+                job, Outcome.REJECTED, attempts=1,
+                error=ErrorInfo("REFUSED_BY_EMPLOYEE", reason, False,
+                                {"employee": employee, "rule": journal.get("rule")}),
+            ))
+        else:
+            approved = {"employee": employee, "rule": journal.get("rule")}
+            processed = await self._pipeline.process(job, 1, {"approved": approved})
+        log.info("decision.applied", decision=verdict, employee=employee)
+        accepted = verdict == "approve"
+        if processed.continuation is not None:
+            await self._suspend(original, job, processed, first=True, approved=accepted)
+        else:
+            await self._store.complete(job.job_id, self.worker_id, processed.result.to_json())
+            await self._publish_outcome(original, job, processed.result, approved=accepted)
+        await self._ack(message)
 
     async def _keep_dead_letter(self, message: AbstractIncomingMessage) -> None:
         headers = dict(message.headers or {})
         reason = str(headers.get("x-loket-dead-reason")
-                     or headers.get("x-first-death-reason") or "dead-lettered")
+                     or headers.get("x-first-death-reason") or "dead-lettered")[:100]
         error = headers.get(topology.ERROR_HEADER)
+        if "x-loket-dead-reason" not in headers:
+            # Dead-lettered by RabbitMQ itself (a message that reached the queue's delivery
+            # limit): it carries none of our headers, so they are written here, and a job
+            # among them still gets its one final answer.
+            queue = str(headers.get("x-first-death-queue") or "?")[:200]
+            failure = ErrorInfo("DELIVERY_LIMIT", f"RabbitMQ dead-lettered it from {queue} "
+                                f"({reason}): no worker could finish it", False)
+            headers["x-loket-dead-reason"] = reason
+            headers[topology.ERROR_HEADER] = error = json.dumps(failure.to_dict())
+            if queue.startswith("jobs."):
+                await self._answer_dead_job(message, failure)
         try:
             await self._store.add_dead_letter(DeadLetter(
                 id=None, received_at=dt.datetime.now(dt.UTC), reason=reason,
@@ -935,6 +1103,31 @@ class Worker:
         except Exception:
             log.exception("dead_letter.keep_failed")
             await self._nack_quietly(message)
+
+    async def _answer_dead_job(self, message: AbstractIncomingMessage,
+                               failure: ErrorInfo) -> None:
+        """Give a job RabbitMQ gave up on its final answer (``failed``), unless it has one."""
+        try:
+            job = decode_job(message.body, message.message_id)
+        except InvalidInput:
+            return  # an unreadable job never reaches the delivery limit: it is refused first
+        if not message.reply_to:
+            return
+        try:
+            claim = await self._store.claim(
+                job.job_id, self.worker_id, self._settings.store.claim_lease_s,
+                fingerprint=job.fingerprint)
+            if claim.state is ClaimState.ACQUIRED:
+                result = Result.for_job(job, Outcome.FAILED, attempts=1, error=failure)
+                await self._store.complete(job.job_id, self.worker_id, result.to_json())
+                self._metrics.jobs.labels(type=job.type, outcome=result.outcome.value).inc()
+                await self._publish_outcome(message, job, result)
+            elif claim.state is ClaimState.DONE and not claim.published and claim.result:
+                await self._publish_outcome(message, job, Result.from_json(claim.result),
+                                            body=claim.result)
+        except Exception as exc:  # the dead letter is kept whatever happens here
+            await self._release_quietly(job.job_id)
+            log.warning("dead_letter.answer_failed", job_id=job.job_id, error=repr(exc)[:200])
 
     # -- statuses to the citizen profile ------------------------------------------------------
 
@@ -972,7 +1165,7 @@ class Worker:
     async def _on_action(self, message: AbstractIncomingMessage) -> None:
         await self._guarded("action", message, self._relay_action)
 
-    async def _action_later(self, message: AbstractIncomingMessage) -> None:
+    async def _action_later(self, message: AbstractIncomingMessage, tenant: str) -> None:
         """The action's job is still in its attempt (the back office answered before the job
         was parked): bring the action back after a short delay. After two leases (time for a
         dead worker's lease to end and the job to be run again and parked) it goes to the dead
@@ -986,6 +1179,7 @@ class Worker:
             await self._ack(message)
             return
         headers[_ACTION_TRIES_HEADER] = tries
+        headers[TENANT_HEADER] = tenant  # the copy comes back without its routing key
         log.info("action.early", tries=tries)
         channel, _ = self._exchanges()
         await self._publish(channel.default_exchange, topology.ACTION_RETRY_QUEUE, aio_pika.Message(
@@ -997,29 +1191,41 @@ class Worker:
 
     async def _relay_action(self, message: AbstractIncomingMessage) -> None:
         """One back-office action: a result for the front office and a status for the citizen."""
+        tenant = await self._signed(message, "action")
+        if tenant is None:
+            return
         try:
-            action = json.loads(message.body)
-            job_id = str(action["job_id"])
-            kind = str(action["action"])
+            action = load_bounded(message.body)
+            if not isinstance(action, dict):
+                raise ValueError("an action is a JSON object")
+            job_id = str(action["job_id"])[:200]
+            kind = str(action["action"])[:100]
             if kind not in self._ACTION_STATUS:
                 raise KeyError(kind)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (InvalidInput, ValueError, KeyError, TypeError) as exc:
             await self._dead_letter(message, reason="unreadable-action",
-                                    error=ErrorInfo("INVALID_ACTION", repr(exc), False))
+                                    error=ErrorInfo("INVALID_ACTION", repr(exc)[:500], False))
             await self._ack(message)
             return
         with structlog.contextvars.bound_contextvars(job_id=job_id, worker=self.worker_id):
             try:
                 resumed = await self._resume(job_id, frozenset({"backoffice"}))
             except _StillRunning:
-                await self._action_later(message)
+                await self._action_later(message, tenant)
                 return
             if resumed is None:
                 await self._ack(message)
                 return
             original, job, journal = resumed
-            await self._relay(message, original, job, journal, kind, action,
-                              cancel_code="CANCELLED_BY_BACK_OFFICE")
+            try:
+                if not await self._applicable(message, "action", tenant, action, job, journal):
+                    await self._store.release(job_id, self.worker_id)
+                    return
+                await self._relay(message, original, job, self._applied(journal, message),
+                                  kind, action, cancel_code="CANCELLED_BY_BACK_OFFICE")
+            except BaseException:
+                await asyncio.shield(self._release_quietly(job_id))
+                raise
 
     def _action_status(self, kind: str, fields: Mapping[str, Any]) -> str:
         """The citizen's status for an action: information asked of someone else is not the
@@ -1076,26 +1282,113 @@ class Worker:
 
     # -- refusals and dead letters -----------------------------------------------------------
 
+    async def _refusal(self, key: str, build: Callable[[], Result]) -> bytes:
+        """The bytes of a refusal that no job owns (an unreadable body, a job id taken by
+        another request): made once per ``key`` and kept, so the same message sent again gets
+        the same bytes. ``key`` holds a "/", which no job id has."""
+        claim = await self._store.claim(key, self.worker_id, self._settings.store.claim_lease_s)
+        if claim.state is ClaimState.DONE and claim.result is not None:
+            return claim.result
+        body = build().to_json()
+        if claim.state is ClaimState.ACQUIRED:
+            await self._store.complete(key, self.worker_id, body)
+            await self._store.mark_published(key)
+        return body
+
     async def _refuse_unreadable(
         self, message: AbstractIncomingMessage, error: InvalidInput
     ) -> None:
+        log.info("job.refused", code=error.code, reason=error.message[:300])
+        if not message.reply_to:
+            await self._dead_letter(message, reason="unreadable",
+                                    error=ErrorInfo.from_exception(error))
+            await self._ack(message)
+            return
         peeked = peek_job_fields(message.body)
-        result = Result(
-            job_id=message.message_id or peeked.get("job_id"),
-            outcome=Outcome.REJECTED,
-            type=peeked.get("type"),
-            tenant=peeked.get("tenant"),
-            dossier_id=peeked.get("dossier_id"),
-            error=ErrorInfo.from_exception(error),
-            attempts=1,
-        )
-        log.info("job.refused", code=error.code, reason=error.message)
-        if message.reply_to:
-            channel, _ = self._exchanges()
-            await self._publish_result(channel, message, result)
-        else:
-            await self._dead_letter(message, reason="unreadable", error=result.error)
+
+        def build() -> Result:
+            return Result(
+                job_id=peeked.get("job_id") or (message.message_id or "")[:200] or None,
+                outcome=Outcome.REJECTED,
+                type=peeked.get("type"),
+                tenant=peeked.get("tenant"),
+                dossier_id=peeked.get("dossier_id"),
+                error=ErrorInfo.from_exception(error),
+                attempts=1,
+            )
+
+        digest = hashlib.sha256(
+            (message.message_id or "").encode("utf-8", "replace") + b"\0" + message.body
+        ).hexdigest()
+        body = await self._refusal(f"refused/{digest}", build)
+        channel, _ = self._exchanges()
+        await self._publish_result(channel, message, build(), body=body)
         await self._ack(message)
+
+    async def _refuse_without_reply_to(self, message: AbstractIncomingMessage, job: Job) -> None:
+        """A job nobody could receive the answer of: never run, kept for an operator."""
+        log.warning("job.refused_without_reply_to")
+        await self._dead_letter(message, reason="no-reply-to", error=ErrorInfo(
+            "REPLY_TO_MISSING", "the job has no reply_to: nobody could receive its result, so "
+            "no back end was consulted; publish it again with a reply_to", False))
+        await self._ack(message)
+
+    async def _refuse_conflict(self, message: AbstractIncomingMessage, job: Job) -> None:
+        """The job id belongs to another request: refused, and nothing of that one is sent."""
+        log.warning("job.id_conflict")
+        self._metrics.job_id_conflicts.labels(tenant=job.tenant).inc()
+        error = ErrorInfo(
+            "JOB_ID_CONFLICT", "this job id was used for another request (another tenant, "
+            "type, requester, subject, product or parameters); give every job its own id",
+            False)
+        await self._audit_event(job, "job-id-conflict", "refused:JOB_ID_CONFLICT", None)
+
+        def build() -> Result:
+            return Result.for_job(job, Outcome.REJECTED, attempts=1, error=error)
+
+        body = await self._refusal(f"conflict/{job.job_id}/{job.fingerprint}", build)
+        assert message.reply_to is not None
+        channel, _ = self._exchanges()
+        await self._publish_result(channel, message, build(), body=body)
+        await self._ack(message)
+
+    async def _refuse_expired(self, message: AbstractIncomingMessage, job: Job) -> None:
+        """The job was answered, and its documents are past their retention: none are sent,
+        no back end is consulted again."""
+        days = self._settings.documents.retention_days
+        log.info("job.result_expired", retention_days=days)
+        self._metrics.expired.labels(type=job.type).inc()
+        await self._audit_event(job, "replay", "refused:DOCUMENT_EXPIRED", None)
+        result = Result.for_job(job, Outcome.REJECTED, attempts=1, error=ErrorInfo(
+            "DOCUMENT_EXPIRED", f"this job was answered and its documents were removed after "
+            f"{days} days, as the e-counter promises; ask again with a new job", False,
+            {"retention_days": days}))
+        assert message.reply_to is not None
+        channel, _ = self._exchanges()
+        await self._publish_result(channel, message, result)
+        await self._ack(message)
+
+    async def _audit_event(self, job: Job, what: str, outcome: str,
+                           result: Result | None) -> None:
+        """An audit record of what the hub itself did with a job's data (a replay of its
+        documents, a refused reuse of its id): who asked, about whom, when, with what outcome.
+        It sits beside the consultations, with ``service`` ``loket-hub:<what>``."""
+        now = dt.datetime.now(dt.UTC)
+        reference = str(uuid.uuid4())
+        await self._store.consultation_started(Consultation(
+            reference=reference, job_id=job.job_id, attempt=0, tenant=job.tenant,
+            service=f"loket-hub:{what}", service_version="1",
+            client_identification=self.worker_id,
+            requester_capacity=job.requester.capacity,
+            requester_identifier=job.requester.identifier,
+            acting_person=job.requester.acting_person,
+            subject_identifier=job.subject.identifier,
+            purpose=(job.purpose or f"{what} of job {job.job_id}")[:200], started_at=now,
+            decided_by=(result.decided_by or "") if result else "",
+        ))
+        documents = ",".join(d.sha256[:16] for d in result.documents) if result else None
+        await self._store.consultation_finished(reference, outcome=outcome,
+                                                reply_reference=documents, duration_ms=0.0)
 
     async def _dead_letter(
         self, message: MessageLike, *, reason: str, error: ErrorInfo | None
@@ -1115,8 +1408,9 @@ class Worker:
         headers = dict(properties.headers or {})
         headers["x-loket-dead-reason"] = reason
         headers["x-loket-worker"] = self.worker_id
-        if error is not None:
-            headers[topology.ERROR_HEADER] = json.dumps(error.to_dict())[:2000]
+        # Every dead letter says why, in words and as a code (an operator filters on both).
+        error = error or ErrorInfo(reason.upper().replace("-", "_"), reason, False)
+        headers[topology.ERROR_HEADER] = json.dumps(error.to_dict())[:2000]
         await self._publish(
             topo.dead,
             "",

@@ -53,19 +53,28 @@ class BackofficeAdapter:
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._secret = b""
+        self._tenants = tenants
+        # Each tenant's own secret signs its forwards (and authenticates its back offices'
+        # actions, see hub.backoffice_auth).
+        self._secrets: dict[str, bytes] = {}
 
     def check_config(self) -> list[str]:
         problems = self._population.check_config()
-        if any(r.transport == "http" for r in self._routes.values()) and \
-                not self._settings.secret_file.is_file():
-            problems.append(f"back-office HMAC secret not found: {self._settings.secret_file}")
+        for slug, tenant in self._tenants.items():
+            if not tenant.backoffice_secret_path.is_file():
+                problems.append(f"tenant {slug}: back-office secret not found: "
+                                f"{tenant.backoffice_secret_path} (it signs forwards, actions "
+                                "and decisions)")
         return problems
 
     async def start(self) -> None:
         await self._population.start()
+        for slug, tenant in self._tenants.items():
+            try:
+                self._secrets[slug] = tenant.backoffice_secret_path.read_bytes().strip()
+            except OSError:
+                continue  # check-config names it; a forward for this tenant fails loudly
         if any(r.transport == "http" for r in self._routes.values()):
-            self._secret = self._settings.secret_file.read_bytes().strip()
             self._http = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self._settings.timeout_s))
         if any(r.transport == "amqp" for r in self._routes.values()):
@@ -108,7 +117,7 @@ class BackofficeAdapter:
             )
         return {"insz": person.insz, "name": person.full_name}
 
-    async def _send(self, route: Route, request: dict[str, Any]) -> None:
+    async def _send(self, route: Route, request: dict[str, Any], secret: bytes) -> None:
         body = json.dumps(request).encode()
         if route.transport == "amqp":
             assert self._channel is not None and route.queue
@@ -123,7 +132,7 @@ class BackofficeAdapter:
                 raise BackendError(f"forward to {route.queue} not confirmed: {exc!r}") from exc
             return
         assert self._http is not None and route.url
-        headers = {"Content-Type": "application/json", **sign(body, self._secret)}
+        headers = {"Content-Type": "application/json", **sign(body, secret)}
         try:
             async with self._http.post(route.url, data=body, headers=headers) as reply:
                 if reply.status >= 500 or reply.status == 429:
@@ -165,10 +174,11 @@ class BackofficeAdapter:
             "submitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "answer_with": {"exchange": "loket.backoffice", "routing_key": f"action.{job.tenant}"},
         }
-        if route.transport == "http" and not self._secret:
-            raise ConfigurationError("the back-office HMAC secret is empty")
+        secret = self._secrets.get(job.tenant, b"")
+        if route.transport == "http" and not secret:
+            raise ConfigurationError(f"tenant {job.tenant} has no back-office secret")
         await context.announce()  # the back office answers at once, after "received"
-        await self._send(route, request)
+        await self._send(route, request, secret)
         return Continuation(
             journal={"awaiting": "backoffice", "request_id": job.job_id, "product": product},
             poll_after_s=None,

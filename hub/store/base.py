@@ -93,6 +93,8 @@ class ClaimState(StrEnum):
     DONE = "done"  # a result exists: replay it, never call the back end again
     BUSY = "busy"  # another worker owns it and its lease has not expired
     WAITING = "waiting"  # an asynchronous back end works on it; ``result`` is the interim one
+    CONFLICT = "conflict"  # the job id is taken by another request (another fingerprint)
+    EXPIRED = "expired"  # done, but its result and documents are past their retention
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ class OutcomeStore(Protocol):
 
     async def claim(
         self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
-        message: bytes | None = None,
+        message: bytes | None = None, fingerprint: str | None = None,
+        expired_before: float | None = None,
     ) -> Claim:
         """Take the job for ``owner`` unless it is done or leased by another owner.
 
@@ -124,6 +127,11 @@ class OutcomeStore(Protocol):
         (the scheduled poll); anything else gets ``WAITING`` and the interim result.
         ``message`` (the job's message, as the worker keeps it) is stored with the claim, so
         the job can be published again if the broker loses it (:meth:`take_overdue`).
+
+        ``fingerprint`` (what was asked, :attr:`hub.contract.Job.fingerprint`) is bound
+        to the job id by its first claim; a claim with another one gets ``CONFLICT`` and
+        nothing of the stored job. ``expired_before`` (unix seconds): a done job created
+        before it gets ``EXPIRED``, and its result is purged on the spot.
         """
 
     async def release(self, job_id: str, owner: str, *, due_in_s: float | None = None) -> None:
@@ -151,7 +159,24 @@ class OutcomeStore(Protocol):
         """Record that the broker confirmed the result for this job."""
 
     async def result(self, job_id: str) -> bytes | None:
-        """The stored result, if any."""
+        """The stored result, if any (None once purged)."""
+
+    # -- retention and maintenance -----------------------------------------------------------
+
+    async def purge_results(self, created_before: float) -> int:
+        """Remove the result (documents), message, journal and interim result of every done
+        job created before ``created_before`` (unix seconds); the row stays as a tombstone
+        (its fingerprint and state), so the job id is still known. Returns how many."""
+
+    async def forget_jobs(self, created_before: float) -> int:
+        """Delete the tombstones of jobs created before ``created_before``; returns how many."""
+
+    async def purge_dead_letters(self, received_before: dt.datetime) -> int:
+        """Delete dead letters (they hold job bodies) received before; returns how many."""
+
+    async def take_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Hold the named task for ``ttl_s`` unless another owner holds it (one worker at a
+        time runs a scheduled task); True when ``owner`` holds it now."""
 
     # -- audit of consultations (the AuditTrail port) ----------------------------------------
 

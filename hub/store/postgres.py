@@ -41,6 +41,14 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
 ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS journal JSONB;
 ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS interim BYTEA;
 ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS message BYTEA;
+ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS fingerprint TEXT;
+ALTER TABLE job_outcomes ADD COLUMN IF NOT EXISTS purged_at TIMESTAMPTZ;
+CREATE INDEX IF NOT EXISTS outcomes_by_age ON job_outcomes (state, created_at);
+CREATE TABLE IF NOT EXISTS task_leases (
+    name  TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until TIMESTAMPTZ NOT NULL
+);
 ALTER TABLE job_outcomes DROP CONSTRAINT IF EXISTS job_outcomes_state_check;
 ALTER TABLE job_outcomes ADD CONSTRAINT job_outcomes_state_check
     CHECK (state IN ('in-progress', 'released', 'waiting', 'done'));
@@ -98,17 +106,23 @@ CREATE INDEX IF NOT EXISTS audit_by_time ON audit_consultations (started_at);
 # Take the row when it is new, released, its lease ran out, or (for its own poll) waiting;
 # otherwise leave it untouched and RETURNING yields nothing, which tells us to read why.
 _CLAIM = """
-INSERT INTO job_outcomes (job_id, state, owner, lease_until, message)
+INSERT INTO job_outcomes (job_id, state, owner, lease_until, message, fingerprint)
 VALUES (%(job_id)s, 'in-progress', %(owner)s, now() + make_interval(secs => %(lease)s),
-        %(message)s)
+        %(message)s, %(fingerprint)s)
 ON CONFLICT (job_id) DO UPDATE
    SET state = 'in-progress', owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
-       message = COALESCE(EXCLUDED.message, job_outcomes.message)
- WHERE job_outcomes.state = 'released'
-    OR (job_outcomes.state = 'in-progress' AND job_outcomes.lease_until < now())
-    OR (job_outcomes.state = 'waiting' AND %(continuation)s)
+       message = COALESCE(EXCLUDED.message, job_outcomes.message),
+       fingerprint = COALESCE(job_outcomes.fingerprint, EXCLUDED.fingerprint)
+ WHERE (job_outcomes.state = 'released'
+        OR (job_outcomes.state = 'in-progress' AND job_outcomes.lease_until < now())
+        OR (job_outcomes.state = 'waiting' AND %(continuation)s))
+   AND (job_outcomes.fingerprint IS NULL OR EXCLUDED.fingerprint IS NULL
+        OR job_outcomes.fingerprint = EXCLUDED.fingerprint)
 RETURNING job_id, journal
 """
+# What retention removes of a done job (see SqliteStore): the row stays as a tombstone.
+_PURGE = ("UPDATE job_outcomes SET result = NULL, message = NULL, journal = NULL,"
+          " interim = NULL, purged_at = now()")
 
 
 class PostgresStore:
@@ -131,26 +145,43 @@ class PostgresStore:
 
     async def claim(
         self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
-        message: bytes | None = None,
+        message: bytes | None = None, fingerprint: str | None = None,
+        expired_before: float | None = None,
     ) -> Claim:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 _CLAIM,
                 {"job_id": job_id, "owner": owner, "lease": lease_s,
-                 "continuation": continuation, "message": message},
+                 "continuation": continuation, "message": message,
+                 "fingerprint": fingerprint},
             )
             taken = await cursor.fetchone()
             if taken is not None:
                 return Claim(ClaimState.ACQUIRED, journal=dict(taken[1] or {}))
             cursor = await conn.execute(
-                "SELECT state, result, published, interim FROM job_outcomes WHERE job_id = %s",
+                "SELECT state, result, published, interim, fingerprint,"
+                " extract(epoch FROM created_at) FROM job_outcomes WHERE job_id = %s",
                 (job_id,),
             )
             row = await cursor.fetchone()
-        if row is not None and row[0] == "done":
-            return Claim(ClaimState.DONE, bytes(row[1]), bool(row[2]))
-        if row is not None and row[0] == "waiting":
-            return Claim(ClaimState.WAITING, bytes(row[3]) if row[3] else None)
+            if row is None:
+                return Claim(ClaimState.BUSY)
+            state, result, published, interim, bound, created_at = row
+            if fingerprint is not None and bound is not None and bound != fingerprint:
+                return Claim(ClaimState.CONFLICT)
+            if fingerprint is not None and bound is None:
+                await conn.execute(
+                    "UPDATE job_outcomes SET fingerprint = %s"
+                    " WHERE job_id = %s AND fingerprint IS NULL", (fingerprint, job_id))
+            if state == "done":
+                if result is None or (expired_before is not None
+                                      and float(created_at) < expired_before):
+                    if result is not None:
+                        await conn.execute(_PURGE + " WHERE job_id = %s", (job_id,))
+                    return Claim(ClaimState.EXPIRED)
+                return Claim(ClaimState.DONE, bytes(result), bool(published))
+        if state == "waiting":
+            return Claim(ClaimState.WAITING, bytes(interim) if interim else None)
         return Claim(ClaimState.BUSY)
 
     async def release(self, job_id: str, owner: str, *, due_in_s: float | None = None) -> None:
@@ -218,7 +249,40 @@ class PostgresStore:
                 "SELECT result FROM job_outcomes WHERE job_id = %s AND state = 'done'", (job_id,)
             )
             row = await cursor.fetchone()
-        return bytes(row[0]) if row else None
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    # -- retention and maintenance -----------------------------------------------------------
+
+    async def purge_results(self, created_before: float) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                _PURGE + " WHERE state = 'done' AND created_at < to_timestamp(%s)"
+                " AND purged_at IS NULL", (created_before,))
+            return cursor.rowcount
+
+    async def forget_jobs(self, created_before: float) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM job_outcomes WHERE state = 'done'"
+                " AND created_at < to_timestamp(%s)", (created_before,))
+            return cursor.rowcount
+
+    async def purge_dead_letters(self, received_before: dt.datetime) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM dead_letters WHERE received_at < %s", (received_before,))
+            return cursor.rowcount
+
+    async def take_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO task_leases (name, owner, until)"
+                " VALUES (%s, %s, now() + make_interval(secs => %s))"
+                " ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner,"
+                " until = EXCLUDED.until"
+                " WHERE task_leases.until < now() OR task_leases.owner = EXCLUDED.owner"
+                " RETURNING name", (name, owner, ttl_s))
+            return await cursor.fetchone() is not None
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -52,7 +52,15 @@ CREATE TABLE IF NOT EXISTS job_outcomes (
     completed_at REAL,
     journal      TEXT,
     interim      BLOB,
-    message      BLOB
+    message      BLOB,
+    fingerprint  TEXT,
+    purged_at    REAL
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_age ON job_outcomes (state, created_at);
+CREATE TABLE IF NOT EXISTS task_leases (
+    name  TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_consultations (
     reference             TEXT PRIMARY KEY,
@@ -108,7 +116,12 @@ BEGIN SELECT RAISE(IGNORE); END;
 """
 
 
-_VERSION = 3
+_VERSION = 4
+
+# What retention removes of a done job: everything about the person; the row stays, so the job
+# id keeps its fingerprint and a replay is told the documents expired.
+_PURGE = ("UPDATE job_outcomes SET result = NULL, message = NULL, journal = NULL,"
+          " interim = NULL, purged_at = ?")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -119,6 +132,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(job_outcomes)")}
     if columns and "journal" in columns and "message" not in columns:
         conn.execute("ALTER TABLE job_outcomes ADD COLUMN message BLOB")
+    if columns and "journal" in columns and "fingerprint" not in columns:
+        conn.execute("ALTER TABLE job_outcomes ADD COLUMN fingerprint TEXT")
+        conn.execute("ALTER TABLE job_outcomes ADD COLUMN purged_at REAL")
     if not columns or "journal" in columns:
         return
     conn.executescript(
@@ -238,26 +254,38 @@ class SqliteStore:
 
     async def claim(
         self, job_id: str, owner: str, lease_s: float, *, continuation: bool = False,
-        message: bytes | None = None,
+        message: bytes | None = None, fingerprint: str | None = None,
+        expired_before: float | None = None,
     ) -> Claim:
         def claim(conn: sqlite3.Connection) -> Claim:
             now = time.time()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute(
-                    "SELECT state, lease_until, result, published, journal, interim"
-                    " FROM job_outcomes WHERE job_id = ?",
+                    "SELECT state, lease_until, result, published, journal, interim,"
+                    " fingerprint, created_at FROM job_outcomes WHERE job_id = ?",
                     (job_id,),
                 ).fetchone()
                 if row is None:
                     conn.execute(
                         "INSERT INTO job_outcomes (job_id, state, owner, lease_until, created_at,"
-                        " message) VALUES (?, 'in-progress', ?, ?, ?, ?)",
-                        (job_id, owner, now + lease_s, now, message),
+                        " message, fingerprint) VALUES (?, 'in-progress', ?, ?, ?, ?, ?)",
+                        (job_id, owner, now + lease_s, now, message, fingerprint),
                     )
                     return Claim(ClaimState.ACQUIRED, journal={})
-                state, lease_until, result, published, journal, interim = row
+                (state, lease_until, result, published, journal, interim, bound,
+                 created_at) = row
+                if fingerprint is not None and bound is not None and bound != fingerprint:
+                    return Claim(ClaimState.CONFLICT)
+                if fingerprint is not None and bound is None:
+                    conn.execute("UPDATE job_outcomes SET fingerprint = ? WHERE job_id = ?",
+                                 (fingerprint, job_id))
                 if state == "done":
+                    if result is None or (expired_before is not None
+                                          and created_at < expired_before):
+                        if result is not None:
+                            conn.execute(_PURGE + " WHERE job_id = ?", (now, job_id))
+                        return Claim(ClaimState.EXPIRED)
                     return Claim(ClaimState.DONE, bytes(result), bool(published))
                 if state == "in-progress" and lease_until > now:
                     return Claim(ClaimState.BUSY)
@@ -351,7 +379,38 @@ class SqliteStore:
                 "SELECT result FROM job_outcomes WHERE job_id = ? AND state = 'done'", (job_id,)
             ).fetchone()
         )
-        return bytes(row[0]) if row else None
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    # -- retention and maintenance -----------------------------------------------------------
+
+    async def purge_results(self, created_before: float) -> int:
+        cursor = await self._run(lambda c: c.execute(
+            _PURGE + " WHERE state = 'done' AND created_at < ? AND purged_at IS NULL",
+            (time.time(), created_before)))
+        return int(cursor.rowcount)
+
+    async def forget_jobs(self, created_before: float) -> int:
+        cursor = await self._run(lambda c: c.execute(
+            "DELETE FROM job_outcomes WHERE state = 'done' AND created_at < ?",
+            (created_before,)))
+        return int(cursor.rowcount)
+
+    async def purge_dead_letters(self, received_before: dt.datetime) -> int:
+        cursor = await self._run(lambda c: c.execute(
+            "DELETE FROM dead_letters WHERE received_at < ?", (received_before.isoformat(),)))
+        return int(cursor.rowcount)
+
+    async def take_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        def take(conn: sqlite3.Connection) -> bool:
+            now = time.time()
+            cursor = conn.execute(
+                "INSERT INTO task_leases (name, owner, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until"
+                " WHERE task_leases.until < ? OR task_leases.owner = excluded.owner",
+                (name, owner, now + ttl_s, now))
+            return cursor.rowcount == 1
+
+        return await self._run(take)
 
     # -- audit -------------------------------------------------------------------------------
 

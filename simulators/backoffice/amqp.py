@@ -23,6 +23,7 @@ from aio_pika.abc import (
     AbstractQueue,
 )
 
+from hub.backoffice_auth import sign_message
 from simulators.backoffice.settings import BackofficeSimulatorSettings
 
 __all__ = ["AmqpLink"]
@@ -119,8 +120,12 @@ class AmqpLink:
         exchange = self._exchange
         if exchange is None:
             raise ConnectionError("not connected to the broker")
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        tenant = routing_key.partition(".")[2]
         message = aio_pika.Message(
-            body=json.dumps(body, ensure_ascii=False).encode(),
+            body=raw,
+            # Signed as the hub requires of every action: HMAC under the tenant's secret.
+            headers=dict(sign_message(raw, self._settings.secret_for(tenant))),
             content_type="application/json",
             correlation_id=str(body["job_id"]),
             message_id=f"{body['request_id']}:{body['action']}:{body['at']}",

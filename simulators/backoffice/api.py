@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from hub.hmac_signing import SignatureRejected, verify
@@ -32,8 +34,8 @@ async def post_request(request: web.Request) -> web.Response:
         return _error(503, "unavailable", "simulated outage (503)")
     body = await request.read()
     try:
-        signed_at = verify(body, state.settings.secret, request.headers,
-                           tolerance_s=state.settings.tolerance_s)
+        signed_at = verify(body, state.settings.secret_for(_claimed_tenant(body)),
+                           request.headers, tolerance_s=state.settings.tolerance_s)
     except SignatureRejected as exc:
         state.log.refuse("http", exc.reason, exc.message)
         response = _error(401, exc.reason, exc.message)
@@ -56,3 +58,12 @@ async def post_request(request: web.Request) -> web.Response:
 
 
 api_routes = routes
+
+
+def _claimed_tenant(body: bytes) -> str:
+    """The tenant a forward says it is for, to pick the secret that must have signed it."""
+    try:
+        tenant = json.loads(body).get("tenant")
+    except (ValueError, AttributeError, RecursionError):
+        return ""
+    return tenant if isinstance(tenant, str) else ""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from hub.hmac_signing import DEFAULT_TOLERANCE_S
 
@@ -15,7 +16,8 @@ DEFAULT_ACTIONS: tuple[str, ...] = ("received", "completed")
 class BackofficeSimulatorSettings:
     """Where the simulated back office listens, how it checks requests, and how it answers.
 
-    ``secret``: the HMAC key shared with the hub for ``POST /requests`` (required).
+    ``secret``: the HMAC key shared with the hub for ``POST /requests`` (required), which
+    also signs the answers (the hub authenticates every action); ``tenant_secrets`` per tenant.
     ``amqp_url``: the broker for the answers (exchange ``exchange``, routing key
     ``action.<tenant>``) and, with ``queue``, for forwarded requests; without it, answers are
     only recorded. ``declare_queue``: declare ``queue`` (durable) or expect it to exist.
@@ -39,3 +41,9 @@ class BackofficeSimulatorSettings:
     tolerance_s: int = DEFAULT_TOLERANCE_S
     publish_attempts: int = 5
     publish_timeout_s: float = 5.0
+    # A tenant's own secret where it has one (the hub gives every tenant its own); ``secret``
+    # for the others. It checks that tenant's forwards and signs the actions sent for it.
+    tenant_secrets: Mapping[str, bytes] = field(default_factory=dict)
+
+    def secret_for(self, tenant: str) -> bytes:
+        return self.tenant_secrets.get(tenant, self.secret)

@@ -7,13 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import pytest
 
 from hub import topology
 from hub.contract import Outcome, Result
 from hub.devpki import KeyPair
-from hub.testing import HubHarness, job_body, make_job, read_queue, running_test_hub
+from hub.testing import (
+    HubHarness,
+    job_body,
+    make_job,
+    publish_backoffice,
+    read_queue,
+    running_test_hub,
+)
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 from tests.integration.test_end_to_end import control, hub_settings
@@ -30,15 +36,8 @@ async def harness(simulator: Any, pki: dict[str, KeyPair], tmp_path: Path) -> An
 
 
 async def _decide(job_id: str, decision: str, **extra: Any) -> None:
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(topology.BACKOFFICE_EXCHANGE)
-        await exchange.publish(
-            aio_pika.Message(json.dumps({"job_id": job_id, "decision": decision, **extra})
-                             .encode(), content_type="application/json"),
-            routing_key="decision.gent",
-        )
+    await publish_backoffice(AMQP_URL, "decision",
+                             {"job_id": job_id, "decision": decision, **extra})
 
 
 async def _final(harness: HubHarness, job_id: str) -> Result:
@@ -145,11 +144,7 @@ async def test_an_approved_copy_of_an_act_is_delivered(harness: HubHarness) -> N
 
 
 async def test_bad_or_stray_decisions_never_crash_the_worker(harness: HubHarness) -> None:
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(topology.BACKOFFICE_EXCHANGE)
-        await exchange.publish(aio_pika.Message(b"not json"), routing_key="decision.gent")
+    await publish_backoffice(AMQP_URL, "decision", b"not json")
     await _decide("no-such-job-0001", "approve")
     dead = await harness.dead_letters(expect=1)
     assert [d.reason for d in dead] == ["unreadable-decision"]
