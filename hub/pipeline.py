@@ -17,6 +17,7 @@ import structlog
 from hub.breaker import CircuitBreaker
 from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
+from hub.documents.names import safe_file_name, safe_given_name
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ApprovalRequired, InvalidInput, PermanentError
 from hub.policy import PolicyRules, decide, load_policy
@@ -33,6 +34,9 @@ from hub.registry import AdapterRegistry
 __all__ = ["Pipeline", "Processed"]
 
 log = structlog.get_logger(__name__)
+
+# The extension a back end's document is named with, by its media type (its own is not trusted).
+_EXTENSIONS = {"application/pdf": "pdf", "application/xml": "xml", "text/xml": "xml"}
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,11 @@ class Pipeline:
                 decided_by = f"approved-by:{approved.get('employee') or 'employee'}"
             else:
                 decided_by = decide(job, tenant, self._policy).rule
+            announcing: dict[str, Any] = {} if announce is None else {"announce": announce}
+            # Each process() is one run with its own MAGDA references (CallContext.run).
             context = CallContext(
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
-                journal=journal, decided_by=decided_by, background=background,
-                **({"announce": announce} if announce is not None else {}),
+                journal=journal, decided_by=decided_by, background=background, **announcing,
             )
             breaker = self._breakers.get(adapter.name)
             if breaker is None:
@@ -164,10 +169,12 @@ class Pipeline:
                 answer.certificate, tenant, job.job_id, answer.backend_reference, issued_at,
                 identity,
             )
-            stem = f"{kind}-{job.dossier_id}"
+            # The dossier id is the front office's: only its safe characters make the name.
             documents += [
-                Document(f"{kind}-xml", "application/xml", f"{stem}.xml", xml),
-                Document(f"{kind}-pdf", "application/pdf", f"{stem}.pdf", pdf),
+                Document(f"{kind}-xml", "application/xml",
+                         safe_file_name(kind, job.dossier_id, ext="xml"), xml),
+                Document(f"{kind}-pdf", "application/pdf",
+                         safe_file_name(kind, job.dossier_id, ext="pdf"), pdf),
             ]
         if answer.backend_document is not None:
             original = answer.backend_document
@@ -175,9 +182,10 @@ class Pipeline:
                 original.content, identity, signing_time=issued_at,
                 reason=f"Delivered by {tenant.name} (reference {job.job_id})",
             )
-            documents.append(
-                Document(original.kind, original.media_type, original.file_name, sealed)
-            )
+            # Adapters name their documents safely; checked again here, where all names pass.
+            name = safe_given_name(original.file_name,
+                                   ext=_EXTENSIONS.get(original.media_type, "bin"))
+            documents.append(Document(original.kind, original.media_type, name, sealed))
         return tuple(documents)
 
 

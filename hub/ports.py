@@ -28,6 +28,7 @@ __all__ = [
     "Consultation",
     "Continuation",
     "SystemClock",
+    "new_run",
 ]
 
 
@@ -108,7 +109,10 @@ class AuditTrail(Protocol):
     """Append-only record of consultations: written before the call, completed once after."""
 
     async def consultation_started(self, consultation: Consultation) -> None:
-        """Record the call before it is made; a repeat of the same reference is ignored."""
+        """Record the call before it is made; a repeat of the same reference is ignored.
+
+        Never fails on the text it is given: what a store cannot hold (a lone surrogate,
+        NUL) is stored replaced (U+FFFD)."""
 
     async def consultation_finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
@@ -142,6 +146,11 @@ class BackgroundWrites:
                     raise outcome
 
 
+def new_run() -> str:
+    """A fresh identity for one run of a job attempt (see :attr:`CallContext.run`)."""
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class CallContext:
     job: Job
@@ -157,14 +166,20 @@ class CallContext:
     # adapter that hands the job to an outside party calls it first: that party's answers
     # must follow "received".
     announce: Callable[[], Awaitable[None]] = field(default=_nothing_to_announce)
+    # This run of the attempt: a worker that dies mid-attempt leaves the attempt number
+    # unchanged, so the attempt alone does not tell its runs apart (see :meth:`reference`).
+    run: str = field(default_factory=new_run)
 
     def reference(self, service: str, step: str = "query") -> str:
-        """The request reference for one call of this job attempt.
+        """The request reference for one call of this run of the job attempt.
 
-        Derived, not random: a redelivered attempt repeats the same consultation under the same
-        reference, so the audit keeps one record for it and the back end sees one question.
+        Each run has its own: a run that died left its consultation records behind (closed
+        as ``abandoned`` by recovery), and a re-run of the same attempt must never write its
+        outcome into them. Within one run the same call has the same reference. Nothing
+        finds an earlier run's request by it: the criminal record finds its extract by the
+        job id (``Referentie``) and the number in the journal.
         """
-        name = f"{self.job.job_id}|{self.attempt}|{service}|{step}"
+        name = f"{self.job.job_id}|{self.attempt}|{self.run}|{service}|{step}"
         return str(uuid.uuid5(_REFERENCE_NAMESPACE, name))
 
     def consultation(

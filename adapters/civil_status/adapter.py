@@ -19,6 +19,7 @@ from adapters.civil_status.mapping import (
 from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xop import document_bytes
+from hub.documents.names import safe_file_name
 from hub.errors import ConfigurationError, NotFound
 from hub.ports import AdapterAnswer, BackendDocument, CallContext
 
@@ -91,7 +92,7 @@ class CivilStatusAdapter(MagdaAdapter):
         word = self._rules.acts[act_id][1]
         # DABS gives no file name: ours is the act's word, the form and the reference.
         kind = "uittreksel" if form == "extract" else "afschrift"
-        file_name = f"{word}-{kind}-{act.reference}.pdf"
+        file_name = safe_file_name(word, kind, act.reference, ext="pdf")
         return AdapterAnswer(
             backend_document=BackendDocument(
                 kind=f"civil-status-{form}", file_name=file_name, content=content

@@ -33,6 +33,7 @@ from adapters.magda import ContextAudit
 from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.magda.xop import document_bytes
+from hub.documents.names import safe_file_name, safe_given_name
 from hub.errors import ConfigurationError, MappingError
 from hub.ports import AdapterAnswer, BackendDocument, CallContext, Continuation
 
@@ -132,7 +133,10 @@ class CriminalRecordAdapter(MagdaAdapter):
                 return AdapterAnswer(
                     backend_document=BackendDocument(
                         kind=f"criminal-record-extract-{rule.model}",
-                        file_name=extract.file_name or f"uittreksel-{rule.model}-{number}.pdf",
+                        file_name=(safe_given_name(extract.file_name, ext="pdf")
+                                   if extract.file_name
+                                   else safe_file_name("uittreksel", rule.model, number,
+                                                       ext="pdf")),
                         content=content,
                     ),
                     backend_reference=number,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -10,12 +11,14 @@ from typing import Protocol
 from hub.ports import Consultation
 
 __all__ = [
+    "ABANDONED",
     "AuditRecord",
     "Claim",
     "ClaimState",
     "DeadLetter",
     "OutcomeStore",
     "StatusPush",
+    "store_safe_text",
 ]
 
 AUDIT_COLUMNS = (
@@ -25,6 +28,25 @@ AUDIT_COLUMNS = (
     "reply_reference", "duration_ms",
 )
 STARTED_COLUMNS = 14  # the columns written before the call
+# The outcome of a consultation whose run died before it recorded one (see
+# OutcomeStore.abandon_open_consultations): the call may or may not have reached the back end.
+ABANDONED = "abandoned"
+
+# What no store can hold as text: lone surrogates (not encodable as UTF-8, so SQLite's driver
+# raises) and NUL (PostgreSQL refuses it in text).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def store_safe_text(value: str) -> str:
+    """``value`` with every character a store cannot hold as text replaced by U+FFFD.
+
+    The audit is written from what a job carries; no string may make that write fail.
+    """
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+def _safe(value: object) -> object:
+    return store_safe_text(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -81,11 +103,12 @@ class StatusPush:
 
 
 def consultation_row(c: Consultation) -> tuple[object, ...]:
-    return (
+    """The columns written before the call, every text store-safe (:func:`store_safe_text`)."""
+    return tuple(_safe(value) for value in (
         c.reference, c.job_id, c.attempt, c.tenant, c.service, c.service_version,
         c.client_identification, c.requester_capacity, c.requester_identifier, c.acting_person,
         c.subject_identifier, c.purpose, c.started_at, c.decided_by,
-    )
+    ))
 
 
 class ClaimState(StrEnum):
@@ -180,11 +203,23 @@ class OutcomeStore(Protocol):
 
     # -- audit of consultations (the AuditTrail port) ----------------------------------------
 
-    async def consultation_started(self, consultation: Consultation) -> None: ...
+    async def consultation_started(self, consultation: Consultation) -> None:
+        """Record a call before it is made (a repeat of its reference is ignored); any text is
+        stored store-safe (:func:`store_safe_text`), never refused."""
 
     async def consultation_finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
-    ) -> None: ...
+    ) -> None:
+        """Complete an open record; a record that has an outcome never changes again."""
+
+    async def abandon_open_consultations(self, job_id: str) -> int:
+        """Close the job's records that have no outcome as ``abandoned`` (finished now):
+        their runs died. Called by the run that holds the job's claim, before it consults
+        anything (no other run of the job can be live then). Returns how many."""
+
+    async def abandon_stale_consultations(self, started_before: dt.datetime) -> int:
+        """Close every record without an outcome started before ``started_before`` as
+        ``abandoned`` (its run cannot be live any more). Returns how many."""
 
     async def audit_records(
         self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000

@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from hub.ports import Consultation
 from hub.store.base import (
+    ABANDONED,
     AUDIT_COLUMNS,
     STARTED_COLUMNS,
     AuditRecord,
@@ -17,6 +18,7 @@ from hub.store.base import (
     DeadLetter,
     StatusPush,
     consultation_row,
+    store_safe_text,
 )
 
 __all__ = ["PostgresStore"]
@@ -303,8 +305,25 @@ class PostgresStore:
             await conn.execute(
                 "UPDATE audit_consultations SET outcome = %s, reply_reference = %s,"
                 " duration_ms = %s, finished_at = now() WHERE reference = %s AND outcome IS NULL",
-                (outcome, reply_reference, duration_ms, reference),
+                (store_safe_text(outcome),
+                 None if reply_reference is None else store_safe_text(reply_reference),
+                 duration_ms, store_safe_text(reference)),
             )
+
+    async def abandon_open_consultations(self, job_id: str) -> int:
+        return await self._abandon("job_id = %s", store_safe_text(job_id))
+
+    async def abandon_stale_consultations(self, started_before: dt.datetime) -> int:
+        return await self._abandon("started_at < %s", started_before)
+
+    async def _abandon(self, where: str, value: object) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE audit_consultations SET outcome = %s, finished_at = now()"
+                f" WHERE {where} AND outcome IS NULL",
+                (ABANDONED, value),
+            )
+            return cursor.rowcount
 
     async def audit_records(
         self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
@@ -314,7 +333,7 @@ class PostgresStore:
         for column, value in (("job_id", job_id), ("tenant", tenant)):
             if value is not None:
                 clauses.append(f"{column} = %s")
-                params.append(value)
+                params.append(store_safe_text(value))  # as it was stored
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         async with self._pool.connection() as conn:
             cursor = await conn.execute(

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ import structlog
 
 from hub.ports import Consultation
 from hub.store.base import (
+    ABANDONED,
     AUDIT_COLUMNS,
     STARTED_COLUMNS,
     AuditRecord,
@@ -25,6 +28,7 @@ from hub.store.base import (
     DeadLetter,
     StatusPush,
     consultation_row,
+    store_safe_text,
 )
 
 __all__ = ["SqliteStore"]
@@ -150,6 +154,55 @@ def _migrate(conn: sqlite3.Connection) -> None:
     )
 
 
+# The store holds whole job messages and results (criminal-record extracts): its owner only.
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents readable by the owner only (0700);
+    directories that exist are left as they are."""
+    missing: list[Path] = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            created.mkdir(mode=_DIR_MODE)
+            os.chmod(created, _DIR_MODE)  # the umask may have taken bits off, never added
+
+
+def _narrow(path: Path) -> None:
+    """Make an existing store file owner-only; say so when it was wider."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & ~_FILE_MODE:
+        log.warning("store.file_mode_narrowed", path=str(path), mode=oct(mode),
+                    now=oct(_FILE_MODE))
+        try:
+            os.chmod(path, _FILE_MODE)
+        except OSError as exc:
+            log.warning("store.file_mode_not_narrowed", path=str(path), error=str(exc))
+
+
+def _prepare_private_files(path: Path) -> None:
+    """Before SQLite opens ``path``: its directory exists (0700 if we make it), the database
+    exists 0600 (SQLite gives its -wal, -shm and -journal files the database's mode), and any
+    of them found wider is narrowed."""
+    _make_private_dirs(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
+        _narrow(file)
+
+
 class SqliteStore:
     """The embedded default. Claims are serialised by the single connection thread."""
 
@@ -176,7 +229,7 @@ class SqliteStore:
     async def open(self) -> None:
         def connect() -> sqlite3.Connection:
             if str(self._path) != ":memory:":
-                self._path.parent.mkdir(parents=True, exist_ok=True)
+                _prepare_private_files(self._path)
             conn = sqlite3.connect(
                 str(self._path), check_same_thread=False, isolation_level=None, timeout=30
             )
@@ -187,6 +240,9 @@ class SqliteStore:
             conn.execute(f"PRAGMA user_version = {_VERSION}")
             if self._checkpoints_apart:
                 conn.execute("PRAGMA wal_autocheckpoint=0")
+            if str(self._path) != ":memory:":
+                for suffix in _COMPANIONS:  # made now, from the database's mode: a check
+                    _narrow(self._path.with_name(self._path.name + suffix))
             return conn
 
         loop = asyncio.get_running_loop()
@@ -429,13 +485,34 @@ class SqliteStore:
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
     ) -> None:
         finished = dt.datetime.now(dt.UTC).isoformat()
+        safe_reply = None if reply_reference is None else store_safe_text(reply_reference)
         await self._run(
             lambda c: c.execute(
                 "UPDATE audit_consultations SET outcome = ?, reply_reference = ?,"
                 " duration_ms = ?, finished_at = ? WHERE reference = ? AND outcome IS NULL",
-                (outcome, reply_reference, duration_ms, finished, reference),
+                (store_safe_text(outcome), safe_reply, duration_ms, finished,
+                 store_safe_text(reference)),
             )
         )
+
+    async def abandon_open_consultations(self, job_id: str) -> int:
+        return await self._abandon("job_id = ?", store_safe_text(job_id))
+
+    async def abandon_stale_consultations(self, started_before: dt.datetime) -> int:
+        # started_at is ISO text in UTC (+00:00), so text order is time order.
+        return await self._abandon("started_at < ?",
+                                   started_before.astimezone(dt.UTC).isoformat())
+
+    async def _abandon(self, where: str, value: str) -> int:
+        finished = dt.datetime.now(dt.UTC).isoformat()
+        cursor = await self._run(
+            lambda c: c.execute(
+                "UPDATE audit_consultations SET outcome = ?, finished_at = ?"
+                f" WHERE {where} AND outcome IS NULL",
+                (ABANDONED, finished, value),
+            )
+        )
+        return int(cursor.rowcount)
 
     async def audit_records(
         self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
@@ -444,7 +521,7 @@ class SqliteStore:
         for column, value in (("job_id", job_id), ("tenant", tenant)):
             if value is not None:
                 clauses.append(f"{column} = ?")
-                params.append(value)
+                params.append(store_safe_text(value))  # as it was stored
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._run(
             lambda c: c.execute(

@@ -179,17 +179,100 @@ async def test_repertorium_registration_on_demand_and_remembered(
     assert {r.reference for r in records} == {c["referte"] for c in calls[:3]}
 
 
-async def test_a_repeated_attempt_writes_no_second_audit_record(
+async def test_each_run_of_an_attempt_has_its_own_record(
     adapter: PopulationAdapter, store: OutcomeStore
 ) -> None:
     context = _context(WELL_KNOWN["household_head"], "household-composition", store,
                        job_id="job-redelivered")
-    await adapter.handle(context)
-    await adapter.handle(context)  # the same attempt redelivered: same reference
-    records = await store.audit_records(job_id="job-redelivered")
-    assert len(records) == 1
-    await adapter.handle(dataclasses.replace(context, attempt=2))
-    assert len(await store.audit_records(job_id="job-redelivered")) == 2
+    # Within one run a call keeps its reference; another run of the same attempt (the job
+    # redelivered after its worker died) has its own.
+    assert context.reference("GeefGezinssamenstelling") == \
+        context.reference("GeefGezinssamenstelling")
+    rerun = dataclasses.replace(context, run="another-run")
+    assert rerun.reference("GeefGezinssamenstelling") != \
+        context.reference("GeefGezinssamenstelling")
+    answers = [await adapter.handle(c) for c in (context, rerun,
+                                                  dataclasses.replace(context, attempt=2))]
+    records = {r.reference: r for r in await store.audit_records(job_id="job-redelivered")}
+    assert set(records) == {a.backend_reference for a in answers}
+    assert len(records) == 3
+    assert {(r.attempt, r.outcome) for r in records.values()} == {(1, "ok"), (2, "ok")}
+
+
+class _WorkerDied(Exception):
+    """The worker process dies here: nothing of its run happens after this."""
+
+
+class _DyingRun:
+    """The real store for the first run of an attempt, until its worker dies: the completion
+    of RegistreerInschrijving (a write in the background) is lost with the process, and the
+    process dies while it records the GeefPersoon after the registration."""
+
+    def __init__(self, store: OutcomeStore) -> None:
+        self.store = store
+        self.services: dict[str, str] = {}
+
+    async def consultation_started(self, consultation: Any) -> None:
+        await self.store.consultation_started(consultation)
+        self.services[consultation.reference] = consultation.service
+        if list(self.services.values()).count("GeefPersoon") == 2:
+            raise _WorkerDied
+
+    async def consultation_finished(self, reference: str, **completion: Any) -> None:
+        if self.services[reference] != "RegistreerInschrijving":
+            await self.store.consultation_finished(reference, **completion)
+
+
+async def test_the_audit_tells_the_truth_after_a_crash(
+    simulator: Any, pki: dict[str, KeyPair], store: OutcomeStore
+) -> None:
+    # The first run: GeefPersoon answers 40003 (not in our repertorium), the registration goes
+    # out and MAGDA takes it, then the worker dies. The job comes back as the same attempt.
+    job_id = "job-crashed-run"
+    first = dataclasses.replace(_context(WELL_KNOWN["single"], "proof-of-life", store,
+                                         job_id=job_id), audit=_DyingRun(store))
+    dying = PopulationAdapter(magda_settings(simulator, pki["magda-client"]),
+                              BackendSettings(total_timeout_s=3), TENANTS)
+    await dying.start()
+    try:
+        with pytest.raises(_WorkerDied):
+            await dying.handle(first)
+        await first.background.settle()
+    finally:
+        await dying.close()
+
+    # The run that claims the job next closes what the dead run left open, then runs anew
+    # (another process: a new adapter, a new run of attempt 1).
+    assert await store.abandon_open_consultations(job_id) == 2
+    second = _context(WELL_KNOWN["single"], "proof-of-life", store, job_id=job_id)
+    assert second.attempt == first.attempt and second.run != first.run
+    adapter = PopulationAdapter(magda_settings(simulator, pki["magda-client"]),
+                                BackendSettings(total_timeout_s=3), TENANTS)
+    await adapter.start()
+    try:
+        answer = await adapter.handle(second)
+        await second.background.settle()
+    finally:
+        await adapter.close()
+
+    calls = await control(simulator, "GET", "calls")
+    assert [(c["service"], c["outcome"]) for c in calls] == [
+        ("GeefPersoon", "not-registered"), ("RegistreerInschrijving", "ok"), ("GeefPersoon", "ok"),
+    ]
+    records = {r.reference: r for r in await store.audit_records(job_id=job_id)}
+    assert sorted((r.service, r.outcome) for r in records.values()) == [
+        ("GeefPersoon", "abandoned"), ("GeefPersoon", "error:40003"), ("GeefPersoon", "ok"),
+        ("RegistreerInschrijving", "abandoned"),
+    ]
+    assert all(r.finished_at is not None for r in records.values())
+    assert {c["referte"] for c in calls} <= set(records)
+    # The delivered answer's reference is the successful call's own record, with its own
+    # reply reference; the first run's error keeps the first reply's.
+    delivered = records[str(answer.backend_reference)]
+    assert (delivered.service, delivered.outcome) == ("GeefPersoon", "ok")
+    (refused,) = [r for r in records.values() if r.outcome == "error:40003"]
+    assert delivered.reply_reference and refused.reply_reference
+    assert delivered.reply_reference != refused.reply_reference
 
 
 async def test_an_unanswered_consultation_is_on_record(

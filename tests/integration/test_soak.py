@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ import pytest
 from hub import topology
 from hub.contract import Outcome, Result
 from hub.devpki import KeyPair
-from hub.ports import _REFERENCE_NAMESPACE
 from hub.status.mapping import load_status_table
 from hub.store import open_store
 from hub.testing import CAPABILITIES, make_job, read_queue, reset_broker, running_test_hub
@@ -151,16 +149,6 @@ def _restart_broker() -> float:
     return time.monotonic() - started
 
 
-def _attempt_of_reference(job_ids: list[str]) -> dict[str, tuple[str, int]]:
-    """The MAGDA reference of each job attempt (the hub derives them; see CallContext)."""
-    attempts = len(RETRY_DELAYS) + 1
-    return {
-        str(uuid.uuid5(_REFERENCE_NAMESPACE, f"{job_id}|{attempt}|{HOUSEHOLD}|query")):
-            (job_id, attempt)
-        for job_id in job_ids for attempt in range(1, attempts + 1)
-    }
-
-
 async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
     simulator: Any, dosis: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> None:
@@ -240,6 +228,10 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
     store = await open_store(settings.store.url)
     try:
         dead = await store.dead_letters()
+        # The MAGDA reference of each call names its job and attempt in the audit (each run
+        # of an attempt has its own reference; see CallContext.reference).
+        of_reference = {r.reference: (r.job_id, r.attempt)
+                        for r in await store.audit_records(limit=10 * SOAK_JOBS)}
     finally:
         await store.close()
 
@@ -267,7 +259,6 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
     assert {r.outcome for r in replies if r.job_id.startswith("poison")} == {Outcome.REJECTED}
 
     # -- back-end calls: one per attempt, each further attempt justified by a fault ---------
-    of_reference = _attempt_of_reference([j["job_id"] for j in jobs])
     per_job: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for call in calls:
         job_id, attempt = of_reference[call["referte"]]
