@@ -9,7 +9,9 @@ round, in order:
   result removed; the row stays as a tombstone, so a replay is told ``DOCUMENT_EXPIRED`` and
   the job id keeps its fingerprint;
 - **tombstones** and **audit records** older than ``audit.retention_years`` (10);
-- **dead letters** older than ``store.dead_letter_retention_days`` (they hold job messages).
+- **dead letters** older than ``store.dead_letter_retention_days`` (they hold job messages);
+- **consultation records** of runs that died and whose job was not taken up again: closed as
+  ``abandoned`` (a job taken up again closes its own when a worker claims it).
 
 A round also runs when a worker starts.
 """
@@ -43,6 +45,7 @@ class RoundReport:
     tombstones: int = 0
     audit: int = 0
     dead_letters: int = 0
+    abandoned: int = 0
 
 
 class Maintenance:
@@ -68,14 +71,21 @@ class Maintenance:
         letter_days = self._settings.store.dead_letter_retention_days
         letters = (await self._store.purge_dead_letters(at - dt.timedelta(days=letter_days))
                    if letter_days > 0 else 0)
-        report = RoundReport(True, results, tombstones, audit, letters)
+        # A run still open after two leases died without its job being taken up again.
+        stale = 2 * self._settings.store.claim_lease_s + max(
+            (b.total_timeout_s for b in self._settings.backends.values()), default=45.0)
+        abandoned = await self._store.abandon_stale_consultations(
+            at - dt.timedelta(seconds=stale))
+        report = RoundReport(True, results, tombstones, audit, letters, abandoned)
         for what, count in (("results", results), ("tombstones", tombstones),
-                            ("audit", audit), ("dead-letters", letters)):
+                            ("audit", audit), ("dead-letters", letters),
+                            ("abandoned-consultations", abandoned)):
             if count and self._metrics is not None:
                 self._metrics.purged.labels(what=what).inc(count)
-        if results or tombstones or audit or letters:
+        if results or tombstones or audit or letters or abandoned:
             log.info("retention.purged", results=results, tombstones=tombstones,
-                     audit_records=audit, dead_letters=letters, retention_days=days)
+                     audit_records=audit, dead_letters=letters, abandoned=abandoned,
+                     retention_days=days)
         return report
 
     async def run_forever(self) -> None:

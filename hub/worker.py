@@ -516,6 +516,11 @@ class Worker:
             await self._schedule_retry(message, job, attempt, same_attempt=True)
             return
         try:
+            # This worker holds the claim: no other run of the job is alive, so a consultation
+            # record still open is a dead run's, closed now as abandoned.
+            abandoned = await self._store.abandon_open_consultations(job.job_id)
+            if abandoned:
+                log.warning("audit.abandoned_runs_closed", records=abandoned)
             await self._attempt(message, job, attempt, claim.journal, continuation)
         except BaseException:
             # Whatever stopped the attempt (the store, the broker, a defect, a shutdown), the

@@ -38,6 +38,8 @@ class LoketClient:
         # correlation id → (future, final results only, job id)
         self._pending: dict[str, tuple[asyncio.Future[Result], bool, str | None]] = {}
         self.received: list[Result] = []
+        # The bytes of each result as they came (a replay is byte-identical to the first).
+        self.received_bodies: list[bytes] = []
 
     @classmethod
     @asynccontextmanager
@@ -59,8 +61,11 @@ class LoketClient:
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         result = Result.from_json(message.body)
         self.received.append(result)
+        self.received_bodies.append(message.body)
         keys = [message.correlation_id or ""]
-        if result.outcome.final and result.job_id:
+        # A refusal of a job id taken by another request answers that request only.
+        conflict = result.error is not None and result.error.code == "JOB_ID_CONFLICT"
+        if result.outcome.final and result.job_id and not conflict:
             # A job published twice has one final result, sent to the first correlation id:
             # it answers every request still waiting for that job.
             keys += [k for k, (_, _, job_id) in self._pending.items() if job_id == result.job_id]
