@@ -76,7 +76,8 @@ def test_any_bytes_as_a_job_body(body: bytes) -> None:
         decode_job(body, None)
     except InvalidInput as error:
         assert error.code in {"MALFORMED_JSON", "SCHEMA_VIOLATION", "JOB_ID_MISMATCH",
-                              "INVALID_INSZ", "INVALID_KBO", "INVALID_ASSOCIATION_NUMBER"}
+                              "INVALID_INSZ", "INVALID_KBO", "INVALID_ASSOCIATION_NUMBER",
+                              "INVALID_CHARACTERS", "NESTING_TOO_DEEP"}
 
 
 @FAST
