@@ -29,6 +29,7 @@ from hub.ports import (
     Continuation,
 )
 from hub.registry import AdapterRegistry
+from hub.status.mapping import Catalogue, load_catalogue
 
 __all__ = ["Pipeline", "Processed"]
 
@@ -53,8 +54,10 @@ class Pipeline:
         audit: AuditTrail,
         breakers: dict[str, CircuitBreaker],
         policy: PolicyRules | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._policy = policy or load_policy()
+        self._catalogue = catalogue or load_catalogue()  # products per job type, for the policy
         self._registry = registry
         self._tenants = tenants
         self._documents = documents
@@ -96,7 +99,7 @@ class Pipeline:
             if isinstance(approved, dict):
                 decided_by = f"approved-by:{approved.get('employee') or 'employee'}"
             else:
-                decided_by = decide(job, tenant, self._policy).rule
+                decided_by = decide(job, tenant, self._policy, self._catalogue).rule
             context = CallContext(
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
                 journal=journal, decided_by=decided_by, background=background,

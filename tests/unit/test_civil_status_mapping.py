@@ -28,6 +28,7 @@ from lxml import etree
 from adapters.civil_status.errors import ActNotDigitised, ActNotFound, NotEntitled
 from adapters.civil_status.mapping import (
     CONCERNED,
+    LISTED_RIGHT,
     ActRules,
     ActSynopsis,
     PartialDate,
@@ -86,8 +87,10 @@ def _decision(act: ActSynopsis, form: str, persons: set[str], declared: str | No
 
 
 def _declared_relations(rules: ActRules) -> list[str]:
+    # What a job can declare in `relationship`: neither appearing in the act nor a listed
+    # right is taken on the requester's word.
     every = set().union(*rules.automatic.values(), *rules.approval.values())
-    return sorted(every - {CONCERNED})
+    return sorted(every - {CONCERNED, LISTED_RIGHT})
 
 
 def _concerned(act: ActSynopsis) -> tuple[str, str] | None:
