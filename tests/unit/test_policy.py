@@ -155,7 +155,8 @@ def test_a_product_of_another_type_is_rejected_first(job_type: str, product_id: 
                GENT, RULES, CATALOGUE)
     assert info.value.code == "PRODUCT_MISMATCH"
     assert info.value.details["rule"] == "product"
-    assert PRODUCTS[job_type] in info.value.details["products"]
+    products = info.value.details["products"]
+    assert isinstance(products, list) and PRODUCTS[job_type] in products
 
 
 def test_every_product_of_a_type_and_its_kinds_belongs_to_it() -> None:
