@@ -7,7 +7,7 @@ municipality (the pipeline does that) and never re-renders it.
 from __future__ import annotations
 
 from adapters.civil_status.client import FETCH, SEARCH, SERVICES, fetch_inhoud, search_inhoud
-from adapters.civil_status.errors import ActNotFound, NotEntitled
+from adapters.civil_status.errors import ActNotFound
 from adapters.civil_status.mapping import (
     ActRules,
     act_document,
@@ -15,6 +15,7 @@ from adapters.civil_status.mapping import (
     decide_before_search,
     decide_entitlement,
     load_rules,
+    not_in_any_act,
     pick_act,
     synopses_from_inhoud,
 )
@@ -86,7 +87,7 @@ class CivilStatusAdapter(MagdaAdapter):
             )
         except NotFound as exc:
             if not granted:
-                raise self._not_in_any_act(form) from exc
+                raise not_in_any_act(form, self._rules) from exc
             raise ActNotFound("no civil-status act matches the request",
                               details=exc.details) from exc
         synopses = synopses_from_inhoud(found.inhoud)
@@ -95,7 +96,7 @@ class CivilStatusAdapter(MagdaAdapter):
             # number and their state never reach anyone else.
             synopses = acts_of(synopses, persons)
             if not synopses:
-                raise self._not_in_any_act(form)
+                raise not_in_any_act(form, self._rules)
         wanted = job.parameters.get("act_reference")
         if wanted:
             synopses = tuple(s for s in synopses if s.reference == wanted)
@@ -122,13 +123,4 @@ class CivilStatusAdapter(MagdaAdapter):
                 kind=f"civil-status-{form}", file_name=file_name, content=content
             ),
             backend_reference=fetched.request_reference,
-        )
-
-    def _not_in_any_act(self, form: str) -> NotEntitled:
-        """The refusal of a requester who appears in none of the acts: it says nothing of them."""
-        rules = self._rules
-        return NotEntitled(
-            f"a {form} of an act can only be delivered to "
-            + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
-            details={"rule": f"forms.{form}", "relation": "none"},
         )

@@ -31,6 +31,7 @@ __all__ = [
     "decide_before_search",
     "decide_entitlement",
     "load_rules",
+    "not_in_any_act",
     "pick_act",
     "synopses_from_inhoud",
 ]
@@ -289,7 +290,10 @@ def decide_before_search(
             )
     relation = declared_relationship
     if not relation or relation == CONCERNED:
-        # Appearing in the act is never taken on the requester's word: the act must show it.
+        # Appearing in the act is never taken on the requester's word: the act must show it,
+        # and without a natural person (a company naming no acting person) nobody can be in it.
+        if not requester_persons:
+            raise not_in_any_act(form, rules)
         return None
     if relation in rules.automatic[form]:
         return relation
@@ -303,6 +307,15 @@ def decide_before_search(
         f"a {form} of an act can only be delivered to "
         + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
         details={"rule": f"forms.{form}", "relation": relation},
+    )
+
+
+def not_in_any_act(form: str, rules: ActRules) -> NotEntitled:
+    """The refusal of a requester in none of the acts: it says nothing of what DABS found."""
+    return NotEntitled(
+        f"a {form} of an act can only be delivered to "
+        + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
+        details={"rule": f"forms.{form}", "relation": "none"},
     )
 
 

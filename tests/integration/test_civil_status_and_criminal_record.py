@@ -307,3 +307,17 @@ async def test_the_subject_is_searched_for_the_act_not_for_an_entitlement(
     assert result.outcome is Outcome.DELIVERED
     records = await harness.hub.store.audit_records(job_id=result.job_id)
     assert [r.purpose.startswith("civil-status birth extract") for r in records] == [True, True]
+
+
+@pytest.mark.parametrize("kbo", ["0566988259", "0403170701"])  # listed (unmet), not listed
+async def test_a_company_without_an_acting_person_is_refused_before_dabs(
+    harness: HubHarness, simulator: Any, kbo: str,
+) -> None:
+    job = act_job(WELL_KNOWN["single"], "birth")
+    job["requester"] = {"capacity": "company", "identifier": kbo, "authenticated": True,
+                        "basis": "legal-representative"}
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None and result.error.code == "NOT_ENTITLED"
+    assert result.error.details == {"rule": "forms.extract", "relation": "none"}
+    assert await _services_called(simulator) == []

@@ -305,7 +305,10 @@ def test_a_declared_relation_is_decided_before_any_search() -> None:
 
 def test_only_a_requester_without_relation_needs_the_act() -> None:
     assert _before("extract", persons={STRANGER}) is None
-    assert _before("extract", persons=set()) is None  # a company without an acting person
+    # A company without an acting person: nobody can appear in the act, so no search either.
+    with pytest.raises(NotEntitled) as refused:
+        _before("extract", persons=set())
+    assert refused.value.details == {"rule": "forms.extract", "relation": "none"}
     # Appearing in the act is never taken on the requester's word.
     assert _before("extract", persons={STRANGER}, relation=CONCERNED) is None
 
