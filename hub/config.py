@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError
+from hub.identifiers import IdentifierError, normalize_association_number, normalize_kbo
 
 __all__ = [
+    "RIGHT_BASES",
     "AdminSettings",
     "AuditSettings",
     "BackendSettings",
@@ -37,6 +39,7 @@ __all__ = [
     "TenantSettings",
     "load_settings",
     "load_tenants",
+    "right_problems",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -177,14 +180,29 @@ class TenantMagdaSettings:
     tls_key: str = ""
 
 
+RIGHT_BASES = ("legal-representative", "product-right")
+"""Why a natural person may act for a company or association (``requester.basis``)."""
+
+
 @dataclass(frozen=True)
 class TenantRight:
-    """A company (KBO) or association that receives these job types automatically."""
+    """A company (KBO) or association that receives these job types automatically.
+
+    Only when the job meets the right: it names one of ``bases`` as ``requester.basis`` and an
+    ``acting_person``; under ``product-right`` its product is one of ``products`` (catalogue
+    numbers of these job types); under ``legal-representative`` every product of the types.
+    """
 
     name: str = ""
     kbo: str = ""
     association: str = ""
     job_types: tuple[str, ...] = ()
+    bases: tuple[str, ...] = ()
+    products: tuple[int, ...] = ()
+
+    @property
+    def holder(self) -> str:
+        return self.kbo or self.association
 
 
 @dataclass(frozen=True)
@@ -465,7 +483,50 @@ def load_tenants(directory: Path) -> dict[str, TenantSettings]:
         urn_prefix = "urn://"
         if not tenants[file.stem].connector_urn.startswith(urn_prefix):
             raise ConfigurationError(f"tenant file {file}: connector_urn must start with urn://")
+        problems = right_problems(tenants[file.stem].rights)
+        if problems:
+            raise ConfigurationError(f"tenant file {file}: " + "; ".join(problems))
     return tenants
+
+
+def right_problems(rights: tuple[TenantRight, ...]) -> list[str]:
+    """What makes listed rights mean nothing or more than they say (empty: they are sound)."""
+    # Imported here: the catalogue's reader imports this module.
+    from hub.status.mapping import load_catalogue
+
+    catalogue = load_catalogue()
+    problems: list[str] = []
+    for number, right in enumerate(rights, start=1):
+        where = f"[[rights]] #{number} ({right.name or right.holder or 'unnamed'})"
+        if bool(right.kbo) == bool(right.association):
+            problems.append(f"{where}: needs exactly one of kbo and association")
+        try:
+            if right.kbo and normalize_kbo(right.kbo) != right.kbo:
+                problems.append(f"{where}: kbo must be written as 10 digits")
+            if right.association and \
+                    normalize_association_number(right.association) != right.association:
+                problems.append(f"{where}: association must be written as V and 7 digits")
+        except IdentifierError as exc:
+            problems.append(f"{where}: {exc.message}")
+        if not right.job_types:
+            problems.append(f"{where}: names no job_types")
+        unknown_types = [t for t in right.job_types if not catalogue.products_of(t)]
+        if unknown_types:
+            problems.append(f"{where}: job types not in the product catalogue: {unknown_types}")
+        if not right.bases:
+            problems.append(f"{where}: names no bases ({' or '.join(RIGHT_BASES)})")
+        unknown_bases = sorted(set(right.bases) - set(RIGHT_BASES))
+        if unknown_bases:
+            problems.append(f"{where}: unknown bases {unknown_bases}")
+        if "product-right" in right.bases and not right.products:
+            problems.append(f"{where}: a product-right basis needs its products")
+        if right.products and "product-right" not in right.bases:
+            problems.append(f"{where}: products are only read under the product-right basis")
+        foreign = [p for p in right.products
+                   if not any(catalogue.belongs(t, p) for t in right.job_types)]
+        if foreign:
+            problems.append(f"{where}: products {foreign} belong to none of its job types")
+    return problems
 
 
 def resolve_path(value: str) -> Path | None:

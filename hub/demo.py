@@ -23,6 +23,8 @@ from hub.devpki import generate_dev_pki
 from hub.documents import external
 from hub.identifiers import mask_insz
 from hub.logging import configure_logging
+from hub.policy import kind_of
+from hub.status.mapping import product_for
 from loket_hub.client import LoketClient
 from simulators.dosis import DosisSimulatorSettings, start_dosis_simulator
 from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
@@ -36,6 +38,7 @@ def _job(
     attest: str = "household-composition", job_type: str = "population.attest",
     parameters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    asked = parameters or {"attest": attest, "language": "nl"}
     return {
         "contract_version": 1,
         "job_id": job_id or f"demo-{uuid.uuid4()}",
@@ -43,10 +46,10 @@ def _job(
         "tenant": tenant,
         "requester": {"capacity": "person", "identifier": insz, "authenticated": True},
         "subject": {"kind": "person", "identifier": insz},
-        "product_id": 1473,
+        "product_id": product_for(job_type, kind_of(asked)) or 1,
         "dossier_id": f"DOS-{uuid.uuid4().hex[:8].upper()}",
         "purpose": "requested at the e-counter",
-        "parameters": parameters or {"attest": attest, "language": "nl"},
+        "parameters": asked,
     }
 
 

@@ -30,6 +30,7 @@ from hub.ports import (
     Continuation,
 )
 from hub.registry import AdapterRegistry
+from hub.status.mapping import Catalogue, load_catalogue
 
 __all__ = ["Pipeline", "Processed"]
 
@@ -57,8 +58,10 @@ class Pipeline:
         audit: AuditTrail,
         breakers: dict[str, CircuitBreaker],
         policy: PolicyRules | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._policy = policy or load_policy()
+        self._catalogue = catalogue or load_catalogue()  # products per job type, for the policy
         self._registry = registry
         self._tenants = tenants
         self._documents = documents
@@ -100,7 +103,7 @@ class Pipeline:
             if isinstance(approved, dict):
                 decided_by = f"approved-by:{approved.get('employee') or 'employee'}"
             else:
-                decided_by = decide(job, tenant, self._policy).rule
+                decided_by = decide(job, tenant, self._policy, self._catalogue).rule
             announcing: dict[str, Any] = {} if announce is None else {"announce": announce}
             # Each process() is one run with its own MAGDA references (CallContext.run).
             context = CallContext(

@@ -21,6 +21,8 @@ from hub import topology
 from hub.app import Hub, running_hub
 from hub.backoffice_auth import sign_message
 from hub.config import Settings, load_tenants
+from hub.policy import kind_of
+from hub.status.mapping import product_for
 from hub.store.base import DeadLetter
 from loket_hub.client import LoketClient
 
@@ -59,7 +61,8 @@ def job_body(
             "authenticated": True,
         },
         "subject": {"kind": "person", "identifier": subject},
-        "product_id": 1473,
+        # The catalogue's product of what is asked (mappings/products.toml).
+        "product_id": product_for(job_type, kind_of(parameters)) or 1,
         "dossier_id": f"DOS-{uuid.uuid4().hex[:10]}",
         "parameters": parameters,
     }

@@ -11,8 +11,11 @@ from adapters.civil_status.errors import ActNotFound
 from adapters.civil_status.mapping import (
     ActRules,
     act_document,
+    acts_of,
+    decide_before_search,
     decide_entitlement,
     load_rules,
+    not_in_any_act,
     pick_act,
     synopses_from_inhoud,
 )
@@ -21,6 +24,7 @@ from adapters.magda.adapter import MagdaAdapter
 from adapters.magda.xop import document_bytes
 from hub.documents.names import safe_file_name
 from hub.errors import ConfigurationError, NotFound
+from hub.policy import LISTED_RIGHT as POLICY_LISTED_RIGHT
 from hub.ports import AdapterAnswer, BackendDocument, CallContext
 
 __all__ = ["CivilStatusAdapter"]
@@ -48,11 +52,30 @@ class CivilStatusAdapter(MagdaAdapter):
         form = job.parameters.get("form", "extract")
         language = job.parameters.get("language", "nl")
         services = self._services.for_tenant(job.tenant)
+        asked = f"civil-status {act_id} {form} (product {job.product_id})" + (
+            f": {job.purpose}" if job.purpose else "")
         audit = ContextAudit(
             context,
             client_identification=services.profile.identity.client_identification,
-            purpose=f"civil-status {act_id} {form} (product {job.product_id})"
-            + (f": {job.purpose}" if job.purpose else ""),
+            purpose=asked,
+        )
+        requester = job.requester
+        persons = {requester.identifier} if requester.capacity == "person" else set()
+        if requester.acting_person:
+            persons.add(requester.acting_person)
+        # After an employee approved the request, the employee decided who may have it.
+        # Otherwise everything the job alone decides comes first: DABS is asked nothing for a
+        # relation that is refused or goes to an employee (mappings/civil-status.toml).
+        granted = "approved" if context.journal.get("approved") else decide_before_search(
+            form, requester_persons=persons, subject=job.subject.identifier,
+            declared_relationship=job.parameters.get("relationship"),
+            listed_right=context.decided_by.startswith(f"{POLICY_LISTED_RIGHT}:"),
+            rules=self._rules,
+        )
+        search_audit = audit if granted else ContextAudit(
+            context,
+            client_identification=services.profile.identity.client_identification,
+            purpose=f"entitlement check: does the requester appear in the act? ({asked})",
         )
         # MAGDA's search has no reference criterion: the subject's acts of this type are
         # searched, and with an act_reference the one with that reference is taken.
@@ -61,23 +84,26 @@ class CivilStatusAdapter(MagdaAdapter):
                 search_inhoud(document_type=self._rules.code_of(act_id),
                               insz=job.subject.identifier,
                               nis_code=context.tenant.nis_code, language=language),
-                referte=context.reference(SEARCH.name), audit=audit,
+                referte=context.reference(SEARCH.name), audit=search_audit,
             )
         except NotFound as exc:
+            if not granted:
+                raise not_in_any_act(form, self._rules) from exc
             raise ActNotFound("no civil-status act matches the request",
                               details=exc.details) from exc
         synopses = synopses_from_inhoud(found.inhoud)
+        if not granted:
+            # What the search found is only for a requester who appears in it: the acts, their
+            # number and their state never reach anyone else.
+            synopses = acts_of(synopses, persons)
+            if not synopses:
+                raise not_in_any_act(form, self._rules)
         wanted = job.parameters.get("act_reference")
         if wanted:
             synopses = tuple(s for s in synopses if s.reference == wanted)
         act = pick_act(synopses, self._rules)
         assert act.reference is not None  # pick_act refuses an act without one
-        requester = job.requester
-        persons = {requester.identifier} if requester.capacity == "person" else set()
-        if requester.acting_person:
-            persons.add(requester.acting_person)
-        if not context.journal.get("approved"):
-            # After an employee approved the request, the entitlement rule has been applied.
+        if not granted:
             decide_entitlement(
                 act, form, requester_persons=persons,
                 declared_relationship=job.parameters.get("relationship"), rules=self._rules,

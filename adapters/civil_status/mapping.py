@@ -27,14 +27,18 @@ __all__ = [
     "PartialDate",
     "Person",
     "act_document",
+    "acts_of",
+    "decide_before_search",
     "decide_entitlement",
     "load_rules",
+    "not_in_any_act",
     "pick_act",
     "synopses_from_inhoud",
 ]
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "mappings/civil-status.toml"
 CONCERNED = "concerned"
+LISTED_RIGHT = "listed-right"
 FORMS = {"extract": "Uittreksel", "copy": "Afschrift"}
 """Our form → the element DABS delivers it in."""
 
@@ -252,3 +256,69 @@ def decide_entitlement(
         + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
         details={"rule": f"forms.{form}", "relation": relation or "none", "act": act.reference},
     )
+
+
+def decide_before_search(
+    form: str,
+    *,
+    requester_persons: set[str],
+    subject: str,
+    declared_relationship: str | None,
+    listed_right: bool,
+    rules: ActRules,
+) -> str | None:
+    """What the job alone decides, before DABS is asked anything.
+
+    Returns the relation under which the requester receives the act without looking at it
+    (``concerned``: the requester is the subject, whom every act the search finds is about;
+    ``listed-right``: the policy let a listed right through and the rules deliver that form to
+    it; a declared relation the rules deliver at once), or None when only the act can tell (the
+    requester is not the subject and declares no relation: is the requester in the act?).
+    Raises :class:`ApprovalRequired` for a declared relation an employee must confirm and
+    :class:`NotEntitled` for one the rules never accept: DABS is not consulted for either.
+    """
+    if subject in requester_persons and CONCERNED in rules.automatic[form]:
+        return CONCERNED
+    if listed_right:
+        if LISTED_RIGHT in rules.automatic[form]:
+            return LISTED_RIGHT
+        if LISTED_RIGHT in rules.approval[form]:
+            raise ApprovalRequired(
+                f"a {form} of an act for a company or association with a listed right needs an "
+                "employee's approval",
+                details={"rule": f"forms.{form}.approval", "relation": LISTED_RIGHT},
+            )
+    relation = declared_relationship
+    if not relation or relation == CONCERNED:
+        # Appearing in the act is never taken on the requester's word: the act must show it,
+        # and without a natural person (a company naming no acting person) nobody can be in it.
+        if not requester_persons:
+            raise not_in_any_act(form, rules)
+        return None
+    if relation in rules.automatic[form]:
+        return relation
+    if relation in rules.approval[form]:
+        raise ApprovalRequired(
+            f"a {form} of an act for a requester with relation {relation!r} needs an employee's "
+            "approval",
+            details={"rule": f"forms.{form}.approval", "relation": relation},
+        )
+    raise NotEntitled(
+        f"a {form} of an act can only be delivered to "
+        + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
+        details={"rule": f"forms.{form}", "relation": relation},
+    )
+
+
+def not_in_any_act(form: str, rules: ActRules) -> NotEntitled:
+    """The refusal of a requester in none of the acts: it says nothing of what DABS found."""
+    return NotEntitled(
+        f"a {form} of an act can only be delivered to "
+        + ", ".join(sorted(rules.automatic[form] | rules.approval[form])),
+        details={"rule": f"forms.{form}", "relation": "none"},
+    )
+
+
+def acts_of(acts: tuple[ActSynopsis, ...], persons: set[str]) -> tuple[ActSynopsis, ...]:
+    """The acts in which one of ``persons`` (the requester, the acting person) appears."""
+    return tuple(a for a in acts if persons & {p.insz for p in a.persons if p.insz})

@@ -163,6 +163,17 @@ class Catalogue:
         entry = self.entries.get(job_type)
         return entry is not None and entry.dossier
 
+    def products_of(self, job_type: str) -> frozenset[int]:
+        """Every product number of a job type: its own entry's and its kinds' (``<type>:…``)."""
+        return frozenset(
+            entry.id for key, entry in self.entries.items()
+            if entry.id and (key == job_type or key.startswith(f"{job_type}:"))
+        )
+
+    def belongs(self, job_type: str, product_id: int) -> bool:
+        """Whether ``product_id`` is one of the job type's products in the catalogue."""
+        return product_id in self.products_of(job_type)
+
 
 @cache
 def load_catalogue(path: Path = PRODUCTS_FILE) -> Catalogue:

@@ -17,7 +17,14 @@ from hub import topology
 from hub.config import BackofficeSettings
 from hub.contract import Outcome, Result
 from hub.devpki import KeyPair
-from hub.testing import HubHarness, make_job, publish_backoffice, read_queue, running_test_hub
+from hub.testing import (
+    HubHarness,
+    job_body,
+    make_job,
+    publish_backoffice,
+    read_queue,
+    running_test_hub,
+)
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 from tests.integration.test_end_to_end import control, hub_settings
@@ -114,11 +121,10 @@ async def test_antwerpen_cannot_approve_a_gent_job_even_when_signed(
 
 async def test_a_replayed_employee_action_is_refused(harness: HubHarness) -> None:
     """An employee task takes several actions; the same signed one sent twice counts once."""
-    job = make_job(WELL_KNOWN["single"])
-    job.update(type="backoffice.forward", product_id=1473, parameters={
-        "product": "contact-details", "contact": {"email": "els@example.org"}})
-    job["tenant"] = "antwerpen"  # no back office there: an employee handles it
-    job["subject"]["identifier"] = job["requester"]["identifier"] = WELL_KNOWN["household_head"]
+    # Antwerpen has no back office for the product: an employee handles it.
+    job = job_body("backoffice.forward", WELL_KNOWN["household_head"],
+                   {"product": "contact-details", "contact": {"email": "els@example.org"}},
+                   tenant="antwerpen")
     await harness.client.publish(job, final=False)
     for _ in range(200):
         if any(r.outcome is Outcome.IN_TREATMENT for r in harness.client.received):

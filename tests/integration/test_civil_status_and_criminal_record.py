@@ -249,3 +249,75 @@ async def test_a_waiting_extract_whose_poll_the_broker_lost_is_recovered(
     assert recovered is not None and recovered >= 1
     state = await control(simulator, "GET", "strafregister")
     assert len(state["extracts"]) == 1
+
+
+async def _services_called(simulator: Any) -> list[str]:
+    return [call["service"] for call in await control(simulator, "GET", "calls")]
+
+
+@pytest.mark.parametrize(
+    ("relationship", "outcome", "code"),
+    [("spouse", Outcome.REJECTED, "NOT_ENTITLED"),
+     ("descendant", Outcome.AWAITING_APPROVAL, "APPROVAL_REQUIRED")],
+)
+async def test_a_declared_relation_is_decided_before_dabs_is_asked(
+    harness: HubHarness, simulator: Any, relationship: str, outcome: Outcome, code: str,
+) -> None:
+    # The single person appears in no act of the deceased; a copy for a spouse is never given,
+    # one for a descendant waits for an employee: the job alone decides both.
+    job = act_job(WELL_KNOWN["deceased"], "death", requester=WELL_KNOWN["single"],
+                  form="copy", relationship=relationship)
+    result = await harness.client.request(job, timeout=30, final=False)
+    assert result.outcome is outcome
+    assert result.error is not None and result.error.code == code
+    assert "act" not in result.error.details
+    assert await _services_called(simulator) == []
+    assert await harness.hub.store.audit_records(job_id=job["job_id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "act", "form"),
+    [("deceased", "death", "copy"),  # one act, the requester not in it
+     ("cohabitant", "recognition", "extract"),  # two acts: no candidates to a stranger
+     ("single", "adoption", "extract")],  # no act at all: no "not found" either
+)
+async def test_a_requester_in_no_act_is_refused_and_learns_nothing(
+    harness: HubHarness, simulator: Any, subject: str, act: str, form: str,
+) -> None:
+    job = act_job(WELL_KNOWN[subject], act, requester=WELL_KNOWN["household_head"], form=form)
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None
+    assert result.error.code == "NOT_ENTITLED"
+    assert result.error.details == {"rule": f"forms.{form}", "relation": "none"}
+    assert result.backend_reference is None
+    # DABS was searched (only the act can tell who appears in it), never asked for the act,
+    # and the search is audited as the entitlement check it was.
+    assert await _services_called(simulator) == ["ZoekAktenBurgerlijkeStand"]
+    (record,) = await harness.hub.store.audit_records(job_id=job["job_id"])
+    assert record.service == "ZoekAktenBurgerlijkeStand"
+    assert record.purpose.startswith("entitlement check: does the requester appear in the act?")
+    assert record.requester_identifier == WELL_KNOWN["household_head"]
+
+
+async def test_the_subject_is_searched_for_the_act_not_for_an_entitlement(
+    harness: HubHarness,
+) -> None:
+    result = await harness.client.request(act_job(WELL_KNOWN["single"], "birth"), timeout=30)
+    assert result.outcome is Outcome.DELIVERED
+    records = await harness.hub.store.audit_records(job_id=result.job_id)
+    assert [r.purpose.startswith("civil-status birth extract") for r in records] == [True, True]
+
+
+@pytest.mark.parametrize("kbo", ["0566988259", "0403170701"])  # listed (unmet), not listed
+async def test_a_company_without_an_acting_person_is_refused_before_dabs(
+    harness: HubHarness, simulator: Any, kbo: str,
+) -> None:
+    job = act_job(WELL_KNOWN["single"], "birth")
+    job["requester"] = {"capacity": "company", "identifier": kbo, "authenticated": True,
+                        "basis": "legal-representative"}
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None and result.error.code == "NOT_ENTITLED"
+    assert result.error.details == {"rule": "forms.extract", "relation": "none"}
+    assert await _services_called(simulator) == []

@@ -150,3 +150,65 @@ async def test_bad_or_stray_decisions_never_crash_the_worker(harness: HubHarness
     assert [d.reason for d in dead] == ["unreadable-decision"]
     result = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
     assert result.outcome is Outcome.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("requester", "unmet"),
+    [({"basis": "legal-representative"}, "acting-person"),
+     ({"acting_person": WELL_KNOWN["single"]}, "basis"),
+     ({}, "basis")],
+)
+async def test_a_listed_right_the_job_does_not_meet_is_not_automatic(
+    harness: HubHarness, simulator: Any, requester: dict[str, str], unmet: str,
+) -> None:
+    job = make_job(WELL_KNOWN["household_head"])
+    job["requester"] = {"capacity": "company", "identifier": NOTARY_KBO, "authenticated": True,
+                        **requester}
+    result = await harness.client.request(job, timeout=30, final=False)
+    assert result.outcome is Outcome.AWAITING_APPROVAL
+    assert result.error is not None
+    assert result.error.details == {"rule": "listed-right-unmet", "right": NOTARY_KBO,
+                                    "unmet": unmet}
+    assert await control(simulator, "GET", "calls") == []
+
+
+async def test_a_product_right_for_another_product_is_not_automatic(
+    harness: HubHarness, simulator: Any,
+) -> None:
+    job = _company(WELL_KNOWN["household_head"], NOTARY_KBO)
+    job["requester"]["basis"] = "product-right"
+    job["parameters"] = {"attest": "belgian-nationality"}
+    job["product_id"] = 1474  # the notary's product right lists 1473 and 1490 only
+    result = await harness.client.request(job, timeout=30, final=False)
+    assert result.outcome is Outcome.AWAITING_APPROVAL
+    assert result.error is not None and result.error.details["unmet"] == "product-not-granted"
+    assert await control(simulator, "GET", "calls") == []
+
+
+async def test_a_product_of_another_type_is_rejected_before_any_back_end(
+    harness: HubHarness, simulator: Any,
+) -> None:
+    job = make_job(WELL_KNOWN["single"], product_id=1500)  # the criminal record's product
+    result = await harness.client.request(job, timeout=30)
+    assert result.outcome is Outcome.REJECTED
+    assert result.error is not None and result.error.code == "PRODUCT_MISMATCH"
+    assert result.error.details["rule"] == "product"
+    assert await control(simulator, "GET", "calls") == []
+    assert await harness.hub.store.audit_records(job_id=job["job_id"]) == []
+
+
+async def test_a_notary_gets_an_extract_of_an_act_but_a_copy_waits(
+    harness: HubHarness, simulator: Any,
+) -> None:
+    extract = job_body("civil-status.act", WELL_KNOWN["deceased"], {"act": "death"})
+    extract["requester"] = _company("", NOTARY_KBO)["requester"]
+    result = await harness.client.request(extract, timeout=30)
+    assert result.outcome is Outcome.DELIVERED, result.error
+    assert result.decided_by == f"listed-right:{NOTARY_KBO}"
+    copy = job_body("civil-status.act", WELL_KNOWN["deceased"], {"act": "death", "form": "copy"})
+    copy["requester"] = extract["requester"]
+    before = len(await control(simulator, "GET", "calls"))
+    interim = await harness.client.request(copy, timeout=30, final=False)
+    assert interim.outcome is Outcome.AWAITING_APPROVAL
+    assert interim.error is not None and interim.error.details["relation"] == "listed-right"
+    assert len(await control(simulator, "GET", "calls")) == before

@@ -28,10 +28,13 @@ from lxml import etree
 from adapters.civil_status.errors import ActNotDigitised, ActNotFound, NotEntitled
 from adapters.civil_status.mapping import (
     CONCERNED,
+    LISTED_RIGHT,
     ActRules,
     ActSynopsis,
     PartialDate,
     act_document,
+    acts_of,
+    decide_before_search,
     decide_entitlement,
     load_rules,
     pick_act,
@@ -86,8 +89,10 @@ def _decision(act: ActSynopsis, form: str, persons: set[str], declared: str | No
 
 
 def _declared_relations(rules: ActRules) -> list[str]:
+    # What a job can declare in `relationship`: neither appearing in the act nor a listed
+    # right is taken on the requester's word.
     every = set().union(*rules.automatic.values(), *rules.approval.values())
-    return sorted(every - {CONCERNED})
+    return sorted(every - {CONCERNED, LISTED_RIGHT})
 
 
 def _concerned(act: ActSynopsis) -> tuple[str, str] | None:
@@ -205,6 +210,9 @@ def test_the_rules_map_every_contract_act_to_a_code() -> None:
 
 
 def test_being_in_the_act_wins_over_a_declared_relation() -> None:
+    # The rule applied to an act already found (after an approval-free search, or for the
+    # acts DABS found about a requester who declared nothing); the adapter decides a declared
+    # relation from the job, before any search (decide_before_search).
     rules = load_rules()
     (act,) = synopses_from_inhoud(_inhoud("search-birth-child"))
     father = next(p.insz for p in act.persons if p.role == "2")  # Vader
@@ -269,3 +277,54 @@ def test_the_act_document_must_be_the_act_and_form_asked_for() -> None:
         act_document(inhoud, form="extract", reference="AKTE-11002-2015-000123")
     with pytest.raises(MappingError, match="AkteBurgerlijkeStand"):
         act_document(None, form="extract", reference="AKTE-11002-2015-000123")
+
+
+def _before(form: str, *, persons: set[str], relation: str | None = None,
+            listed: bool = False, subject: str = "85073003328") -> str | None:
+    return decide_before_search(form, requester_persons=persons, subject=subject,
+                                declared_relationship=relation, listed_right=listed,
+                                rules=load_rules())
+
+
+def test_the_subject_needs_no_check() -> None:
+    assert _before("copy", persons={"85073003328"}) == CONCERNED
+    # Also when a company's acting person is the subject, whatever they declared.
+    assert _before("copy", persons={"85073003328"}, relation="heir") == CONCERNED
+
+
+def test_a_declared_relation_is_decided_before_any_search() -> None:
+    with pytest.raises(ApprovalRequired) as approval:
+        _before("copy", persons={STRANGER}, relation="descendant")
+    assert approval.value.details == {"rule": "forms.copy.approval", "relation": "descendant"}
+    with pytest.raises(NotEntitled) as refused:
+        _before("copy", persons={STRANGER}, relation="spouse")
+    assert refused.value.details == {"rule": "forms.copy", "relation": "spouse"}
+    # Nothing about an act: none was looked at.
+    assert "act" not in approval.value.details and "act" not in refused.value.details
+
+
+def test_only_a_requester_without_relation_needs_the_act() -> None:
+    assert _before("extract", persons={STRANGER}) is None
+    # A company without an acting person: nobody can appear in the act, so no search either.
+    with pytest.raises(NotEntitled) as refused:
+        _before("extract", persons=set())
+    assert refused.value.details == {"rule": "forms.extract", "relation": "none"}
+    # Appearing in the act is never taken on the requester's word.
+    assert _before("extract", persons={STRANGER}, relation=CONCERNED) is None
+
+
+def test_a_listed_right_follows_the_form_rules() -> None:
+    assert _before("extract", persons={STRANGER}, listed=True) == LISTED_RIGHT
+    with pytest.raises(ApprovalRequired) as approval:
+        _before("copy", persons={STRANGER}, listed=True)
+    assert approval.value.details["relation"] == LISTED_RIGHT
+
+
+def test_only_acts_the_requester_appears_in_are_kept() -> None:
+    (act,) = synopses_from_inhoud(_inhoud("search-birth-child"))
+    father = next(p.insz for p in act.persons if p.role == "2")
+    assert father is not None
+    assert acts_of((act,), {STRANGER}) == ()
+    assert acts_of((act,), {STRANGER, father}) == (act,)
+    (partial,) = synopses_from_inhoud(_inhoud("search-partial"))
+    assert acts_of((partial,), {STRANGER}) == ()  # a person without INSZ matches nobody

@@ -54,6 +54,43 @@ def test_tenant_with_bad_urn_is_refused(tmp_path: Path) -> None:
         load_tenants(tmp_path)
 
 
+def test_listed_rights_are_read_with_their_bases_and_products() -> None:
+    (notary,) = load_tenants(REPO_ROOT / "mappings/tenants")["gent"].rights
+    assert notary.holder == "0566988259"
+    assert set(notary.bases) == {"legal-representative", "product-right"}
+    assert notary.products == (1473, 1490)
+
+
+@pytest.mark.parametrize(
+    ("right", "problem"),
+    [
+        ('kbo = "0566988259"\njob_types = ["population.attest"]', "names no bases"),
+        ('kbo = "0566988259"\njob_types = ["population.attest"]\nbases = ["friendship"]',
+         "unknown bases"),
+        ('kbo = "0566988259"\njob_types = ["population.attest"]\nbases = ["product-right"]',
+         "needs its products"),
+        ('kbo = "0566988259"\njob_types = ["population.attest"]\nbases = ["product-right"]'
+         "\nproducts = [1500]", "belong to none of its job types"),
+        ('kbo = "0566988259"\njob_types = ["population.attest"]'
+         '\nbases = ["legal-representative"]\nproducts = [1473]', "only read under"),
+        ('kbo = "0566988250"\njob_types = ["population.attest"]'
+         '\nbases = ["legal-representative"]', "check"),
+        ('kbo = "0566988259"\nassociation = "V0001001"\njob_types = ["population.attest"]'
+         '\nbases = ["legal-representative"]', "exactly one of kbo and association"),
+        ('association = "V0001001"\njob_types = []\nbases = ["legal-representative"]',
+         "names no job_types"),
+        ('association = "V0001001"\njob_types = ["population.atest"]'
+         '\nbases = ["legal-representative"]', "not in the product catalogue"),
+    ],
+)
+def test_a_right_that_says_too_little_is_refused(tmp_path: Path, right: str,
+                                                 problem: str) -> None:
+    (tmp_path / "x.toml").write_text(
+        'name = "X"\nnis_code = "1"\nconnector_urn = "urn://x"\n[[rights]]\n' + right + "\n")
+    with pytest.raises(ConfigurationError, match=problem):
+        load_tenants(tmp_path)
+
+
 def test_concurrencies_below_one_are_refused() -> None:
     with pytest.raises(ConfigurationError, match=r"status\.concurrency must be at least 1"):
         load_settings(environ={"LOKET_STATUS__CONCURRENCY": "0"})
