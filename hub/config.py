@@ -322,6 +322,8 @@ class BackofficeSettings:
     signature_max_skew_s: float = 300.0
     # Employees' tasks: "shared" (queue backoffice.approvals, routing key
     # approval.<tenant>.<type>) or "per-tenant" (queue backoffice.approvals.<tenant> each).
+    # Going back from per-tenant to shared: delete the per-tenant queues once they are empty
+    # (their bindings would go on taking their tenant's tasks).
     approval_queues: str = "shared"
 
 

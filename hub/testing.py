@@ -102,6 +102,8 @@ async def reset_broker(
         names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
                  topology.DECISION_QUEUE, topology.ACTION_QUEUE, topology.ACTION_RETRY_QUEUE,
                  "backoffice.contact-details"]
+        names += [topology.approval_queue_name(tenant)
+                  for tenant in load_tenants(Settings().tenants_dir)]
         for capability in capabilities:
             names.append(topology.work_queue_name(capability))
             names += [
