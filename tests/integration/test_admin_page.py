@@ -46,9 +46,9 @@ async def test_replay_a_dead_letter_from_the_page(
             assert "our-fault" in await page.inner_text("#dead")
             await page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
             await page.click(f"button.replay[data-id='{letter.id}']")
-            await page.wait_for_function(
-                "document.querySelector('#dead tbody').innerText.includes('replayed')"
-            )
+            # The page's CSP forbids eval, so no wait_for_function: a locator (Playwright's
+            # own isolated world) waits for the text.
+            await page.locator("#dead tbody td", has_text="replayed").wait_for()
             await page.click("#audit button")
             await page.wait_for_selector("#audit-rows tbody tr")
             assert "GeefGezinssamenstelling" in await page.inner_text("#audit-rows")
