@@ -88,8 +88,10 @@ def _amqp(value: Any, depth: int = 0) -> Any:
         return _text(json.dumps(jsonable(value)))[:1000]
     if isinstance(value, str):
         return _text(value)
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, float):  # RabbitMQ drops the connection on a NaN double
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else str(value)
     if isinstance(value, dict):
