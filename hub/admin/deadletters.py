@@ -2,11 +2,17 @@
 
 A replayed job starts afresh: its stored outcome is dropped and its attempt counter reset, and
 the replay is logged with the operator's name. A replayed status goes back to the outbox.
+
+Any dead letter can be listed and shown, however odd its body (not UTF-8, not JSON, nested
+deeper than a decoder goes, huge, NUL bytes, lone surrogates in JSON escapes, empty) or its
+headers; a replay of one that cannot go back answers 409 with the reason, never a 500.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 from typing import Any
 
 import aio_pika
@@ -14,67 +20,208 @@ import structlog
 from aiohttp import web
 
 from hub import topology
+from hub.admin import guard
 from hub.admin.auth import OPERATOR
 from hub.app import Hub
 from hub.contract import peek_job_fields
 from hub.store.base import DeadLetter
 
-__all__ = ["routes"]
+__all__ = ["BrokerUnavailable", "NotReplayable", "replay", "routes"]
 
 log = structlog.get_logger(__name__)
 HUB_KEY = web.AppKey("hub", Hub)
 routes = web.RouteTableDef()
 
-
-def _summary(letter: DeadLetter) -> dict[str, Any]:
-    return {
-        "id": letter.id,
-        "received_at": letter.received_at.isoformat(),
-        "reason": letter.reason,
-        "error": letter.error,
-        "message_id": letter.message_id,
-        "job_type": peek_job_fields(letter.body).get("type"),
-        "state": letter.state,
-        "handled_by": letter.handled_by,
-    }
+STATES = frozenset({"new", "replayed", "discarded"})
+LIST_LIMIT = 500
+PEEK_LIMIT = 1024 * 1024  # a listing peeks into bodies up to 1 MiB for the job type
+SHOW_LIMIT = 1024 * 1024  # the detail shows the first MiB of a body
+MAX_DEPTH = 16  # headers nested deeper are shown (and replayed) as text
+_SHORTSTR = 255  # AMQP: message id, correlation id, reply-to, routing key, header names
 
 
 class NotReplayable(Exception):
     pass
 
 
+class BrokerUnavailable(Exception):
+    pass
+
+
+def peek(body: bytes, *, limit: int | None = None) -> dict[str, Any]:
+    """Job id/type/tenant of a body if it shows them; ``{}`` for anything odd, never raises."""
+    if limit is not None and len(body) > limit:
+        return {}
+    try:
+        return peek_job_fields(body)
+    except (RecursionError, ValueError, TypeError):  # nesting deeper than the decoder goes
+        return {}
+
+
+def _text(value: str) -> str:
+    """A string any encoder takes: lone surrogates (from JSON escapes) written as escapes."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A value ``json.dumps`` writes as standard JSON (no NaN) and a browser parses."""
+    if depth > MAX_DEPTH:
+        return _text(repr(value))[:1000]
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v, depth + 1) for v in value]
+    return _text(str(value))
+
+
+def _amqp(value: Any, depth: int = 0) -> Any:
+    """A header value pamqp can encode (the stored JSON may hold what AMQP cannot carry)."""
+    if depth > MAX_DEPTH:
+        return _text(json.dumps(jsonable(value)))[:1000]
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):  # RabbitMQ drops the connection on a NaN double
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else str(value)
+    if isinstance(value, dict):
+        return {key: _amqp(v, depth + 1) for k, v in value.items()
+                if len((key := _text(str(k))).encode()) <= _SHORTSTR}
+    if isinstance(value, list | tuple):
+        return [_amqp(v, depth + 1) for v in value]
+    return _text(str(value))
+
+
+def stored_headers(letter: DeadLetter) -> dict[str, Any] | None:
+    """The letter's headers as stored, or ``None`` when the stored text is no JSON object."""
+    try:
+        headers = json.loads(letter.headers)
+    except (RecursionError, ValueError, TypeError):
+        return None
+    return headers if isinstance(headers, dict) else None
+
+
+def _summary(letter: DeadLetter) -> dict[str, Any]:
+    job_type = peek(letter.body, limit=PEEK_LIMIT).get("type")
+    summary: dict[str, Any] = jsonable({
+        "id": letter.id,
+        "received_at": letter.received_at.isoformat(),
+        "reason": letter.reason,
+        "error": letter.error,
+        "message_id": letter.message_id,
+        "job_type": job_type,
+        "state": letter.state,
+        "handled_by": letter.handled_by,
+    })
+    return summary
+
+
+def _detail(letter: DeadLetter) -> dict[str, Any]:
+    headers = stored_headers(letter)
+    body = letter.body
+    try:
+        body.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    shown = body[:SHOW_LIMIT]
+    detail: dict[str, Any] = {
+        **_summary(letter),
+        "headers": jsonable(headers) if headers is not None else None,
+        "reply_to": jsonable(letter.reply_to),
+        "correlation_id": jsonable(letter.correlation_id),
+        "body": shown.decode("utf-8", "replace"),
+        "body_size": len(body),
+        "body_utf8": utf8,
+        "body_truncated": len(body) > SHOW_LIMIT,
+    }
+    if headers is None:
+        detail["headers_raw"] = _text(letter.headers[:SHOW_LIMIT])
+    if not utf8:
+        detail["body_base64"] = base64.b64encode(shown).decode("ascii")
+    return detail
+
+
+def _shortstr(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = _text(value)
+    if len(value.encode()) > _SHORTSTR:
+        raise NotReplayable(f"its {name} is longer than AMQP allows ({_SHORTSTR} bytes)")
+    return value
+
+
+def _route(letter: DeadLetter) -> tuple[str, str]:
+    """The exchange and routing key the letter goes back to."""
+    if letter.reason.startswith("status-"):
+        try:
+            event = json.loads(letter.body)
+        except (RecursionError, ValueError, TypeError):
+            event = None
+        if not (isinstance(event, dict) and isinstance(event.get("tenant"), str)
+                and isinstance(event.get("status"), str)):
+            raise NotReplayable("the status event is unreadable (no tenant and status), so it "
+                                "cannot be routed")
+        key = f"{event['tenant']}.{event['status']}"
+        exchange = topology.STATUS_EXCHANGE
+    else:
+        job_type = peek(letter.body).get("type")
+        if not job_type:
+            raise NotReplayable("the message names no job type (or is no readable JSON "
+                                "object), so it cannot be routed")
+        key, exchange = job_type, topology.JOBS_EXCHANGE
+    routed = _shortstr("routing key", key)
+    assert routed is not None
+    return exchange, routed
+
+
 async def replay(hub: Hub, letter: DeadLetter, operator: str) -> None:
-    """Publish the dead letter where it belongs, with confirms; raise when it cannot go back."""
+    """Publish the dead letter where it belongs, with confirms; raise when it cannot go back
+    (:class:`NotReplayable`, with the reason) or the broker cannot be reached
+    (:class:`BrokerUnavailable`)."""
     if letter.reason == "unroutable-result":
         raise NotReplayable("a result whose reply queue is gone cannot be delivered again")
     if letter.state != "new":
         raise NotReplayable(f"this dead letter was {letter.state} already")
-    headers = {k: v for k, v in json.loads(letter.headers).items()
+    exchange_name, routing_key = _route(letter)
+    headers = {k: v for k, v in _amqp(stored_headers(letter) or {}).items()
                if not k.startswith(("x-loket-", "x-death", "x-first-death", "x-last-death"))}
     headers["x-loket-replayed-by"] = operator
-    connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
+    message = aio_pika.Message(
+        body=letter.body, headers=headers,
+        message_id=_shortstr("message id", letter.message_id),
+        correlation_id=_shortstr("correlation id", letter.correlation_id),
+        reply_to=_shortstr("reply-to", letter.reply_to),
+        content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+    try:
+        connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
+    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
+        raise BrokerUnavailable(f"the broker cannot be reached: {type(exc).__name__}") from exc
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        if letter.reason.startswith("status-"):
-            event = json.loads(letter.body)
-            exchange = await channel.get_exchange(topology.STATUS_EXCHANGE)
-            routing_key = f"{event['tenant']}.{event['status']}"
-        else:
-            job_type = peek_job_fields(letter.body).get("type")
-            if not job_type:
-                raise NotReplayable("the message names no job type, so it cannot be routed")
-            if letter.message_id:
-                await hub.store.forget_outcome(letter.message_id)
-            exchange = await channel.get_exchange(topology.JOBS_EXCHANGE)
-            routing_key = job_type
-        await exchange.publish(
-            aio_pika.Message(
-                body=letter.body, headers=headers, message_id=letter.message_id,
-                correlation_id=letter.correlation_id, reply_to=letter.reply_to,
-                content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=routing_key, mandatory=True,
-        )
+        exchange = await channel.get_exchange(exchange_name)
+        if exchange_name == topology.JOBS_EXCHANGE and letter.message_id:
+            await hub.store.forget_outcome(letter.message_id)
+        try:
+            await exchange.publish(message, routing_key=routing_key, mandatory=True)
+        except aio_pika.exceptions.DeliveryError as exc:
+            raise NotReplayable(f"no queue takes {routing_key!r} on {exchange_name}") from exc
+        except Exception as exc:  # pamqp could not encode it, or the broker refused it
+            log.warning("admin.dead_letter.replay_refused", dead_letter=letter.id,
+                        error=type(exc).__name__)
+            raise NotReplayable(f"it could not be published again ({type(exc).__name__})") \
+                from exc
     assert letter.id is not None
     await hub.store.mark_dead_letter(letter.id, "replayed", operator)
     log.info("admin.dead_letter.replayed", operator=operator, dead_letter=letter.id,
@@ -82,58 +229,71 @@ async def replay(hub: Hub, letter: DeadLetter, operator: str) -> None:
 
 
 async def _letter(request: web.Request) -> DeadLetter:
-    letter = await request.app[HUB_KEY].store.dead_letter(int(request.match_info["id"]))
+    letter_id = guard.path_id(request)
+    letter = await request.app[HUB_KEY].store.dead_letter(letter_id)
     if letter is None:
-        raise web.HTTPNotFound(text=json.dumps({"error": "no such dead letter"}),
-                               content_type="application/json")
+        guard.not_found(f"no dead letter {letter_id}")
     return letter
 
 
 @routes.get("/api/dead-letters")
 async def list_letters(request: web.Request) -> web.Response:
     letters = await request.app[HUB_KEY].store.dead_letters(
-        state=request.query.get("state"), reason=request.query.get("reason"))
+        state=guard.query_choice(request, "state", STATES),
+        reason=guard.query_text(request, "reason"),
+        limit=guard.query_limit(request, default=LIST_LIMIT, maximum=10_000))
     return web.json_response([_summary(letter) for letter in letters])
 
 
-@routes.get("/api/dead-letters/{id:\\d+}")
+@routes.get("/api/dead-letters/{id}")
 async def show_letter(request: web.Request) -> web.Response:
-    letter = await _letter(request)
-    return web.json_response({**_summary(letter), "headers": json.loads(letter.headers),
-                              "reply_to": letter.reply_to,
-                              "correlation_id": letter.correlation_id,
-                              "body": letter.body.decode("utf-8", "replace")})
+    return web.json_response(_detail(await _letter(request)))
 
 
-@routes.post("/api/dead-letters/{id:\\d+}/replay")
+@routes.post("/api/dead-letters/{id}/replay")
 async def replay_one(request: web.Request) -> web.Response:
+    await guard.json_object_body(request)  # none expected; a bad one is still a 400
     letter = await _letter(request)
     try:
         await replay(request.app[HUB_KEY], letter, request[OPERATOR])
     except NotReplayable as exc:
-        return web.json_response({"error": str(exc)}, status=409)
+        return guard.json_error(409, str(exc), id=letter.id)
+    except BrokerUnavailable as exc:
+        return guard.json_error(503, str(exc), id=letter.id)
     return web.json_response({"replayed": [letter.id]})
 
 
 @routes.post("/api/dead-letters/replay")
 async def replay_matching(request: web.Request) -> web.Response:
     """Replay every new dead letter matching ``{"reason": …}`` (all new ones without)."""
-    body = await request.json() if request.can_read_body else {}
+    body = await guard.json_object_body(request)
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        guard.bad_request("reason: expected a string")
+    if reason:
+        guard.checked_text("reason", reason)
     hub = request.app[HUB_KEY]
-    replayed, skipped = [], []
-    for letter in await hub.store.dead_letters(state="new", reason=body.get("reason")):
+    replayed: list[int | None] = []
+    skipped: list[dict[str, Any]] = []
+    for letter in await hub.store.dead_letters(state="new", reason=reason or None):
         try:
             await replay(hub, letter, request[OPERATOR])
             replayed.append(letter.id)
         except NotReplayable as exc:
             skipped.append({"id": letter.id, "why": str(exc)})
+        except BrokerUnavailable as exc:
+            return guard.json_error(503, str(exc), replayed=replayed, skipped=skipped)
     return web.json_response({"replayed": replayed, "skipped": skipped})
 
 
-@routes.post("/api/dead-letters/{id:\\d+}/discard")
+@routes.post("/api/dead-letters/{id}/discard")
 async def discard(request: web.Request) -> web.Response:
+    await guard.json_object_body(request)
     letter = await _letter(request)
     assert letter.id is not None
+    if letter.state != "new":
+        return guard.json_error(409, f"this dead letter was {letter.state} already",
+                                id=letter.id)
     await request.app[HUB_KEY].store.mark_dead_letter(letter.id, "discarded", request[OPERATOR])
     log.info("admin.dead_letter.discarded", operator=request[OPERATOR], dead_letter=letter.id)
     return web.json_response({"discarded": letter.id})

@@ -8,27 +8,27 @@
     GET  /api/audit                consultations by period, tenant, type, requester, outcome;
                                    ?format=csv or xlsx for an export
     GET  /api/dead-letters[/{id}]  dead letters; POST …/{id}/replay, …/replay, …/{id}/discard
+    GET  /api/session              the operator signed in and the CSRF token for the page
     GET  /api/status-pushes        uploads to the citizen profile and what DOSIS made of them;
                                    ?result=refused|accepted|unconfirmed|pending, ?dossier_id=
     GET  /                         the web page: adapters, queues, dead letters, audit search
-Every admin action is logged with the operator's name.
+Every admin action is logged with the operator's name. State changes are refused from another
+site (``hub.admin.auth``); input is checked and every error is JSON (``hub.admin.guard``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Collection
 from typing import Any
 
 import aio_pika
 import structlog
 from aiohttp import web
-from openpyxl import Workbook
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import topology
-from hub.admin import deadletters, page
+from hub.admin import deadletters, export, guard, page
 from hub.admin.auth import OPERATOR, TokenBook, require_operator
 from hub.app import Hub
 from hub.breaker import BreakerState
@@ -93,7 +93,10 @@ async def queues(request: web.Request) -> web.Response:
         topology.DECISION_QUEUE,
     ]
     depths = []
-    connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
+    try:
+        connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
+    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
+        return guard.json_error(503, f"the broker cannot be reached: {type(exc).__name__}")
     async with connection:
         for name in names:
             channel = await connection.channel()
@@ -107,20 +110,30 @@ async def queues(request: web.Request) -> web.Response:
     return web.json_response(depths)
 
 
-def _parse_time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+AUDIT_LIMIT = 100_000
 
 
-def _matches(record: AuditRecord, query: dict[str, str]) -> bool:
-    since, until = _parse_time(query.get("from")), _parse_time(query.get("to"))
+def _audit_filters(request: web.Request) -> dict[str, Any]:
+    """The audit query, checked: a bad date, limit or format is a 400 that names it."""
+    return {
+        "since": guard.query_time(request, "from"),
+        "until": guard.query_time(request, "to", end_of_day=True),
+        "tenant": guard.query_text(request, "tenant"),
+        "type": guard.query_text(request, "type"),
+        "requester": guard.query_text(request, "requester"),
+        "outcome": guard.query_text(request, "outcome"),
+        "format": guard.query_choice(request, "format", {"json", "csv", "xlsx"}) or "json",
+        "limit": guard.query_limit(request, default=AUDIT_LIMIT, maximum=AUDIT_LIMIT),
+    }
+
+
+def _matches(record: AuditRecord, filters: dict[str, Any]) -> bool:
+    since, until = filters["since"], filters["until"]
     if (since and record.started_at < since) or (until and record.started_at >= until):
         return False
     for key, value in (("type", record.purpose), ("requester", record.requester_identifier),
                        ("outcome", record.outcome or "")):
-        wanted = query.get(key)
+        wanted = filters[key]
         if wanted and wanted not in value:
             return False
     return True
@@ -132,44 +145,37 @@ def _row(record: AuditRecord) -> list[Any]:
 
 
 async def audit(request: web.Request) -> web.StreamResponse:
+    """Consultations; ``from``/``to`` ISO 8601 (a date alone: ``to`` includes that day)."""
     hub = request.app[HUB]
-    query = dict(request.query)
-    records = [r for r in await hub.store.audit_records(tenant=query.get("tenant"), limit=100_000)
-               if _matches(r, query)]
-    log.info("admin.audit.search", operator=request[OPERATOR], filters=query,
+    filters = _audit_filters(request)
+    records = [r for r in await hub.store.audit_records(tenant=filters["tenant"],
+                                                        limit=filters["limit"])
+               if _matches(r, filters)]
+    log.info("admin.audit.search", operator=request[OPERATOR],
+             filters={k: str(v) for k, v in filters.items() if v is not None},
              records=len(records))
-    export = query.get("format")
-    if export == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(AUDIT_COLUMNS)
-        writer.writerows(_row(r) for r in records)
-        return web.Response(text=buffer.getvalue(), content_type="text/csv",
+    if filters["format"] == "csv":
+        return web.Response(body=export.csv_bytes(AUDIT_COLUMNS, (_row(r) for r in records)),
+                            content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
-    if export == "xlsx":
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "consultations"
-        sheet.append(list(AUDIT_COLUMNS))
-        for record in records:
-            sheet.append(_row(record))
-        out = io.BytesIO()
-        book.save(out)
+    if filters["format"] == "xlsx":
         return web.Response(
-            body=out.getvalue(),
+            body=export.xlsx_bytes("consultations", AUDIT_COLUMNS, (_row(r) for r in records)),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": 'attachment; filename="audit.xlsx"'},
         )
     return web.json_response([dict(zip(AUDIT_COLUMNS, _row(r), strict=True)) for r in records])
 
 
+PUSH_RESULTS = frozenset({"refused", "accepted", "unconfirmed", "pending"})
+
+
 async def status_pushes(request: web.Request) -> web.Response:
     """Uploads to DOSIS, newest last: pending until read back, then accepted or refused with
     DOSIS's reasons."""
     hub = request.app[HUB]
-    wanted = request.query.get("result")
-    dossier = request.query.get("dossier_id") or None
+    wanted = guard.query_choice(request, "result", PUSH_RESULTS)
+    dossier = guard.query_text(request, "dossier_id")
     if wanted == "pending":
         pushes = await hub.store.pending_pushes(limit=1000)
     else:
@@ -182,8 +188,12 @@ async def status_pushes(request: web.Request) -> web.Response:
     ])
 
 
-def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.Application:
-    app = web.Application(middlewares=[require_operator(book)])
+def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics, *,
+                     origins: Collection[str] = ()) -> web.Application:
+    """``origins``: more origins the admin is reached as (a TLS proxy in front of it)."""
+    app = web.Application(middlewares=[guard.handle_errors,
+                                       require_operator(book, origins=origins)])
+    app.on_response_prepare.append(guard.set_security_headers)
     app[HUB] = hub
     app[METRICS] = registry
     app.router.add_get("/health/live", live)
@@ -200,10 +210,12 @@ def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics) -> web.App
 
 
 async def start_admin_server(
-    hub: Hub, book: TokenBook, registry: HubMetrics, *, host: str, port: int
+    hub: Hub, book: TokenBook, registry: HubMetrics, *, host: str, port: int,
+    origins: Collection[str] = (),
 ) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (``await runner.cleanup()`` to stop) and the port."""
-    runner = web.AppRunner(create_admin_app(hub, book, registry), access_log=None)
+    runner = web.AppRunner(create_admin_app(hub, book, registry, origins=origins),
+                           access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -1,4 +1,9 @@
-"""The operator page in a real browser (Debian's headless Chromium, driven by Playwright)."""
+"""The operator page in a real browser (Debian's headless Chromium, driven by Playwright).
+
+The page runs under its own strict Content-Security-Policy; its actions send the CSRF token,
+and a page of another origin on the same host (same site: the cookie goes along) cannot make
+the admin change anything.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from hub.testing import HubHarness
 from tests.integration.test_admin import TOKEN, admin  # noqa: F401 - the fixture
@@ -36,25 +42,100 @@ async def test_replay_a_dead_letter_from_the_page(
         )
         try:
             page = await browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
             await page.goto(base + "/")
             await page.fill("#token", TOKEN)
             await page.click("#login button")
             await page.wait_for_selector("#adapters tbody tr")
             assert "population" in await page.inner_text("#adapters")
             assert "closed" in await page.inner_text("#adapters")
+            assert "signed in as anne" in await page.inner_text("#who")
             await page.wait_for_selector(f"button.replay[data-id='{letter.id}']")
             assert "our-fault" in await page.inner_text("#dead")
             await page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
             await page.click(f"button.replay[data-id='{letter.id}']")
-            await page.wait_for_function(
-                "document.querySelector('#dead tbody').innerText.includes('replayed')"
-            )
+            # The page's CSP forbids eval, so no wait_for_function: a locator (Playwright's
+            # own isolated world) waits for the text.
+            await page.locator("#dead tbody td", has_text="replayed").wait_for()
             await page.click("#audit button")
             await page.wait_for_selector("#audit-rows tbody tr")
             assert "GeefGezinssamenstelling" in await page.inner_text("#audit-rows")
             await page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
+            assert await page.inner_text("#message") == ""
+            assert not [text for text in console if "Content Security Policy" in text]
         finally:
             await browser.close()
     (after,) = await harness.hub.store.dead_letters()
     assert (after.state, after.handled_by) == ("replayed", "anne")
     shutil.copy(tmp_path / "after.png", "/tmp/admin-page.png")
+
+
+ATTACK = """<!doctype html><html><body>
+<form id="f" method="POST" enctype="text/plain" action="{base}/api/dead-letters/{first}/discard">
+<input name='{{"a":"' value='"}}'></form>
+<script>
+fetch("{base}/api/dead-letters/{second}/discard", {{method: "POST", mode: "no-cors",
+  credentials: "include", headers: {{"Content-Type": "text/plain"}}, body: "{{}}"}})
+  .finally(() => {{ document.title = "fetched"; document.getElementById("f").submit(); }});
+</script></body></html>"""
+
+
+async def test_discard_and_replay_all_from_the_page_and_no_other_origin_can(
+    admin: tuple[HubHarness, str], simulator: Any  # noqa: F811
+) -> None:
+    from playwright.async_api import async_playwright
+
+    harness, base = admin
+    for _ in range(4):
+        await _our_fault(harness, simulator)
+    first, second, third, fourth = await harness.dead_letters(expect=4)
+
+    # An attacker's page on another port of the same host: same site, so the browser sends
+    # the SameSite=Strict cookie along with a form post and a no-cors fetch.
+    attacker = web.Application()
+
+    async def attack(_: web.Request) -> web.Response:
+        return web.Response(text=ATTACK.format(base=base, first=first.id, second=second.id),
+                            content_type="text/html")
+
+    attacker.router.add_get("/", attack)
+    runner = web.AppRunner(attacker)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    attacker_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
+            )
+            try:
+                context = await browser.new_context()
+                page = await context.new_page()
+                await page.goto(base + "/")
+                await page.fill("#token", TOKEN)
+                await page.click("#login button")
+                await page.wait_for_selector(f"button.discard[data-id='{third.id}']")
+                await page.click(f"button.discard[data-id='{third.id}']")
+                await page.locator("#dead tbody td", has_text="discarded").wait_for()
+
+                evil = await context.new_page()
+                async with evil.expect_navigation(url=f"{base}/api/dead-letters/"
+                                                  f"{first.id}/discard") as navigation:
+                    await evil.goto(attacker_url)
+                answer = await navigation.value
+                assert answer is not None and answer.status == 403
+                assert "admin's own origin" in await evil.inner_text("body")
+                assert (await context.cookies())[0]["name"] == "loket_admin_token"
+
+                await page.click("#replay-all")
+                await page.locator("#dead tbody td", has_text="replayed").first.wait_for()
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()
+    states = {d.id: (d.state, d.handled_by) for d in await harness.hub.store.dead_letters()}
+    # the attacker's two requests changed nothing: both letters were replayed afterwards
+    assert states[third.id] == ("discarded", "anne")
+    assert {states[i] for i in (first.id, second.id, fourth.id)} == {("replayed", "anne")}

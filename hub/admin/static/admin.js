@@ -1,0 +1,71 @@
+// The operator page's script (served as /admin.js: the page's CSP allows no inline script).
+// State changes send the CSRF token of GET /api/session in the X-CSRF-Token header.
+let csrf = null;
+const say = (text) => { document.getElementById("message").textContent = text ?? ""; };
+const api = async (path, options = {}) => {
+  const method = (options.method ?? "GET").toUpperCase();
+  const headers = {...(options.headers ?? {})};
+  if (method !== "GET" && method !== "HEAD") {
+    if (csrf === null) await session();
+    headers["X-CSRF-Token"] = csrf;
+  }
+  const reply = await fetch(path, {credentials: "same-origin", ...options, headers});
+  if (reply.status === 401) { document.getElementById("who").textContent = "not signed in";
+                               throw new Error("401"); }
+  const body = await reply.json();
+  if (!reply.ok) { say(`${reply.status}: ${body.error ?? reply.statusText}`);
+                   throw new Error(String(reply.status)); }
+  return body;
+};
+async function session() {
+  const me = await api("/api/session");
+  csrf = me.csrf_token;
+  document.getElementById("who").textContent = `signed in as ${me.operator}`;
+  return me;
+}
+const cell = (row, text, cls) => { const td = row.insertCell(); td.textContent = text ?? "";
+                                   if (cls) td.className = cls; return td; };
+const fill = (id, rows, draw) => { const body = document.querySelector(`#${id} tbody`);
+                                   body.replaceChildren(); rows.forEach(r => draw(body.insertRow(), r)); };
+const act = async (path, options) => {
+  say(""); try { await api(path, {method: "POST", ...options}); } finally { await refresh(); } };
+async function refresh() {
+  fill("adapters", await api("/api/adapters"), (tr, a) => {
+    cell(tr, a.name); cell(tr, a.job_types.join(", ")); cell(tr, a.breaker, a.breaker === "closed" ? "closed" : "open");
+    cell(tr, a.consecutive_failures); });
+  fill("queues", await api("/api/queues"), (tr, q) => {
+    cell(tr, q.queue); cell(tr, q.messages); cell(tr, q.consumers); });
+  fill("dead", await api("/api/dead-letters"), (tr, d) => {
+    cell(tr, d.id); cell(tr, d.received_at); cell(tr, d.reason); cell(tr, d.job_type);
+    cell(tr, d.error); cell(tr, d.state);
+    const td = tr.insertCell();
+    if (d.state === "new") {
+      const replay = document.createElement("button"); replay.textContent = "Replay";
+      replay.dataset.id = d.id; replay.className = "replay";
+      replay.onclick = () => act(`/api/dead-letters/${d.id}/replay`).catch(() => {});
+      const discard = document.createElement("button"); discard.textContent = "Discard";
+      discard.dataset.id = d.id; discard.className = "discard";
+      discard.onclick = () => act(`/api/dead-letters/${d.id}/discard`).catch(() => {});
+      td.append(replay, " ", discard);
+    } });
+  fill("refused", await api("/api/status-pushes?result=refused"), (tr, p) => {
+    cell(tr, p.pushed_at); cell(tr, p.dossier_id); cell(tr, p.status); cell(tr, p.upload_id);
+    cell(tr, p.reason, "open"); });
+}
+function auditQuery() {
+  return new URLSearchParams([...new FormData(document.getElementById("audit"))]
+    .filter(([, v]) => v)).toString();
+}
+document.getElementById("audit").onsubmit = async (e) => { e.preventDefault(); say("");
+  fill("audit-rows", await api(`/api/audit?${auditQuery()}`), (tr, r) => {
+    cell(tr, r.started_at); cell(tr, r.tenant); cell(tr, r.service); cell(tr, r.purpose);
+    cell(tr, r.outcome); cell(tr, r.decided_by); }); };
+document.getElementById("csv").onclick = (e) => { e.target.href = `/api/audit?${auditQuery()}&format=csv`; };
+document.getElementById("xlsx").onclick = (e) => { e.target.href = `/api/audit?${auditQuery()}&format=xlsx`; };
+document.getElementById("replay-all").onclick = () => act("/api/dead-letters/replay", {
+  headers: {"Content-Type": "application/json"}, body: "{}"}).catch(() => {});
+document.getElementById("login").onsubmit = (e) => { e.preventDefault(); say("");
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `loket_admin_token=${encodeURIComponent(document.getElementById("token").value)}; path=/; SameSite=Strict${secure}`;
+  csrf = null; session().then(refresh).catch(() => {}); };
+session().then(refresh).catch(() => {});
