@@ -58,7 +58,7 @@ from hub.ports import Consultation
 from hub.status.lanes import DossierLanes, LaneBroken
 from hub.status.pusher import StatusPusher
 from hub.store import ClaimState, OutcomeStore
-from hub.store.base import DeadLetter
+from hub.store.base import DeadLetter, store_safe_text
 
 __all__ = ["Worker"]
 
@@ -248,6 +248,11 @@ class Worker:
     def ready(self) -> asyncio.Event:
         """Set while the worker consumes every queue it serves."""
         return self._ready
+
+    @property
+    def tenants(self) -> list[str]:
+        """The tenants this worker serves (their decisions, actions and task queues)."""
+        return list(self._tenants)
 
     @property
     def in_flight(self) -> int:
@@ -1097,12 +1102,16 @@ class Worker:
             if queue.startswith("jobs."):
                 await self._answer_dead_job(message, failure)
         try:
+            # Whatever a message carries, its letter can be stored (no NUL, no lone surrogate
+            # in a text column); the body is kept as it came.
+            def text(value: object) -> str | None:
+                return None if value is None else store_safe_text(str(value))[:2000]
+
             await self._store.add_dead_letter(DeadLetter(
-                id=None, received_at=dt.datetime.now(dt.UTC), reason=reason,
-                error=str(error) if error is not None else None,
-                message_id=message.message_id, correlation_id=message.correlation_id,
-                reply_to=message.reply_to, headers=json.dumps(headers, default=str),
-                body=message.body,
+                id=None, received_at=dt.datetime.now(dt.UTC), reason=text(reason) or "?",
+                error=text(error), message_id=text(message.message_id),
+                correlation_id=text(message.correlation_id), reply_to=text(message.reply_to),
+                headers=json.dumps(headers, default=str), body=message.body,
             ))
             await self._ack(message)
         except Exception:

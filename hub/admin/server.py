@@ -90,8 +90,10 @@ async def queues(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     names = [topology.work_queue_name(c) for c in hub.registry.capabilities] + [
         topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-        topology.DECISION_QUEUE,
+        topology.DECISION_QUEUE, topology.ACTION_QUEUE,
     ]
+    if hub.settings.backoffice.approval_queues == "per-tenant":
+        names += [topology.approval_queue_name(t) for t in sorted(hub.worker.tenants)]
     depths = []
     try:
         connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)

@@ -228,7 +228,8 @@ async def test_exports_survive_control_characters_and_keep_formulas_as_text(
 ) -> None:
     harness, base = admin
     started = dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)
-    purposes = ["nul\x00here", "bell\x07 esc\x1b", '=HYPERLINK("http://evil.example","x")',
+    # (NUL itself never reaches the audit: the store writes U+FFFD for it, store_safe_text.)
+    purposes = ["soh\x01here", "bell\x07 esc\x1b", '=HYPERLINK("http://evil.example","x")',
                 "@SUM(A1)", "+1", "-1"]
     for purpose in purposes:
         await harness.hub.store.consultation_started(
@@ -239,7 +240,7 @@ async def test_exports_survive_control_characters_and_keep_formulas_as_text(
     assert sheet is not None
     header = [c.value for c in sheet[1]]
     cells = [row[header.index("purpose")] for row in sheet.iter_rows(min_row=2)]
-    assert {c.value for c in cells} == {"nul\\x00here", "bell\\x07 esc\\x1b",
+    assert {c.value for c in cells} == {"soh\\x01here", "bell\\x07 esc\\x1b",
                                         '=HYPERLINK("http://evil.example","x")', "@SUM(A1)",
                                         "+1", "-1"}
     assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row
@@ -248,11 +249,11 @@ async def test_exports_survive_control_characters_and_keep_formulas_as_text(
     assert status == 200
     lines = text.decode().splitlines()
     assert len(lines) == len(purposes) + 1
-    assert "\x00" not in text.decode() and "nul\\x00here" in text.decode()
+    assert "\x01" not in text.decode() and "soh\\x01here" in text.decode()
     assert "'=HYPERLINK" in text.decode() and "'=cmd|" in text.decode()
     assert ",'@SUM(A1)," in text.decode() and ",'+1," in text.decode()
     status, rows, _ = await _call("GET", f"{base}/api/audit", BEARER)
-    assert status == 200 and "nul\x00here" in {r["purpose"] for r in rows}
+    assert status == 200 and "soh\x01here" in {r["purpose"] for r in rows}
 
 
 # -- dead letters however odd ------------------------------------------------------------------

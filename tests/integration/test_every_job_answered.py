@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import aiohttp
 import pytest
 
 from hub.contract import Outcome, Result
@@ -22,6 +23,7 @@ from hub.errors import BrokerError
 from hub.testing import HubHarness, make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
+from tests.integration.test_admin import TOKEN, admin  # noqa: F401 - the fixture
 from tests.integration.test_end_to_end import hub_settings
 
 pytestmark = pytest.mark.broker
@@ -128,8 +130,9 @@ def _bodies(rng: random.Random) -> list[bytes]:
 
 
 async def test_any_body_gets_exactly_one_final_answer_or_one_dead_letter(
-    harness: HubHarness,
+    admin: tuple[HubHarness, str],  # noqa: F811
 ) -> None:
+    harness, base = admin
     bodies = _bodies(random.Random(20261203))
     with_reply = {}
     connection = await aio_pika.connect(AMQP_URL)
@@ -166,6 +169,14 @@ async def test_any_body_gets_exactly_one_final_answer_or_one_dead_letter(
         headers = json.loads(letter.headers)
         assert headers["x-loket-dead-reason"] in {"unreadable", "no-reply-to"}
         assert json.loads(headers["x-loket-error"])["code"]
+    # The operator sees every one of them, however odd its body.
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession(headers=auth) as http:
+        listed = await (await http.get(f"{base}/api/dead-letters")).json()
+        assert sorted(d["id"] for d in listed) == sorted(d.id for d in letters)
+        for letter in letters:
+            shown = await http.get(f"{base}/api/dead-letters/{letter.id}")
+            assert shown.status == 200, await shown.text()
     # The worker still serves.
     result = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
     assert result.outcome is Outcome.DELIVERED
