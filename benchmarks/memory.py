@@ -14,15 +14,24 @@ shared between the pool processes once per process: the tree total overstates, b
 what matters. The broker's queues are reset first: use a vhost of its own. The store keeps every
 document (about 110 KB a job: some 11 GB in the temp directory for 100,000 jobs); its size is
 printed for context and the directory removed at the end.
+
+``--store-growth`` measures the store instead (issue 17): simulated days of jobs through a real
+SQLite store and the real retention round, with and without ``documents.retention_days``,
+reported as MB per 1,000 jobs and as ratios (bounded: final/at-retention-day near 1)::
+
+    .venv/bin/python -m benchmarks.memory --store-growth --days 150 --per-day 40
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import random
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
@@ -36,9 +45,11 @@ from aio_pika.abc import AbstractIncomingMessage
 from benchmarks.common import bench_settings, wait_for_consumers, worker_env
 from benchmarks.procfs import descendants, rss_kb
 from hub import topology
-from hub.config import REPO_ROOT
+from hub.config import REPO_ROOT, Settings
 from hub.contract import Outcome
 from hub.devpki import generate_dev_pki
+from hub.maintenance import Maintenance
+from hub.store.sqlite import SqliteStore
 from hub.testing import CAPABILITIES, make_job, reset_broker
 from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
 from simulators.population_data import WELL_KNOWN
@@ -128,7 +139,75 @@ async def drive(url: str, worker: int, jobs: int, window: int, warmup: int,
     return outcomes, rss
 
 
+def _a_day_passes(path: Path) -> None:
+    with sqlite3.connect(path, timeout=30) as conn:
+        conn.execute("UPDATE job_outcomes SET created_at = created_at - 86400")
+
+
+def _files_size(path: Path) -> int:
+    """The database with its write-ahead log and index files."""
+    return sum(f.stat().st_size for f in path.parent.glob(f"{path.name}*"))
+
+
+async def _store_growth(retention_days: int, days: int, per_day: int, result_kb: int,
+                        work: Path) -> list[tuple[int, int, float]]:
+    """Simulated days of jobs through a real SQLite store and the real retention round:
+    each day ``per_day`` jobs store a result of ``result_kb`` KB (incompressible, like the
+    base64 of signed documents), then every row ages a day and a round runs. Returns
+    (day, jobs so far, store MB) per day."""
+    path = work / f"store-{retention_days}.db"
+    store = SqliteStore(path)
+    await store.open()
+    settings = Settings()
+    settings = dataclasses.replace(
+        settings, documents=dataclasses.replace(settings.documents,
+                                                retention_days=retention_days))
+    maintenance = Maintenance(settings, store, "bench")
+    rng = random.Random(9)
+    sizes: list[tuple[int, int, float]] = []
+    try:
+        for day in range(1, days + 1):
+            for n in range(per_day):
+                job_id = f"job-{day:05d}-{n:05d}"
+                await store.claim(job_id, "bench", 60, fingerprint="f", message=b"m" * 600)
+                await store.complete(job_id, "bench", rng.randbytes(result_kb * 1024))
+                await store.mark_published(job_id)
+            await asyncio.to_thread(_a_day_passes, path)
+            await maintenance.run_once()  # the same owner takes its lease again each day
+            await store.checkpoint("TRUNCATE")
+            size = await asyncio.to_thread(_files_size, path)
+            sizes.append((day, day * per_day, size / 2**20))
+    finally:
+        await store.close()
+    return sizes
+
+
+async def store_growth(args: argparse.Namespace) -> None:
+    """The store's size per 1,000 jobs over simulated days, with and without retention."""
+    work = Path(tempfile.mkdtemp(prefix="loket-bench-store-"))
+    try:
+        kept = await _store_growth(0, args.days, args.per_day, args.result_kb, work)
+        purged = await _store_growth(args.retention_days, args.days, args.per_day,
+                                     args.result_kb, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("day  jobs  MB-without-retention  MB-with-retention")
+    for (day, jobs, without), (_, _, with_) in zip(kept, purged, strict=True):
+        if day % max(1, args.days // 10) == 0 or day == args.retention_days:
+            print(f"{day:4d} {jobs:6d} {without:10.1f} {with_:10.1f}")
+    jobs = kept[-1][1]
+    print(f"store MB per 1000 jobs without retention: {kept[-1][2] / jobs * 1000:.1f}")
+    print(f"store MB per 1000 jobs with retention: {purged[-1][2] / jobs * 1000:.1f}")
+    plateau = purged[min(args.retention_days, args.days) - 1][2]
+    print(f"ratio store size with retention final/at-retention-day: "
+          f"{purged[-1][2] / plateau:.3f}")
+    print(f"ratio store size with/without retention: {purged[-1][2] / kept[-1][2]:.3f}")
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.store_growth:
+        await store_growth(args)
+        return
     work = Path(tempfile.mkdtemp(prefix="loket-bench-memory-"))
     pki = generate_dev_pki(work / "pki")
     simulator = await start_magda_simulator(
@@ -179,6 +258,13 @@ if __name__ == "__main__":
     parser.add_argument("--sample-every", type=int, help="default: --jobs / 50")
     parser.add_argument("--concurrency", type=int, default=32, help="the worker's prefetch")
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/bench")
+    parser.add_argument("--store-growth", action="store_true",
+                        help="instead: the store's size over simulated days, with and "
+                             "without retention (no broker, no worker)")
+    parser.add_argument("--days", type=int, default=150)
+    parser.add_argument("--per-day", type=int, default=40)
+    parser.add_argument("--result-kb", type=int, default=110)
+    parser.add_argument("--retention-days", type=int, default=92)
     args = parser.parse_args()
     args.warmup = args.warmup or max(1000, args.jobs // 20)
     args.sample_every = args.sample_every or max(1, args.jobs // 50)
