@@ -387,7 +387,8 @@ def load_bounded(body: bytes, *, max_bytes: int = MAX_BODY_BYTES,
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidInput(f"body is not valid JSON: {exc}", code="MALFORMED_JSON") from exc
     for where, value, depth in _walk(data):
-        if depth > max_depth:
+        # A container's level is its depth + 1 (the root is level 1).
+        if depth >= max_depth and isinstance(value, dict | list):
             raise InvalidInput(f"body is nested more than {max_depth} levels deep",
                                code="NESTING_TOO_DEEP")
         if isinstance(value, str) and _FORBIDDEN_CHARACTERS.search(value):

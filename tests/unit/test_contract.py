@@ -95,3 +95,41 @@ def test_document_checksum_is_enforced() -> None:
     data["sha256"] = "0" * 64
     with pytest.raises(ValueError, match="sha256"):
         Document.from_dict(data)
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    (b"[" * 10_000 + b"]" * 10_000, "NESTING_TOO_DEEP"),
+    (b"[" * 17 + b"]" * 17, "NESTING_TOO_DEEP"),
+    (b'{"a": "\\ud800"}', "INVALID_CHARACTERS"),
+    (b'{"a": "x\\u0000"}', "INVALID_CHARACTERS"),
+    (b'{"\\u001b": 1}', "INVALID_CHARACTERS"),
+    (b"1" * 5000, "MALFORMED_JSON"),
+    (b"\xff{}", "MALFORMED_JSON"),
+    (b" " * (256 * 1024 + 1), "BODY_TOO_LARGE"),
+])
+def test_decoding_is_bounded(body: bytes, code: str) -> None:
+    from hub.contract import load_bounded
+
+    with pytest.raises(InvalidInput) as refused:
+        load_bounded(body)
+    assert refused.value.code == code
+    assert "\x00" not in refused.value.message and "\x1b" not in str(refused.value.details)
+
+
+def test_tabs_line_ends_and_any_real_character_are_fine() -> None:
+    from hub.contract import load_bounded
+
+    assert load_bounded('{"a": "t\\tn\\nr\\r é 😀 \\u202e"}'.encode()) == {
+        "a": "t\tn\nr\r é 😀 \u202e"}
+
+
+def test_sixteen_levels_are_allowed() -> None:
+    from hub.contract import load_bounded
+
+    assert load_bounded(b"[" * 16 + b"]" * 16) is not None
+
+
+def test_values_in_the_sixteenth_level_are_allowed() -> None:
+    from hub.contract import load_bounded
+
+    assert load_bounded(b'[' * 15 + b'{"a": 1}' + b"]" * 15) is not None
