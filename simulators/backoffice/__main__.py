@@ -1,5 +1,5 @@
 """Run the simulated back office in the foreground:
-``python -m simulators.backoffice --secret-file var/backoffice.secret
+``python -m simulators.backoffice --secret-file var/dev-pki/backoffice-gent.secret
 --amqp-url amqp://guest:guest@127.0.0.1:5672/ --queue backoffice.contact-details``."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _settings(argv: list[str] | None) -> BackofficeSimulatorSettings:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8703)
     parser.add_argument("--secret-file", type=Path, required=True,
-                        help="file holding the HMAC secret shared with the hub")
+                        help="the tenant's back-office secret: checks forwards, signs answers")
     parser.add_argument("--amqp-url", help="broker for answers (and requests with --queue)")
     parser.add_argument("--queue", help="the back office's own queue of forwarded requests")
     parser.add_argument("--no-declare-queue", action="store_true",
