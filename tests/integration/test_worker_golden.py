@@ -29,7 +29,7 @@ from aio_pika.message import IncomingMessage
 
 from hub.contract import Outcome
 from hub.devpki import KeyPair
-from hub.testing import HubHarness, job_body, make_job, publish_backoffice, running_test_hub
+from hub.testing import HubHarness, make_job, publish_backoffice, running_test_hub
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 from tests.integration.test_end_to_end import control, hub_settings
