@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +23,42 @@ from pyinstrument.session import Session
 
 from benchmarks.common import simulated_magda
 from hub.logging import configure_logging
+from hub.runtime.jobs import JobHandler
+from hub.runtime.settle import Settlement
 from hub.testing import make_job, running_test_hub
-from hub.worker import Worker
 from simulators.population_data import WELL_KNOWN
 
 PEOPLE = ("household_head", "single", "extended_head")
 
 
-def _profiled(handle: Callable[..., Awaitable[None]], sessions: list[Session]
-              ) -> Callable[..., Awaitable[None]]:
-    async def wrapper(*args: Any) -> None:
+class _Profiled:
+    """The worker's job handler, each delivery under pyinstrument."""
+
+    def __init__(self, handler: JobHandler, sessions: list[Session]) -> None:
+        self._handler = handler
+        self._sessions = sessions
+
+    async def handle(self, message: Any) -> Settlement:
         profiler = Profiler(interval=0.0002, async_mode="enabled")
         profiler.start()
         try:
-            await handle(*args)
+            return await self._handler.handle(message)
         finally:
-            sessions.append(profiler.stop())
-    return wrapper
+            self._sessions.append(profiler.stop())
 
 
 async def main(jobs: int, amqp_url: str) -> tuple[Session, int]:
     configure_logging("console", "error")
     sessions: list[Session] = []
-    original = Worker._handle
-    try:
-        async with simulated_magda("profile", amqp_url=amqp_url, concurrency=1,
-                                   enforce_repertorium=False) as bench, \
-                running_test_hub(bench.settings) as harness:
-            for person in PEOPLE:  # warm-up, not profiled
-                await harness.client.request(make_job(WELL_KNOWN[person]), timeout=60)
-            Worker._handle = _profiled(original, sessions)  # type: ignore[method-assign,assignment]
-            for i in range(jobs):
-                await harness.client.request(make_job(WELL_KNOWN[PEOPLE[i % 3]]), timeout=60)
-    finally:
-        Worker._handle = original  # type: ignore[method-assign]
+    async with simulated_magda("profile", amqp_url=amqp_url, concurrency=1,
+                               enforce_repertorium=False) as bench, \
+            running_test_hub(bench.settings) as harness:
+        for person in PEOPLE:  # warm-up, not profiled
+            await harness.client.request(make_job(WELL_KNOWN[person]), timeout=60)
+        handlers = harness.hub.worker.handlers
+        handlers.jobs = _Profiled(handlers.jobs, sessions)  # type: ignore[assignment]
+        for i in range(jobs):
+            await harness.client.request(make_job(WELL_KNOWN[PEOPLE[i % 3]]), timeout=60)
     combined = sessions[0]
     for session in sessions[1:]:
         combined = Session.combine(combined, session)

@@ -154,6 +154,7 @@ class Hub:
     documents: DocumentWorkers
     status_pusher: StatusPusher | None = None
     metrics: HubMetrics = field(default_factory=HubMetrics)
+    pipeline: Pipeline | None = None
 
     def expiring_certificates(self) -> dict[str, dt.datetime]:
         """Signing certificates that end within the warning period (for the health output)."""
@@ -222,7 +223,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         stack.callback(retention.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=breakers, documents=documents, status_pusher=pusher,
-                  metrics=metrics)
+                  metrics=metrics, pipeline=pipeline)
         for ref, not_after in hub.expiring_certificates().items():
             log.warning("signing.certificate.expiring", identity=ref,
                         not_after=not_after.isoformat())

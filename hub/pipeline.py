@@ -70,6 +70,11 @@ class Pipeline:
         self._audit = audit
         self._breakers = breakers
 
+    @property
+    def job_types(self) -> frozenset[str]:
+        """The job types some adapter serves."""
+        return self._registry.job_types
+
     async def process(
         self, job: Job, attempt: int, journal: Mapping[str, Any] | None = None,
         announce: Callable[[], Awaitable[None]] | None = None,

@@ -28,6 +28,10 @@ class AdapterRegistry:
         return self._by_type.get(job_type)
 
     @property
+    def job_types(self) -> frozenset[str]:
+        return frozenset(self._by_type)
+
+    @property
     def capabilities(self) -> list[str]:
         """Work-queue names are per capability: the job type's first segment."""
         return sorted({t.split(".", 1)[0] for t in self._by_type})

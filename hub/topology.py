@@ -73,6 +73,14 @@ RECOVERED_HEADER = "x-loket-recovered"
 CONTINUATION_HEADER = "x-loket-continuation"
 # How many times a copy found its job held by another worker ("busy elsewhere").
 BUSY_HEADER = "x-loket-busy"
+DEAD_REASON_HEADER = "x-loket-dead-reason"
+"""Why a message is in the dead letters (a short reason, such as ``crashed``)."""
+WORKER_HEADER = "x-loket-worker"
+"""The worker that sent a message to the dead letters."""
+TENANT_HEADER = "x-loket-tenant"
+"""On our delayed copy of an early back-office action: the tenant its routing key named."""
+ACTION_TRIES_HEADER = "x-loket-action-tries"
+"""How often an early back-office action came back while its job was still running."""
 
 
 log = structlog.get_logger(__name__)
@@ -95,19 +103,11 @@ def retry_queue_name(capability: str, index: int) -> str:
     return f"retry.{capability}.{index + 1}"
 
 
-@dataclass
-class Topology:
-    """Declared exchanges and queues, kept as strong references (aio-pika holds weak ones)."""
+@dataclass(frozen=True)
+class Routes:
+    """The delayed queues of each capability, by name: where a retry, a busy copy or a poll
+    waits. Pure (no broker): the publisher routes by it, tests build it without a broker."""
 
-    jobs: AbstractExchange
-    status: AbstractExchange
-    dead: AbstractExchange
-    backoffice: AbstractExchange
-    status_queue: AbstractQueue
-    decisions: AbstractQueue
-    actions: AbstractQueue
-    dead_queue: AbstractQueue
-    work_queues: dict[str, AbstractQueue]
     retry_queues: dict[str, list[str]]
     retry_delays_s: tuple[float, ...]
     poll_queues: dict[str, list[tuple[float, str]]]
@@ -130,15 +130,54 @@ class Topology:
         usable = within or queues[:1]
         return usable[min(times_busy, len(usable) - 1)]
 
-    @property
-    def max_attempts(self) -> int:
-        return len(self.retry_delays_s) + 1
-
     def poll_queue_for(self, capability: str, delay_s: float) -> tuple[float, str]:
         """The poll queue with the longest delay not over ``delay_s`` (else the shortest)."""
         queues = self.poll_queues[capability]
         fitting = [q for q in queues if q[0] <= delay_s]
         return fitting[-1] if fitting else queues[0]
+
+    def delay_queues(self) -> list[tuple[str, float, str]]:
+        """Every delayed queue: (name, delay in seconds, the work queue it returns to)."""
+        queues = [(name, delay, work_queue_name(capability))
+                  for capability, names in self.retry_queues.items()
+                  for name, delay in zip(names, self.retry_delays_s, strict=True)]
+        queues += [(name, delay, work_queue_name(capability))
+                   for capability, polls in self.poll_queues.items() for delay, name in polls]
+        return queues
+
+
+def routes_for(capabilities: list[str], retry_delays_s: tuple[float, ...],
+               poll_delays_s: tuple[float, ...] = (10.0,)) -> Routes:
+    """The delayed queues' names. The delay lives in a queue's TTL, so a changed delay needs a
+    new queue name: the name carries the delay in milliseconds. One queue per poll delay: a
+    per-message TTL in one queue would wait behind its head."""
+    return Routes(
+        retry_queues={c: [f"{retry_queue_name(c, i)}.{round(d * 1000)}ms"
+                          for i, d in enumerate(retry_delays_s)] for c in capabilities},
+        retry_delays_s=tuple(retry_delays_s),
+        poll_queues={c: [(d, f"poll.{c}.{round(d * 1000)}ms") for d in sorted(poll_delays_s)]
+                     for c in capabilities},
+    )
+
+
+@dataclass
+class Topology:
+    """Declared exchanges and queues, kept as strong references (aio-pika holds weak ones)."""
+
+    jobs: AbstractExchange
+    status: AbstractExchange
+    dead: AbstractExchange
+    backoffice: AbstractExchange
+    decisions: AbstractQueue
+    actions: AbstractQueue
+    dead_queue: AbstractQueue
+    work_queues: dict[str, AbstractQueue]
+    routes: Routes
+
+    def exchange(self, name: str) -> AbstractExchange:
+        """A declared exchange by name."""
+        return {JOBS_EXCHANGE: self.jobs, STATUS_EXCHANGE: self.status,
+                DEAD_LETTER_EXCHANGE: self.dead, BACKOFFICE_EXCHANGE: self.backoffice}[name]
 
 
 async def _delay_queue(channel: AbstractChannel, name: str, delay_s: float, target: str) -> None:
@@ -238,9 +277,8 @@ async def declare(
     await actions.bind(backoffice, routing_key="action.#")
     await _delay_queue(channel, ACTION_RETRY_QUEUE, ACTION_RETRY_DELAY_S, ACTION_QUEUE)
 
+    routes = routes_for(capabilities, retry_delays_s, poll_delays_s)
     work_queues: dict[str, AbstractQueue] = {}
-    retry_queues: dict[str, list[str]] = {}
-    poll_queues: dict[str, list[tuple[float, str]]] = {}
     for capability in capabilities:
         work = await channel.declare_queue(
             work_queue_name(capability),
@@ -253,32 +291,16 @@ async def declare(
         )
         await work.bind(jobs, routing_key=f"{capability}.#")
         work_queues[capability] = work
-        names: list[str] = []
-        for index, delay in enumerate(retry_delays_s):
-            # The delay lives in the queue's TTL, so a changed delay needs a new queue name:
-            # the name carries the delay in milliseconds.
-            name = f"{retry_queue_name(capability, index)}.{round(delay * 1000)}ms"
-            await _delay_queue(channel, name, delay, work_queue_name(capability))
-            names.append(name)
-        retry_queues[capability] = names
-        # One queue per poll delay: a per-message TTL in one queue would wait behind its head.
-        polls: list[tuple[float, str]] = []
-        for delay in sorted(poll_delays_s):
-            name = f"poll.{capability}.{round(delay * 1000)}ms"
-            await _delay_queue(channel, name, delay, work_queue_name(capability))
-            polls.append((delay, name))
-        poll_queues[capability] = polls
+    for name, delay, target in routes.delay_queues():
+        await _delay_queue(channel, name, delay, target)
     return Topology(
         jobs=jobs,
         status=status,
         dead=dead,
         backoffice=backoffice,
-        status_queue=status_queue,
         decisions=decisions,
         actions=actions,
         dead_queue=dead_queue,
         work_queues=work_queues,
-        retry_queues=retry_queues,
-        retry_delays_s=retry_delays_s,
-        poll_queues=poll_queues,
+        routes=routes,
     )

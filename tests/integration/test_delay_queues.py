@@ -44,7 +44,7 @@ async def _old_classic_queue(channel: AbstractChannel) -> None:
 
 async def test_a_delayed_message_comes_back_to_the_work_queue(channel: AbstractChannel) -> None:
     topo = await _declare(channel)
-    queue = topo.retry_queue_for(CAPABILITY, 1)
+    queue = topo.routes.retry_queue_for(CAPABILITY, 1)
     assert queue == OLD_QUEUE
     await channel.default_exchange.publish(aio_pika.Message(b"again", delivery_mode=2),
                                            routing_key=queue, mandatory=True)
@@ -71,7 +71,7 @@ async def test_an_empty_classic_delay_queue_from_an_older_version_is_replaced(
         "x-queue-type": "quorum", "x-message-ttl": 200, "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": topology.work_queue_name(CAPABILITY),
         "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
-    assert topo.retry_queue_for(CAPABILITY, 1) == OLD_QUEUE
+    assert topo.routes.retry_queue_for(CAPABILITY, 1) == OLD_QUEUE
 
 
 async def test_a_classic_delay_queue_still_holding_messages_stops_the_declaration(

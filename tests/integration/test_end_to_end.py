@@ -18,6 +18,7 @@ from hub.config import BackendSettings, Settings, SigningSettings, load_settings
 from hub.contract import Outcome
 from hub.devpki import KeyPair
 from hub.documents import external
+from hub.messages import StatusEvent
 from hub.testing import HubHarness, make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
@@ -342,20 +343,21 @@ async def test_a_fast_job_sends_received_with_its_final_status_in_order(
     harness: HubHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published: list[str] = []
-    worker = harness.hub.worker
-    publish_status, process = worker._publish_status, worker._pipeline.process
+    publisher, pipeline = harness.hub.worker.publisher, harness.hub.pipeline
+    assert pipeline is not None
+    publish_status, process = publisher.status, pipeline.process
 
-    async def noted_status(topo: Any, job: Any, result: Any, **kwargs: Any) -> None:
-        published.append(result.outcome.value if result else "received")
-        await publish_status(topo, job, result, **kwargs)
+    async def noted_status(event: StatusEvent) -> None:
+        published.append(event.status)
+        await publish_status(event)
 
     async def noted_process(*args: Any, **kwargs: Any) -> Any:
         processed = await process(*args, **kwargs)
         published.append("(job processed)")
         return processed
 
-    monkeypatch.setattr(worker, "_publish_status", noted_status)
-    monkeypatch.setattr(worker._pipeline, "process", noted_process)
+    monkeypatch.setattr(publisher, "status", noted_status)
+    monkeypatch.setattr(pipeline, "process", noted_process)
     result = await harness.client.request(make_job(WELL_KNOWN["household_head"]), timeout=30)
     assert result.outcome is Outcome.DELIVERED
     for _ in range(100):  # the statuses are confirmed after the result
@@ -377,15 +379,15 @@ async def test_a_copy_of_a_job_held_by_a_dead_worker_waits_longer_each_time(
     settings = dataclasses.replace(
         settings, broker=dataclasses.replace(settings.broker, retry_delays_s=(0.1, 0.5)))
     async with running_test_hub(settings) as harness:
-        worker = harness.hub.worker
-        publish, copies = worker._publish, []
+        publisher = harness.hub.worker.publisher
+        busy, copies = publisher.busy, []
 
-        async def noted(exchange: Any, routing_key: str, message: Any, **kwargs: Any) -> None:
-            if routing_key.startswith("retry."):
-                copies.append((routing_key, message.headers.get(topology.BUSY_HEADER)))
-            await publish(exchange, routing_key, message, **kwargs)
+        async def noted(message: Any, job: Any, attempt: int) -> str:
+            queue = await busy(message, job, attempt)
+            copies.append((queue, int((message.headers or {}).get(topology.BUSY_HEADER, 0)) + 1))
+            return queue
 
-        monkeypatch.setattr(worker, "_publish", noted)
+        monkeypatch.setattr(publisher, "busy", noted)
         job = make_job(WELL_KNOWN["single"])
         await harness.hub.store.claim(job["job_id"], "worker-that-died", 2.0)
         result = await harness.client.request(job, timeout=30)

@@ -16,6 +16,8 @@ from typing import Any
 import aio_pika
 import aiohttp
 import pytest
+from aio_pika.exceptions import ChannelInvalidStateError
+from aio_pika.message import IncomingMessage
 
 from hub.contract import Outcome, Result
 from hub.devpki import KeyPair
@@ -35,7 +37,8 @@ async def harness(simulator: Any, pki: dict[str, KeyPair], tmp_path: Path) -> An
         yield harness
 
 
-def _fail_once(owner: Any, name: str, error: BaseException) -> list[int]:
+def _fail_once(owner: Any, name: str, error: BaseException,
+               monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Make ``owner.name`` raise ``error`` on its first call; returns the call counter."""
     original: Callable[..., Awaitable[Any]] = getattr(owner, name)
     calls = [0]
@@ -46,7 +49,7 @@ def _fail_once(owner: Any, name: str, error: BaseException) -> list[int]:
             raise error
         return await original(*args, **kwargs)
 
-    setattr(owner, name, failing)
+    monkeypatch.setattr(owner, name, failing)
     return calls
 
 
@@ -68,22 +71,23 @@ STEPS = {
     "pipeline": ("pipeline", "process", UnicodeEncodeError("utf-8", "\ud800", 0, 1, "x")),
     "adapter": ("adapter", "handle", RecursionError("deep")),
     "store-result": ("store", "complete", RuntimeError("store down at complete")),
-    "publish-result": ("worker", "_publish_result", BrokerError("reply not confirmed")),
-    "publish-status": ("worker", "_publish_status", RuntimeError("status exchange gone")),
+    "publish-result": ("publisher", "result", BrokerError("reply not confirmed")),
+    "publish-status": ("publisher", "status", RuntimeError("status exchange gone")),
     "mark-published": ("store", "mark_published", RuntimeError("store down at mark")),
-    "ack": ("worker", "_ack", BrokerError("channel closed at ack")),
+    # aio-pika's own message: the channel is gone when the worker acknowledges.
+    "ack": ("message", "ack", ChannelInvalidStateError("channel closed at ack")),
 }
 
 
 @pytest.mark.parametrize("step", list(STEPS))
 async def test_an_exception_at_any_step_ends_in_one_final_answer(
-    harness: HubHarness, step: str
+    harness: HubHarness, step: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     where, name, error = STEPS[step]
-    owner = {"store": harness.hub.store, "worker": harness.hub.worker,
-             "pipeline": harness.hub.worker._pipeline,
+    owner = {"store": harness.hub.store, "publisher": harness.hub.worker.publisher,
+             "pipeline": harness.hub.pipeline, "message": IncomingMessage,
              "adapter": harness.hub.registry.for_type("population.attest")}[where]
-    calls = _fail_once(owner, name, error)
+    calls = _fail_once(owner, name, error, monkeypatch)
     job = make_job(WELL_KNOWN["household_head"])
     await harness.client.publish(job)
     finals = await _finals(harness, job["job_id"])

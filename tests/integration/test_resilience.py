@@ -214,14 +214,14 @@ async def test_a_job_the_broker_lost_is_published_again_from_the_store(
     import dataclasses
     import json
 
-    from hub.worker import StoredMessage, _recovery_record
+    from hub.runtime.inbound import StoredMessage, recovery_record
 
     settings = hub_settings(simulator, pki, tmp_path)
     settings = dataclasses.replace(settings, store=dataclasses.replace(
         settings.store, recovery_interval_s=0.2, recovery_grace_s=0.3))
     job = make_job(WELL_KNOWN["household_head"])
     # (Its front office's reply queue is gone by now: the result is stored and dead-lettered.)
-    record = _recovery_record(StoredMessage(json.dumps(job).encode(), {}, job["job_id"],
+    record = recovery_record(StoredMessage(json.dumps(job).encode(), {}, job["job_id"],
                                             "lost-1", "a-reply-queue-long-gone"), 1)
     async with running_test_hub(settings) as harness:
         await harness.hub.store.claim(job["job_id"], "worker-that-died", 0.2, message=record)
