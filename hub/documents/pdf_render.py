@@ -22,7 +22,7 @@ import hashlib
 import json
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -180,8 +180,14 @@ def render_certificate_pdf(
     issued_at: dt.datetime,
     template_path: Path = DEFAULT_TEMPLATE,
     logo_dir: Path = DEFAULT_LOGO_DIR,
+    engine: Literal["direct", "platypus"] | None = None,
 ) -> bytes:
-    """The unsigned PDF certificate; same inputs, same bytes."""
+    """The unsigned PDF certificate; same inputs, same bytes.
+
+    ``engine``: by default the direct writer, and platypus where it does not draw the document;
+    ``"direct"`` raises :class:`~hub.documents.pdf_draw.NotDrawn` instead, ``"platypus"`` skips
+    it (tests and ``benchmarks/documents.py`` compare the two).
+    """
     template = load_template(template_path)
     language = template.language(model.language)
     margin = float(template.page["margin_mm"]) * mm
@@ -211,6 +217,8 @@ def render_certificate_pdf(
     bottom = margin + 6 * mm
 
     try:
+        if engine == "platypus":
+            raise NotDrawn("platypus asked for")
         numbering = template.text(language, "page", page="1", pages="1")
         right = A4[0] - margin - pdfmetrics.stringWidth(numbering, styles.regular, _FOOTER_SIZE)
         stamp = _literal(issued_at.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
@@ -228,7 +236,9 @@ def render_certificate_pdf(
             fonts={styles.regular: template.font("regular"), styles.bold: template.font("bold")},
         )
     except NotDrawn:
-        pass  # more than a page, or something only platypus lays out
+        if engine == "direct":
+            raise
+        # more than a page, or something only platypus lays out: on to platypus
 
     def footer(canvas: Any, page: int, pages: int) -> None:
         canvas.saveState()

@@ -1,9 +1,10 @@
 """PDF certificates look as they did: pages rendered with pdftoppm against committed images.
 
-The images under ``tests/golden/pdf/`` were rendered by the platypus renderer this one replaced
-(commit message of the change says which), at 60 dpi in grey. A page passes when its pixels
-differ little from the image: a line of text moved by a point, a changed colour or a missing
-word fails it. The issue time is fixed, so the calendar never shows in a page.
+The images under ``tests/golden/pdf/`` were rendered at 60 dpi in grey by the platypus renderer
+as it was before the direct writer (:mod:`hub.documents.pdf_draw`) came. Both engines are held
+to them: a page passes when its pixels differ little from the image; a line of text moved by a
+point, a changed colour or a missing word fails it. The issue time is fixed, so the calendar
+never shows in a page.
 
 After a deliberate change of the layout, write new images with
 ``LOKET_GOLDEN_UPDATE=1 .venv/bin/python -m pytest tests/documents/test_pdf_pixels.py``
@@ -18,11 +19,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from PIL import Image, ImageChops
 
 from hub.config import TenantSettings
+from hub.documents.pdf_draw import NotDrawn
 from hub.documents.pdf_render import render_certificate_pdf
 from hub.documents.pdf_template import load_template
 from tests.documents.factories import ALL_KINDS, GENT, model
@@ -37,6 +40,8 @@ NO_LOGO = TenantSettings("zwijndrecht", "Gemeente Zwijndrecht", "11056",
 MAX_MEAN = 0.6
 MAX_CHANGED = 0.002
 VISIBLE = 48
+
+Engine = Literal["direct", "platypus"] | None
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed"),
@@ -67,10 +72,15 @@ CASES = [Case(kind, kind) for kind in ALL_KINDS] + [
 ]
 
 
-def _pages(case: Case, tmp_path: Path) -> list[Image.Image]:
+def _render(case: Case, engine: Engine = None) -> bytes:
     certificate = model(case.kind, case.language, members=case.members, periods=case.periods)
-    pdf = render_certificate_pdf(certificate, tenant=case.tenant, reference="job-7f3a",
-                                 backend_reference=case.backend_reference, issued_at=ISSUED)
+    return render_certificate_pdf(certificate, tenant=case.tenant, reference="job-7f3a",
+                                  backend_reference=case.backend_reference, issued_at=ISSUED,
+                                  engine=engine)
+
+
+def _pages(case: Case, tmp_path: Path, engine: Engine = None) -> list[Image.Image]:
+    pdf = _render(case, engine)
     path = tmp_path / f"{case.name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(["pdftoppm", "-png", "-gray", "-r", str(DPI), str(path),
@@ -88,10 +98,11 @@ def _golden(case: Case) -> list[Path]:
     return _numbered(GOLDEN, case.name)
 
 
+@pytest.mark.parametrize("engine", [None, "platypus"], ids=["default", "platypus"])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_pages_look_as_the_golden_images(case: Case, tmp_path: Path) -> None:
-    pages = _pages(case, tmp_path)
-    if os.environ.get("LOKET_GOLDEN_UPDATE"):
+def test_pages_look_as_the_golden_images(case: Case, engine: Engine, tmp_path: Path) -> None:
+    pages = _pages(case, tmp_path, engine)
+    if os.environ.get("LOKET_GOLDEN_UPDATE") and engine is None:
         GOLDEN.mkdir(parents=True, exist_ok=True)
         for old in _golden(case):
             old.unlink()
@@ -108,6 +119,16 @@ def test_pages_look_as_the_golden_images(case: Case, tmp_path: Path) -> None:
         assert mean <= MAX_MEAN and changed <= MAX_CHANGED, (
             f"page {number}: mean difference {mean:.3f}, {changed:.3%} of pixels changed"
         )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_one_page_certificates_take_the_direct_writer(case: Case) -> None:
+    """Only the 3-page history needs platypus; the rest must not fall back to it silently."""
+    if case.name == "history-of-ninety":
+        with pytest.raises(NotDrawn, match="more than one page"):
+            _render(case, "direct")
+    else:
+        assert _render(case) == _render(case, "direct")
 
 
 def test_the_comparison_sees_a_shifted_line(tmp_path: Path) -> None:
