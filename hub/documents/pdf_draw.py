@@ -137,8 +137,10 @@ class _Page:
         codes = self.fonts[font][1].codes
         try:
             return "(" + "".join(_ESCAPED[codes[c]] for c in text) + ")"
-        except KeyError:
-            raise NotDrawn(f"a character outside the embedded subset in {text!r}") from None
+        except KeyError as missing:  # the character only: the text may be personal data
+            raise NotDrawn(
+                f"a character outside the embedded subset: U+{ord(missing.args[0]):04X}"
+            ) from None
 
 
 def _colour(colour: Any, op: str) -> str:
@@ -167,7 +169,7 @@ def _break(styles: Styles, block: Text, width: float) -> _Lines:
         new = current + space + word_width
         limit = width + _SPACE_SHRINK * space * len(line)
         if new > limit and word_width > width:
-            raise NotDrawn(f"a word wider than its column: {word!r}")
+            raise NotDrawn(f"a word wider than its column ({len(word)} characters)")
         if new <= limit or not line:
             line.append(word)
             current = new
