@@ -9,7 +9,10 @@
    status, both persistent, with confirms, ack. No store, no policy, no framework.
 2. the hub end to end on that simulator, jobs/s, as a fraction of (1);
 3. the time the hub adds per job over (1) at low load (one job at a time, the two sides taking
-   turns job by job): p50 and p99.
+   turns job by job): p50 and p99;
+4. the CPU of one household certificate's documents (XML and PDF rendered and signed) over
+   their floor, three RSA-2048 signatures and a SHA-256 of the documents' bytes, both timed in
+   this process before the rounds (``benchmarks/documents.py`` tells the parts).
 Each ratio is printed on its own line (``ratio hub/limit: 0.74``) for scripts.
 """
 
@@ -35,6 +38,7 @@ from adapters.population.catalogue import load_catalogue
 from adapters.population.client import HOUSEHOLD, PopulationClients, person_inhoud
 from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
 from benchmarks.common import simulated_magda
+from benchmarks.documents import measure as measure_documents
 from hub.app import signing_identities
 from hub.config import load_tenants
 from hub.documents.pool import DocumentWorkers
@@ -200,6 +204,11 @@ def _batch(count: int) -> list[dict[str, Any]]:
 
 async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url: str) -> None:
     configure_logging("console", "error")
+    # pyHanko runs its own event loop: timed in a thread of its own, nothing else running yet.
+    documents = await asyncio.to_thread(measure_documents, 30)
+    print(f"documents ms CPU per certificate: {documents['documents']:.2f}, "
+          f"floor {documents['floor']:.2f}")
+    print(f"ratio documents/floor: {documents['ratio documents/floor']:.2f}", flush=True)
     limit_rates: list[float] = []
     hub_rates: list[float] = []
     limit_low: list[float] = []
@@ -236,6 +245,7 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
     print(f"low load p50 ms: limit {pct(limit_low, 50):.1f}, hub {pct(hub_low, 50):.1f}")
     print(f"low load p99 ms: limit {pct(limit_low, 99):.1f}, hub {pct(hub_low, 99):.1f}")
     print(f"ratio hub/limit: {statistics.median(ratios):.2f}")
+
     print(f"added ms p50: {pct(hub_low, 50) - pct(limit_low, 50):.1f}")
     print(f"added ms p99: {pct(hub_low, 99) - pct(limit_low, 99):.1f}")
     # The same jobs' turns side by side: hub minus limit, for each pair of neighbouring jobs.

@@ -1,4 +1,11 @@
-"""Flowables of the PDF certificate: styles, the info box, the facts as sections and tables."""
+"""Layout of the PDF certificate: styles, the info box, the facts as sections and tables.
+
+The layout is described as plain blocks (:class:`Text`, :class:`Gap`, :class:`Grid`,
+:class:`Picture`, :class:`Together`) with the geometry of reportlab's platypus flowables of the
+same names (Paragraph, Spacer, Table, the logo, KeepTogether). Two backends draw them:
+:mod:`hub.documents.pdf_draw` writes a page straight to PDF (most certificates), and
+:func:`flowables` hands them to platypus for a document that runs over more than one page.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,10 @@ from reportlab.platypus.flowables import Flowable
 
 from hub.documents.pdf_template import CertificateTemplate
 
-__all__ = ["Styles", "fact_flowables", "info_box", "notice"]
+__all__ = [
+    "Block", "Gap", "Grid", "Picture", "Styles", "Text", "Together", "fact_blocks", "flowables",
+    "info_box", "notice",
+]
 
 _TEXT = colors.HexColor("#1f2933")
 _MUTED = colors.HexColor("#52606d")
@@ -72,9 +82,74 @@ class Styles:
         return Paragraph(escape(text), self.styles[style])
 
 
-def _label_value_table(styles: Styles, rows: Sequence[tuple[str, str]], tint: bool) -> Table:
-    data = [[styles.paragraph(k, "label"), styles.paragraph(v, "body")] for k, v in rows]
-    table = Table(data, colWidths=[62 * mm, styles.width - 62 * mm], hAlign="LEFT")
+@dataclass(frozen=True)
+class Text:
+    """A paragraph: plain text in one of the :class:`Styles`, wrapped at spaces."""
+
+    text: str
+    style: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Vertical space (a platypus Spacer)."""
+
+    height: float
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table of paragraphs (``None``: an empty cell) with platypus TableStyle commands."""
+
+    rows: list[list[Text | None]]
+    widths: list[float]
+    commands: list[tuple[Any, ...]]
+    repeat_rows: int = 0
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image XObject shared by the documents of a process (the tenant's logo)."""
+
+    image: Any  # reportlab.pdfbase.pdfdoc.PDFImageXObject
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Together:
+    """Blocks kept on one page (a platypus KeepTogether)."""
+
+    blocks: list[Block]
+
+
+Block = Text | Gap | Grid | Picture | Together
+
+
+def flowables(styles: Styles, blocks: Sequence[Block], picture: Any) -> list[Flowable]:
+    """The platypus flowables of ``blocks``; ``picture`` makes the flowable of a Picture."""
+    out: list[Flowable] = []
+    for block in blocks:
+        if isinstance(block, Text):
+            out.append(styles.paragraph(block.text, block.style))
+        elif isinstance(block, Gap):
+            out.append(Spacer(1, block.height))
+        elif isinstance(block, Grid):
+            data = [[styles.paragraph(c.text, c.style) if c else "" for c in row]
+                    for row in block.rows]
+            table = Table(data, colWidths=block.widths, repeatRows=block.repeat_rows,
+                          hAlign="LEFT")
+            table.setStyle(TableStyle(block.commands))
+            out.append(table)
+        elif isinstance(block, Picture):
+            out.append(picture(block))
+        else:
+            out.append(KeepTogether(flowables(styles, block.blocks, picture)))
+    return out
+
+
+def _label_value_table(styles: Styles, rows: Sequence[tuple[str, str]], tint: bool) -> Grid:
+    data: list[list[Text | None]] = [[Text(k, "label"), Text(v, "body")] for k, v in rows]
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -2), 0.4, _RULE),
@@ -86,13 +161,12 @@ def _label_value_table(styles: Styles, rows: Sequence[tuple[str, str]], tint: bo
             ("BACKGROUND", (0, 0), (-1, -1), _TINT),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, colors.white),
         ]
-    table.setStyle(TableStyle(commands))
-    return table
+    return Grid(data, [62 * mm, styles.width - 62 * mm], commands)
 
 
 def info_box(
     styles: Styles, template: CertificateTemplate, language: str, rows: list[tuple[str, str | None]]
-) -> Table:
+) -> Grid:
     """Issuer, subject, references and issue time, on a tinted band."""
     shown = [(template.text(language, name), value) for name, value in rows if value]
     return _label_value_table(styles, shown, tint=True)
@@ -123,7 +197,7 @@ def _column_widths(styles: Styles, columns: list[list[str]]) -> list[float]:
 def _list_table(
     styles: Styles, template: CertificateTemplate, language: str, key: str,
     items: Sequence[Mapping[str, Any]], caption: str, level: int,
-) -> Table:
+) -> Grid:
     items = [template.fold_address(item) for item in items]
     keys: list[str] = []
     for item in items:
@@ -133,11 +207,12 @@ def _list_table(
     widths = _column_widths(styles, [list(col) for col in zip(header, *body, strict=True)])
     # The caption is the table's first row, so it repeats with the column headers on every
     # page a long list runs onto, and never stays behind alone at the foot of a page.
-    data = [[styles.paragraph(caption, "h1" if level == 1 else "h2")] + [""] * (len(keys) - 1)]
-    data += [[styles.paragraph(h, "head") for h in header]]
-    data += [[styles.paragraph(cell, "cell") for cell in row] for row in body]
-    table = Table(data, colWidths=widths, repeatRows=2, hAlign="LEFT")
-    table.setStyle(TableStyle([
+    data: list[list[Text | None]] = [
+        [Text(caption, "h1" if level == 1 else "h2"), *[None] * (len(keys) - 1)]
+    ]
+    data += [[Text(h, "head") for h in header]]
+    data += [[Text(cell, "cell") for cell in row] for row in body]
+    return Grid(data, widths, [
         ("SPAN", (0, 0), (-1, 0)),
         ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
         ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
@@ -147,15 +222,12 @@ def _list_table(
         ("ROWBACKGROUNDS", (0, 2), (-1, -1), [colors.white, _TINT]),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, -1), (-1, -1), 0.6, styles.accent),
-    ]))
-    return table
+    ], repeat_rows=2)
 
 
-def _value_line(styles: Styles, text: str) -> Table:
-    line = Table([[styles.paragraph(text, "body")]], colWidths=[styles.width], hAlign="LEFT")
-    line.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 3),
-                              ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    return line
+def _value_line(styles: Styles, text: str) -> Grid:
+    return Grid([[Text(text, "body")]], [styles.width],
+                [("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)])
 
 
 def _visible(template: CertificateTemplate, value: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,16 +245,16 @@ def _is_table(value: Any) -> bool:
             and all(isinstance(v, Mapping) for v in value))
 
 
-def fact_flowables(
+def fact_blocks(
     styles: Styles, template: CertificateTemplate, language: str, facts: Mapping[str, Any],
     parent: str | None = None, level: int = 1,
-) -> list[Flowable]:
+) -> list[Block]:
     """Scalars as label/value rows; nested tables as headed sections; lists of tables as tables.
 
     A top-level scalar gets its own heading: after a section, a bare row would read as part of it.
     """
     facts = template.fold_address(facts)
-    out: list[Flowable] = []
+    out: list[Block] = []
     rows: list[tuple[str, str]] = []
 
     def flush() -> None:
@@ -196,14 +268,14 @@ def fact_flowables(
         label = template.label(language, key, parent)
         if _is_section(template, value):
             flush()
-            out.append(styles.paragraph(label, "h1" if level == 1 else "h2"))
-            out += fact_flowables(styles, template, language, value, key, level + 1)
+            out.append(Text(label, "h1" if level == 1 else "h2"))
+            out += fact_blocks(styles, template, language, value, key, level + 1)
         elif _is_table(value):
             flush()
-            out += [Spacer(1, (4 if level == 1 else 2) * mm),
+            out += [Gap((4 if level == 1 else 2) * mm),
                     _list_table(styles, template, language, key, value, label, level)]
         elif level == 1:
-            out += [styles.paragraph(label, "h1"),
+            out += [Text(label, "h1"),
                     _value_line(styles, template.value(language, key, value))]
         else:
             rows.append((label, template.value(language, key, value)))
@@ -211,15 +283,14 @@ def fact_flowables(
     return out
 
 
-def notice(styles: Styles, paragraphs: list[str]) -> list[Flowable]:
+def notice(styles: Styles, paragraphs: list[str]) -> list[Block]:
     """The availability notice and verification hint, kept together on a tinted band."""
-    cells = [[styles.paragraph(text, "notice")] for text in paragraphs]
-    box = Table(cells, colWidths=[styles.width], hAlign="LEFT")
-    box.setStyle(TableStyle([
+    cells: list[list[Text | None]] = [[Text(text, "notice")] for text in paragraphs]
+    box = Grid(cells, [styles.width], [
         ("BACKGROUND", (0, 0), (-1, -1), _TINT),
         ("LINEBEFORE", (0, 0), (0, -1), 2, styles.accent),
         ("LEFTPADDING", (0, 0), (-1, -1), 8),
         ("TOPPADDING", (0, 0), (-1, -1), 4),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
-    return [Spacer(1, 8 * mm), KeepTogether([box])]
+    ])
+    return [Gap(8 * mm), Together([box])]

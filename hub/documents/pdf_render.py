@@ -1,12 +1,16 @@
-"""Render a :class:`~hub.ports.CertificateModel` to a readable A4 PDF (reportlab).
+"""Render a :class:`~hub.ports.CertificateModel` to a readable A4 PDF.
 
 Layout: the tenant's logo, the title, a box with issuer, subject, references and issue time, the
 facts (a nested table is a labelled section, a list of tables a table that breaks across pages
 with its header repeated), then the 3-month availability notice and the verification hint.
 
-The bytes are a function of the inputs only: reportlab's invariant mode, the creation date set to
-the issue time, and a document /ID derived from the content, so re-rendering a retried job gives
-the same file.
+A certificate that fits on one page (nearly all) is written by :mod:`hub.documents.pdf_draw`,
+about 1 ms of CPU; a longer one goes through reportlab's platypus (page breaks, repeated table
+headers), 10 ms and more. Both lay out the same blocks with the same geometry.
+
+The bytes are a function of the inputs only: the creation date is the issue time and the
+document /ID is derived from the content (reportlab's invariant mode on the platypus path), so
+re-rendering a retried job gives the same file.
 """
 
 from __future__ import annotations
@@ -18,19 +22,35 @@ import hashlib
 import json
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfdoc
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus.flowables import Flowable
 
 from hub.config import TenantSettings
-from hub.documents.pdf_layout import Styles, fact_flowables, info_box, notice
-from hub.documents.pdf_template import DEFAULT_LOGO_DIR, DEFAULT_TEMPLATE, load_template
+from hub.documents.pdf_draw import FooterText, NotDrawn, PageSetup, draw_document
+from hub.documents.pdf_layout import (
+    Block,
+    Gap,
+    Picture,
+    Styles,
+    Text,
+    fact_blocks,
+    flowables,
+    info_box,
+    notice,
+)
+from hub.documents.pdf_template import (
+    DEFAULT_LOGO_DIR,
+    DEFAULT_TEMPLATE,
+    CertificateTemplate,
+    load_template,
+)
 from hub.documents.render import AVAILABILITY
 from hub.ports import CertificateModel
 
@@ -39,6 +59,9 @@ __all__ = ["render_certificate_pdf"]
 # ASCII85 only makes streams survive 7-bit channels; ours travel as bytes (base64 in the reply).
 # Left on, it costs 6 ms per certificate in pure Python and makes the file larger.
 rl_config.useA85 = 0
+_FOOTER_SIZE = 7.5
+_FOOTER_COLOUR = colors.HexColor("#6b7280")
+_FOOTER_Y = 10 * mm
 
 
 def _fingerprint(model: CertificateModel, tenant: TenantSettings, *parts: object) -> bytes:
@@ -118,13 +141,34 @@ def _encoded_image(path: Path, _mtime_ns: int, _size: int) -> pdfdoc.PDFImageXOb
     return pdfdoc.PDFImageXObject(name, str(path))
 
 
-def _logo(path: Path, height: float) -> Flowable | None:
+def _logo(path: Path, height: float) -> Picture | None:
     try:
         stat = path.stat()
     except FileNotFoundError:
         return None
     image = _encoded_image(path, stat.st_mtime_ns, stat.st_size)
-    return _Logo(image, height * image.width / image.height, height)
+    return Picture(image, height * image.width / image.height, height)
+
+
+_STYLES: dict[tuple[int, str, float], Styles] = {}
+
+
+def _styles(template: CertificateTemplate, accent: str, width: float) -> Styles:
+    """The paragraph styles of one template and accent colour, built once per process."""
+    key = (id(template), accent, width)
+    if key not in _STYLES:
+        _STYLES[key] = Styles.build(template, colors.HexColor(accent), width)
+    return _STYLES[key]
+
+
+def _literal(text: str) -> str:
+    """A PDF text string: PDFDocEncoding where it can, UTF-16 otherwise (as reportlab does)."""
+    try:
+        encoded = text.encode("pdfdoc")
+    except UnicodeEncodeError:
+        encoded = "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")
+    escaped = encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    return "(" + escaped.decode("latin-1") + ")"
 
 
 def render_certificate_pdf(
@@ -136,19 +180,24 @@ def render_certificate_pdf(
     issued_at: dt.datetime,
     template_path: Path = DEFAULT_TEMPLATE,
     logo_dir: Path = DEFAULT_LOGO_DIR,
+    engine: Literal["direct", "platypus"] | None = None,
 ) -> bytes:
-    """The unsigned PDF certificate; same inputs, same bytes."""
+    """The unsigned PDF certificate; same inputs, same bytes.
+
+    ``engine``: by default the direct writer, and platypus where it does not draw the document;
+    ``"direct"`` raises :class:`~hub.documents.pdf_draw.NotDrawn` instead, ``"platypus"`` skips
+    it (tests and ``benchmarks/documents.py`` compare the two).
+    """
     template = load_template(template_path)
     language = template.language(model.language)
     margin = float(template.page["margin_mm"]) * mm
-    accent = colors.HexColor(template.accent(tenant.slug))
-    styles = Styles.build(template, accent, A4[0] - 2 * margin)
+    styles = _styles(template, template.accent(tenant.slug), A4[0] - 2 * margin)
     until = template.date(language, (issued_at + AVAILABILITY).date())
 
-    story: list[Flowable] = []
+    story: list[Block] = []
     logo = _logo(logo_dir / f"{tenant.slug}.png", float(template.page["logo_height_mm"]) * mm)
-    story.append(logo if logo is not None else styles.paragraph(tenant.name, "issuer"))
-    story += [Spacer(1, 6 * mm), styles.paragraph(model.title, "title"), Spacer(1, 4 * mm)]
+    story.append(logo if logo is not None else Text(tenant.name, "issuer"))
+    story += [Gap(6 * mm), Text(model.title, "title"), Gap(4 * mm)]
     story.append(
         info_box(styles, template, language, [
             ("issued_by", tenant.name),
@@ -158,29 +207,55 @@ def render_certificate_pdf(
             ("issued_on", template.moment(language, issued_at)),
         ])
     )
-    story += fact_flowables(styles, template, language, model.facts)
+    story += fact_blocks(styles, template, language, model.facts)
     story += notice(styles, [
         template.text(language, "availability", until=until),
         template.text(language, "verification", issuer=tenant.name),
     ])
+    footer_text = f"{tenant.name} · {template.text(language, 'reference')} {reference}"
+    fingerprint = _fingerprint(model, tenant, reference, backend_reference, issued_at.isoformat())
+    bottom = margin + 6 * mm
+
+    try:
+        if engine == "platypus":
+            raise NotDrawn("platypus asked for")
+        numbering = template.text(language, "page", page="1", pages="1")
+        right = A4[0] - margin - pdfmetrics.stringWidth(numbering, styles.regular, _FOOTER_SIZE)
+        stamp = _literal(issued_at.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
+        return draw_document(
+            styles, PageSetup(A4[0], A4[1], margin, margin, margin, bottom), story,
+            [FooterText(styles.regular, _FOOTER_SIZE, _FOOTER_COLOUR, x, _FOOTER_Y, text)
+             for x, text in ((margin, footer_text), (right, numbering))],
+            info={"Title": _literal(model.title), "Author": _literal(tenant.name),
+                  "Subject": _literal(model.kind), "Creator": "(loket-hub)",
+                  "Producer": "(loket-hub)", "CreationDate": stamp, "ModDate": stamp,
+                  "Trapped": "/False"},
+            catalog=f"/Lang {_literal(language)} /PageMode /UseNone "
+                    "/ViewerPreferences << /DisplayDocTitle true >>",
+            document_id=fingerprint[:16],
+            fonts={styles.regular: template.font("regular"), styles.bold: template.font("bold")},
+        )
+    except NotDrawn:
+        if engine == "direct":
+            raise
+        # more than a page, or something only platypus lays out: on to platypus
 
     def footer(canvas: Any, page: int, pages: int) -> None:
         canvas.saveState()
-        canvas.setFont(styles.regular, 7.5)
-        canvas.setFillColor(colors.HexColor("#6b7280"))
-        text = f"{tenant.name} · {template.text(language, 'reference')} {reference}"
-        canvas.drawString(margin, 10 * mm, text)
+        canvas.setFont(styles.regular, _FOOTER_SIZE)
+        canvas.setFillColor(_FOOTER_COLOUR)
+        canvas.drawString(margin, _FOOTER_Y, footer_text)
         numbering = template.text(language, "page", page=str(page), pages=str(pages))
-        canvas.drawRightString(A4[0] - margin, 10 * mm, numbering)
+        canvas.drawRightString(A4[0] - margin, _FOOTER_Y, numbering)
         canvas.restoreState()
 
     out = BytesIO()
     document = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
-        bottomMargin=margin + 6 * mm, invariant=1, pageCompression=1, displayDocTitle=1,
+        bottomMargin=bottom, invariant=1, pageCompression=1, displayDocTitle=1,
         title=model.title, author=tenant.name, subject=model.kind, creator="loket-hub",
         lang=language,
     )
-    fingerprint = _fingerprint(model, tenant, reference, backend_reference, issued_at.isoformat())
-    document.build(story, canvasmaker=_canvas_class(issued_at, fingerprint, footer))
+    document.build(flowables(styles, story, lambda p: _Logo(p.image, p.width, p.height)),
+                   canvasmaker=_canvas_class(issued_at, fingerprint, footer))
     return out.getvalue()

@@ -5,8 +5,8 @@ and hold the GIL nearly all the time (reportlab's global state is not thread-saf
 Measured on 2 cores, a burst of 40 household certificates (XML + PDF each): 2 threads took
 49 ms/document and left the event loop up to 48 ms late; 2 processes took 27.5 ms/document and
 the loop was never more than 4 ms late. Serial CPU cost of one household certificate
-(``benchmarks/documents.py``): XML render 0.1 ms, XAdES sign 1.6 ms, PDF render 15 ms, PAdES
-sign 4.7 ms.
+(``benchmarks/documents.py``, 2026-12-04): XML render 0.1 ms, XAdES sign 0.9 ms, PDF render
+1.1 ms (10-15 ms through platypus), PAdES sign 3.8 ms.
 
 Keys are loaded once per worker by the pool initializer, never per job. The parent loads every
 identity first, so a bad key refuses start-up with a clear message instead of a broken pool.
