@@ -1,4 +1,4 @@
-"""Broker topology: the only module that knows exchange and queue names.
+"""Broker topology: exchange and queue names, the delay queues' routes, and declaring them.
 
 ::
 
@@ -67,7 +67,7 @@ DEAD_LETTER_QUEUE = "dead.letters"
 # Our own attempt counter: x-death counting changed in RabbitMQ 3.13, so we do not rely on it.
 ATTEMPT_HEADER = "x-loket-attempt"
 ERROR_HEADER = "x-loket-error"
-# Marks a job published again from the store (see Worker.recover_overdue).
+# Marks a job published again from the store (see hub.runtime.recovery).
 RECOVERED_HEADER = "x-loket-recovered"
 # Marks a scheduled poll of a job that waits on an asynchronous back end.
 CONTINUATION_HEADER = "x-loket-continuation"

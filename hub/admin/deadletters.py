@@ -24,6 +24,7 @@ from hub.admin import guard
 from hub.admin.auth import OPERATOR
 from hub.app import Hub
 from hub.contract import peek_job_fields
+from hub.messages import StatusEvent, UnreadableMessage
 from hub.store.base import DeadLetter
 
 __all__ = ["BrokerUnavailable", "NotReplayable", "replay", "routes"]
@@ -165,14 +166,10 @@ def _route(letter: DeadLetter) -> tuple[str, str]:
     """The exchange and routing key the letter goes back to."""
     if letter.reason.startswith("status-"):
         try:
-            event = json.loads(letter.body)
-        except (RecursionError, ValueError, TypeError):
-            event = None
-        if not (isinstance(event, dict) and isinstance(event.get("tenant"), str)
-                and isinstance(event.get("status"), str)):
-            raise NotReplayable("the status event is unreadable (no tenant and status), so it "
-                                "cannot be routed")
-        key = f"{event['tenant']}.{event['status']}"
+            key = StatusEvent.decode(letter.body).routing_key
+        except UnreadableMessage as exc:
+            raise NotReplayable(f"the status event is unreadable ({exc}), so it cannot be "
+                                "routed") from exc
         exchange = topology.STATUS_EXCHANGE
     else:
         job_type = peek(letter.body).get("type")

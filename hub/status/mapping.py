@@ -29,6 +29,7 @@ from typing import Any
 
 from hub.config import REPO_ROOT, TenantSettings
 from hub.errors import ConfigurationError
+from hub.messages import Applicant, StatusEvent
 
 __all__ = [
     "Catalogue",
@@ -199,19 +200,24 @@ def product_for(job_type: str, kind: str | None = None) -> int | None:
     return entry.id if entry is not None and entry.id else None
 
 
-def not_for_profile(event: Mapping[str, Any], catalogue: Catalogue) -> str | None:
+def not_for_profile(event: StatusEvent, catalogue: Catalogue) -> str | None:
     """Why a status event must not reach the applicant's profile; None when it may.
 
     Only dossiers (mapping data) go to the profile, and nothing of an applicant who did not log
     in securely until an employee accepted the request: the identifier was only typed in, so
     the dossier would land in the profile of whoever that number belongs to.
     """
-    if not catalogue.is_dossier(str(event.get("type"))):
+    if not catalogue.is_dossier(event.type):
         return "not-a-dossier"
-    applicant = event.get("applicant") or {}
-    if applicant.get("authenticated") is False and not event.get("approved"):
+    if not event.applicant.authenticated and not event.approved:
         return "not-authenticated"
     return None
+
+
+def _product(event: StatusEvent) -> int:
+    if event.product_id is None:
+        raise ValueError("a status event for the profile names its product_id")
+    return event.product_id
 
 
 def upload_id_for(event_id: str) -> str:
@@ -231,8 +237,8 @@ def local_date_time(at: str, zone: str) -> str:
     return local.isoformat(timespec="milliseconds")
 
 
-def _agent(applicant: Mapping[str, Any], tenant: TenantSettings) -> dict[str, Any]:
-    if applicant.get("capacity") == "person":
+def _agent(applicant: Applicant, tenant: TenantSettings) -> dict[str, Any]:
+    if applicant.capacity == "person":
         rights = [{"Code": "Raadpleger"}]
     elif tenant.company_right:
         context = tenant.company_right_context
@@ -240,7 +246,7 @@ def _agent(applicant: Mapping[str, Any], tenant: TenantSettings) -> dict[str, An
                    else tenant.company_right}]
     else:
         rights = []
-    return {"Identificatie": str(applicant["identifier"]), "Toegangsrechten": rights}
+    return {"Identificatie": applicant.identifier, "Toegangsrechten": rights}
 
 
 def _manager(tenant: TenantSettings) -> dict[str, Any] | None:
@@ -267,7 +273,7 @@ def _fill(text: str | None, values: Mapping[str, str]) -> str | None:
 
 
 def dossier_payload(
-    event: Mapping[str, Any],
+    event: StatusEvent,
     tenant: TenantSettings,
     flemish: FlemishStatus,
     *,
@@ -278,23 +284,22 @@ def dossier_payload(
 ) -> dict[str, Any]:
     """The DOSIS upload body for one status event."""
     language = tenant.language
-    entry = catalogue.entry(str(event["type"]), event.get("kind"))
-    name = (entry.name(language) if entry else None) or str(event["type"])
+    entry = catalogue.entry(event.type, event.kind)
+    name = (entry.name(language) if entry else None) or event.type
     values = {"municipality": tenant.name, "dossier": name}
-    detail, action = texts.for_status(str(event["status"]), language, event.get("error_code"))
+    detail, action = texts.for_status(event.status, language, event.error_code)
     detail = _fill(detail, values)
-    if event.get("applicant_message"):
-        detail = f"{detail} {event['applicant_message']}" if detail \
-            else str(event["applicant_message"])
+    if event.applicant_message:
+        detail = f"{detail} {event.applicant_message}" if detail else event.applicant_message
     bron_key, dossier_key = (("bron", "dossierNummer") if identification_keys == "connector"
                              else ("Bron", "DossierNummer"))
-    link = _fill(tenant.dossier_url, {"dossier_id": str(event["dossier_id"]),
-                                      "job_id": str(event["job_id"])}) or None
+    link = _fill(tenant.dossier_url, {"dossier_id": event.dossier_id,
+                                      "job_id": event.job_id}) or None
     return {
-        "Identificatie": {bron_key: tenant.connector_urn, dossier_key: event["dossier_id"]},
-        "UploadId": upload_id_for(str(event["event_id"])),
+        "Identificatie": {bron_key: tenant.connector_urn, dossier_key: event.dossier_id},
+        "UploadId": upload_id_for(event.event_id),
         "Naam": name,
-        "WijzigingsDatum": local_date_time(str(event["at"]), zone),
+        "WijzigingsDatum": local_date_time(event.at, zone),
         "Status": {
             "VlaamsCode": flemish.code,
             "VlaamsFase": flemish.fase,
@@ -303,28 +308,28 @@ def dossier_payload(
         },
         "Doorverwijzing": link,
         "TypeDossierCode": "DossierStatus",
-        "Producten": [{"Id": str(int(event["product_id"]))}],
+        "Producten": [{"Id": str(_product(event))}],
         "DossierBeheerder": _manager(tenant),
-        "Agenten": [_agent(event["applicant"], tenant)],
+        "Agenten": [_agent(event.applicant, tenant)],
     }
 
 
 def notification_bundle(
-    event: Mapping[str, Any], tenant: TenantSettings, flemish: FlemishStatus
+    event: StatusEvent, tenant: TenantSettings, flemish: FlemishStatus
 ) -> dict[str, Any]:
     """The Mijn Burgerprofiel notification for a status that needs the citizen's attention.
 
     Not part of the public DOSIS evidence: sent only where notifications are configured.
     """
-    dossier = event["dossier_id"]
+    dossier = event.dossier_id
     return {
-        "Id": upload_id_for(f"notification:{event['event_id']}"),
+        "Id": upload_id_for(f"notification:{event.event_id}"),
         "AanbiederUri": tenant.connector_urn,
-        "Bestemmelingen": [{"Identificatie": event["applicant"]["identifier"]}],
+        "Bestemmelingen": [{"Identificatie": event.applicant.identifier}],
         "Categorie": "DossierWijziging",
-        "DatumNotificatie": event["at"],
+        "DatumNotificatie": event.at,
         "Kanalen": ["MijnBurgerprofiel"],
-        "ProductId": int(event["product_id"]),
+        "ProductId": _product(event),
         "SleutelWaardeParen": [
             {"Sleutel": "DossierNummer", "Waarde": dossier},
             {"Sleutel": "StatusVlaamseCode", "Waarde": flemish.code},

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,7 @@ from tenacity import (
 from hub.config import StatusSettings, TenantSettings
 from hub.contract import ErrorInfo
 from hub.errors import HubError, TransientError
+from hub.messages import StatusEvent, UnreadableMessage
 from hub.metrics import HubMetrics
 from hub.status.dosis import DosisClient
 from hub.status.mapping import (
@@ -128,24 +128,24 @@ class StatusPusher:
     async def handle(self, body: bytes) -> PushOutcome:
         """Push one status event (and its notification). Never raises for a bad event."""
         try:
-            event: dict[str, Any] = json.loads(body)
-            tenant = self._tenants[event["tenant"]]
-            status = str(event["status"])
-            upload_id = upload_id_for(str(event["event_id"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            event = StatusEvent.decode(body)
+            tenant = self._tenants[event.tenant]
+        except (UnreadableMessage, KeyError) as exc:
             problem = f"{type(exc).__name__}: {exc}"
             return PushOutcome(False, "status-unreadable",
                                ErrorInfo("STATUS_UNREADABLE", problem, False))
+        status = event.status
+        upload_id = upload_id_for(event.event_id)
         flemish = self._table.statuses.get(status)
         if flemish is None:
             return PushOutcome(False, "status-unmapped", ErrorInfo(
                 "STATUS_UNMAPPED", f"status {status!r} has no Flemish phase and code", False))
         with structlog.contextvars.bound_contextvars(
-            job_id=event.get("job_id"), dossier_id=event.get("dossier_id"), status=status
+            job_id=event.job_id, dossier_id=event.dossier_id, status=status
         ):
             skip = not_for_profile(event, self._catalogue)
             if skip is not None:
-                log.info("status.not_for_profile", reason=skip, job_type=event.get("type"))
+                log.info("status.not_for_profile", reason=skip, job_type=event.type)
                 return PushOutcome(True, skip)
             if await self._store.push(upload_id) is not None:
                 log.info("status.already_pushed", upload_id=upload_id)
@@ -164,17 +164,17 @@ class StatusPusher:
             except HubError as error:
                 return self._failed(error)
             await self._store.record_push(StatusPush(
-                upload_id=upload_id, job_id=event["job_id"],
-                dossier_id=event["dossier_id"], tenant=tenant.slug, status=status,
+                upload_id=upload_id, job_id=event.job_id,
+                dossier_id=event.dossier_id, tenant=tenant.slug, status=status,
                 pushed_at=dt.datetime.now(dt.UTC),
             ))
             log.info("status.pushed", fase=flemish.fase, code=flemish.code, upload_id=upload_id)
             if self._metrics is not None:
                 self._metrics.status_pushes.labels(result=ACCEPTED).inc()
-                changed = dt.datetime.fromisoformat(str(event["at"]))
+                changed = dt.datetime.fromisoformat(event.at)
                 lag = (dt.datetime.now(dt.UTC) - changed).total_seconds()
                 self._metrics.status_push_lag.observe(max(lag, 0.0))
-            if self._notifies(tenant, status, event.get("notify")):
+            if self._notifies(tenant, status, event.notify):
                 try:
                     await self._retrying(lambda: self._client.push_notification(
                         notification_bundle(event, tenant, flemish)))

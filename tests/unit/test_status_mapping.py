@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hub.config import REPO_ROOT, load_tenants
+from hub.messages import StatusEvent
 from hub.status.mapping import (
     HUB_STATUSES,
     dossier_payload,
@@ -47,9 +48,13 @@ EVENT: dict[str, Any] = {
 }
 
 
+def ev(data: dict[str, Any]) -> StatusEvent:
+    return StatusEvent.from_dict(data)
+
+
 def payload(status: str = "delivered", **changes: Any) -> dict[str, Any]:
     event = {**EVENT, "status": status, **changes}
-    return dossier_payload(event, GENT, TABLE.statuses[status], texts=TEXTS,
+    return dossier_payload(ev(event), GENT, TABLE.statuses[status], texts=TEXTS,
                            catalogue=CATALOGUE)
 
 
@@ -107,7 +112,7 @@ def test_the_facts_loket_hub_got_wrong() -> None:
 
 def test_identification_spelling_is_a_setting() -> None:
     event = {**EVENT}
-    body = dossier_payload(event, GENT, TABLE.statuses["delivered"], texts=TEXTS,
+    body = dossier_payload(ev(event), GENT, TABLE.statuses["delivered"], texts=TEXTS,
                            catalogue=CATALOGUE, identification_keys="annotated")
     assert body["Identificatie"] == {"Bron": "urn://gent.be/cs-connector/loket-hub",
                                      "DossierNummer": "DOS-1"}
@@ -124,10 +129,10 @@ def test_a_company_agent_gets_the_tenants_right_with_its_context() -> None:
         "Identificatie": "0566988259",
         "Toegangsrechten": [{"Code": "LokaalLoketGebruiker - eloket"}]}]
     no_context = dataclasses.replace(GENT, company_right_context="")
-    body = dossier_payload({**EVENT, "applicant": company}, no_context,
+    body = dossier_payload(ev({**EVENT, "applicant": company}), no_context,
                            TABLE.statuses["delivered"], texts=TEXTS, catalogue=CATALOGUE)
     assert body["Agenten"][0]["Toegangsrechten"] == [{"Code": "LokaalLoketGebruiker"}]
-    leuven = dossier_payload({**EVENT, "applicant": company, "tenant": "leuven"},
+    leuven = dossier_payload(ev({**EVENT, "applicant": company, "tenant": "leuven"}),
                              TENANTS["leuven"], TABLE.statuses["delivered"], texts=TEXTS,
                              catalogue=CATALOGUE)
     assert leuven["Agenten"][0]["Toegangsrechten"] == []
@@ -142,7 +147,7 @@ def test_names_and_texts_are_for_citizens_never_internal_notes() -> None:
     assert payload(type="civil-status.act", kind="birth")["Naam"] == \
         "Akte van de burgerlijke stand"
     english = dataclasses.replace(GENT, language="en")
-    assert dossier_payload(EVENT, english, TABLE.statuses["delivered"], texts=TEXTS,
+    assert dossier_payload(ev(EVENT), english, TABLE.statuses["delivered"], texts=TEXTS,
                            catalogue=CATALOGUE)["Naam"] == "Household composition certificate"
     for status in TABLE.statuses:
         detail = payload(status)["Status"]["Detail1"]
@@ -185,14 +190,14 @@ def test_every_status_its_own_upload_id() -> None:
     ({}, None),
 ])
 def test_what_reaches_a_profile(changes: dict[str, Any], reason: str | None) -> None:
-    assert not_for_profile({**EVENT, **changes}, CATALOGUE) == reason
+    assert not_for_profile(ev({**EVENT, **changes}), CATALOGUE) == reason
 
 
 def test_notifications_and_their_choice() -> None:
     assert TABLE.notifies("received", None)
     assert not TABLE.notifies("backoffice-completed", None)
     assert TABLE.notifies("backoffice-completed", True)
-    bundle = notification_bundle(EVENT, GENT, TABLE.statuses["delivered"])
+    bundle = notification_bundle(ev(EVENT), GENT, TABLE.statuses["delivered"])
     assert bundle["TransactieId"] == "urn://gent.be/cs-connector/loket-hub/DOS-1"
 
 
