@@ -22,7 +22,6 @@ from typing import Any
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError
 
 from hub import topology
 from hub.backoffice_auth import TenantSecrets
@@ -39,7 +38,7 @@ from hub.runtime.publisher import Publisher
 from hub.runtime.recovery import Recovery
 from hub.runtime.settle import Settlement, settle
 from hub.runtime.statuses import StatusHandler
-from hub.runtime.transport import AmqpTransport
+from hub.runtime.transport import BROKER_FAILURES, AmqpTransport
 from hub.status.pusher import StatusPusher
 from hub.store import OutcomeStore
 
@@ -155,7 +154,9 @@ class Worker:
                     await self._drain_and_close()
                     return
                 log.warning("broker.connection.lost", reconnect_in_s=backoff)
-            except (AMQPError, OSError, ConnectionError) as exc:
+            except topology.TopologyConflict:
+                raise  # a queue that cannot be replaced now: the start stops, saying why
+            except BROKER_FAILURES as exc:
                 log.warning("broker.connect.failed", error=str(exc), retry_in_s=backoff)
             self._ready.clear()
             await self._close_quietly()
@@ -252,7 +253,7 @@ class Worker:
         """
         self._ready.clear()
         for queue, tag in self._consumer_tags:
-            with contextlib.suppress(AMQPError, RuntimeError, OSError):
+            with contextlib.suppress(*BROKER_FAILURES):
                 await queue.cancel(tag)
         self._consumer_tags = []
         if self._in_flight:
@@ -271,7 +272,7 @@ class Worker:
     async def _close_quietly(self) -> None:
         self.handlers.publisher.bind(None)
         if self._connection is not None:
-            with contextlib.suppress(AMQPError, RuntimeError, OSError):
+            with contextlib.suppress(*BROKER_FAILURES):
                 await self._connection.close()
         self._connection = None
 

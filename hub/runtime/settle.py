@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from aio_pika.exceptions import AMQPError
 
 from hub.contract import ErrorInfo
 from hub.errors import BrokerError, TransientError
 from hub.runtime.inbound import MessageLike
 from hub.runtime.publisher import Publisher
+from hub.runtime.transport import BROKER_FAILURES
 
 __all__ = ["ACK", "REQUEUE", "Acknowledgeable", "DeadLetter", "Settlement", "settle"]
 
@@ -59,14 +59,14 @@ class Acknowledgeable(MessageLike, Protocol):
 async def _ack(message: Acknowledgeable) -> None:
     try:
         await message.ack()
-    except (AMQPError, RuntimeError, OSError, ConnectionError) as exc:
+    except BROKER_FAILURES as exc:
         # The channel this message came on is gone; the broker will redeliver it.
         raise BrokerError(f"ack failed: {exc!r}") from exc
 
 
 async def _requeue(message: Acknowledgeable) -> None:
     # When the channel is gone the broker requeues unacked messages by itself.
-    with contextlib.suppress(AMQPError, RuntimeError, OSError, ConnectionError):
+    with contextlib.suppress(*BROKER_FAILURES):
         await message.nack(requeue=True)
 
 

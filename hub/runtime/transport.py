@@ -19,7 +19,13 @@ from aio_pika.exceptions import AMQPError, DeliveryError
 from hub import topology
 from hub.errors import BrokerError
 
-__all__ = ["AmqpTransport", "Outgoing", "Transport", "Unroutable"]
+__all__ = ["BROKER_FAILURES", "AmqpTransport", "Outgoing", "Transport", "Unroutable"]
+
+
+BROKER_FAILURES: tuple[type[BaseException], ...] = (
+    TimeoutError, AMQPError, RuntimeError, OSError, ConnectionError)
+"""What a broker that is gone or slow raises from aio-pika (a closed channel is a RuntimeError
+there); everything that talks to the broker catches exactly these."""
 
 
 class Unroutable(Exception):
@@ -69,5 +75,5 @@ class AmqpTransport:
                 await target.publish(amqp, routing_key=routing_key, mandatory=True)
         except DeliveryError as exc:
             raise Unroutable(routing_key) from exc
-        except (TimeoutError, AMQPError, RuntimeError, OSError, ConnectionError) as exc:
+        except BROKER_FAILURES as exc:
             raise BrokerError(f"publish to {routing_key!r} not confirmed: {exc!r}") from exc
