@@ -7,6 +7,7 @@ Every line of a job carries ``job_id``, ``correlation_id``, ``tenant`` and ``ada
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -24,10 +25,33 @@ def _mask_match(match: Any) -> str:
     return f"{digits[:2]}*******{digits[9:]}"
 
 
+# Identifiers the hub and its peers write in hexadecimal (UUIDs, digests, trace ids): eleven
+# digits inside one are no INSZ, and masking them would break log correlation (about one
+# random UUID in 140 holds such a run).
+_HEX_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}|[0-9a-fA-F]{16,})(?![0-9A-Za-z])"
+)
+
+
+def _mask_text(text: str) -> str:
+    parts: list[str] = []
+    end = 0
+    for token in _HEX_TOKEN.finditer(text):
+        if not any(c.isalpha() for c in token.group()):
+            continue  # all digits: no identifier of ours, an INSZ may be in it
+        parts.append(INSZ_PATTERN.sub(_mask_match, text[end:token.start()]))
+        parts.append(token.group())
+        end = token.end()
+    parts.append(INSZ_PATTERN.sub(_mask_match, text[end:]))
+    return "".join(parts)
+
+
 def mask_insz_in(value: Any) -> Any:
-    """Return ``value`` with every INSZ-shaped number masked, walking containers."""
+    """Return ``value`` with every INSZ-shaped number masked, walking containers; UUIDs and
+    hexadecimal digests are left whole."""
     if isinstance(value, str):
-        return INSZ_PATTERN.sub(_mask_match, value)
+        return _mask_text(value)
     if isinstance(value, int) and not isinstance(value, bool) and 10**10 <= value < 10**11:
         return mask_insz_in(str(value))
     if isinstance(value, Mapping):

@@ -1,8 +1,12 @@
+import hashlib
 import json
 import logging
+import uuid
 
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.logging import configure_logging, mask_insz_in
 
@@ -40,3 +44,22 @@ def test_no_insz_reaches_the_log_output(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[0]["subject"] == "85*******28"
     assert "00*******77" in lines[1]["exception"]
     assert "85*******28" in lines[2]["event"]
+
+
+@given(st.uuids())
+def test_a_uuid_is_never_altered(value: uuid.UUID) -> None:
+    text = f"job_id={value} correlation={str(value).upper()}"
+    assert mask_insz_in(text) == text
+
+
+@given(st.binary(min_size=8, max_size=32))
+def test_a_hex_digest_is_never_altered(data: bytes) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    assert mask_insz_in(f"sha256={digest}") == f"sha256={digest}"
+
+
+def test_an_insz_beside_a_uuid_is_still_masked() -> None:
+    masked = mask_insz_in("7651dd44-1fb3-4f04-b43a-47000000031f subject 85073003328 ok")
+    assert masked == "7651dd44-1fb3-4f04-b43a-47000000031f subject 85*******28 ok"
+    # Digits only (no letter) are no hexadecimal identifier: an INSZ there is masked.
+    assert mask_insz_in("x 85073003328 y") == "x 85*******28 y"
