@@ -5,9 +5,9 @@ from __future__ import annotations
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
 from adapters.population.mapping import person_from_inhoud, require_subject
+from adapters.prefill.form import PrefillRequest, load_prefill_table, prefill_form, register_values
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 from hub.ports import AdapterAnswer, CallContext
-from hub.prefill import PrefillRequest, load_prefill_table, prefill_form, register_values
 
 __all__ = ["PrefillAdapter"]
 
