@@ -45,7 +45,10 @@ __all__ = [
     "TopologyConflict",
     "approval_queue_name",
     "declare",
+    "declared_queue_names",
+    "poll_queue_names",
     "retry_queue_name",
+    "retry_queue_names",
     "work_queue_name",
 ]
 
@@ -95,6 +98,38 @@ def retry_queue_name(capability: str, index: int) -> str:
     return f"retry.{capability}.{index + 1}"
 
 
+def retry_queue_names(capability: str, retry_delays_s: tuple[float, ...]) -> list[str]:
+    """The delay queues before each next attempt. The delay lives in the queue's TTL, so a
+    changed delay needs a new queue name: the name carries the delay in milliseconds."""
+    return [f"{retry_queue_name(capability, index)}.{round(delay * 1000)}ms"
+            for index, delay in enumerate(retry_delays_s)]
+
+
+def poll_queue_names(
+    capability: str, poll_delays_s: tuple[float, ...]
+) -> list[tuple[float, str]]:
+    """(delay, queue) of each next look at an asynchronous back end, shortest first."""
+    return [(delay, f"poll.{capability}.{round(delay * 1000)}ms")
+            for delay in sorted(poll_delays_s)]
+
+
+def declared_queue_names(
+    capabilities: list[str],
+    retry_delays_s: tuple[float, ...],
+    poll_delays_s: tuple[float, ...] = (),
+    approval_tenants: list[str] | None = None,
+) -> list[str]:
+    """Every queue :func:`declare` declares for these arguments (the same ones)."""
+    names = [DEAD_LETTER_QUEUE, STATUS_QUEUE, APPROVAL_QUEUE]
+    names += [approval_queue_name(tenant) for tenant in approval_tenants or []]
+    names += [DECISION_QUEUE, ACTION_QUEUE, ACTION_RETRY_QUEUE]
+    for capability in capabilities:
+        names.append(work_queue_name(capability))
+        names += retry_queue_names(capability, retry_delays_s)
+        names += [name for _, name in poll_queue_names(capability, poll_delays_s)]
+    return names
+
+
 @dataclass
 class Topology:
     """Declared exchanges and queues, kept as strong references (aio-pika holds weak ones)."""
@@ -103,7 +138,6 @@ class Topology:
     status: AbstractExchange
     dead: AbstractExchange
     backoffice: AbstractExchange
-    status_queue: AbstractQueue
     decisions: AbstractQueue
     actions: AbstractQueue
     dead_queue: AbstractQueue
@@ -129,10 +163,6 @@ class Topology:
         within = [q for q, d in zip(queues, self.retry_delays_s, strict=True) if d <= lease_s]
         usable = within or queues[:1]
         return usable[min(times_busy, len(usable) - 1)]
-
-    @property
-    def max_attempts(self) -> int:
-        return len(self.retry_delays_s) + 1
 
     def poll_queue_for(self, capability: str, delay_s: float) -> tuple[float, str]:
         """The poll queue with the longest delay not over ``delay_s`` (else the shortest)."""
@@ -253,27 +283,20 @@ async def declare(
         )
         await work.bind(jobs, routing_key=f"{capability}.#")
         work_queues[capability] = work
-        names: list[str] = []
-        for index, delay in enumerate(retry_delays_s):
-            # The delay lives in the queue's TTL, so a changed delay needs a new queue name:
-            # the name carries the delay in milliseconds.
-            name = f"{retry_queue_name(capability, index)}.{round(delay * 1000)}ms"
+        names = retry_queue_names(capability, retry_delays_s)
+        for name, delay in zip(names, retry_delays_s, strict=True):
             await _delay_queue(channel, name, delay, work_queue_name(capability))
-            names.append(name)
         retry_queues[capability] = names
         # One queue per poll delay: a per-message TTL in one queue would wait behind its head.
-        polls: list[tuple[float, str]] = []
-        for delay in sorted(poll_delays_s):
-            name = f"poll.{capability}.{round(delay * 1000)}ms"
+        polls = poll_queue_names(capability, poll_delays_s)
+        for delay, name in polls:
             await _delay_queue(channel, name, delay, work_queue_name(capability))
-            polls.append((delay, name))
         poll_queues[capability] = polls
     return Topology(
         jobs=jobs,
         status=status,
         dead=dead,
         backoffice=backoffice,
-        status_queue=status_queue,
         decisions=decisions,
         actions=actions,
         dead_queue=dead_queue,

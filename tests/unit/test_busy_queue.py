@@ -11,7 +11,7 @@ def _topology(delays: tuple[float, ...]) -> Topology:
     unused: Any = None
     names = [f"retry.population.{i + 1}.{round(d * 1000)}ms" for i, d in enumerate(delays)]
     return Topology(
-        jobs=unused, status=unused, dead=unused, backoffice=unused, status_queue=unused,
+        jobs=unused, status=unused, dead=unused, backoffice=unused,
         decisions=unused, actions=unused, dead_queue=unused, work_queues={},
         retry_queues={"population": names}, retry_delays_s=delays, poll_queues={},
     )
