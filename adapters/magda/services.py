@@ -102,10 +102,6 @@ class MagdaServiceSet:
         """The back end's one concurrency limit (``backends.<name>.concurrency``)."""
         return self._limit
 
-    @property
-    def profiles(self) -> list[MagdaProfile]:
-        return list(self._by_profile)
-
     def for_tenant(self, slug: str) -> IdentityServices:
         return self._by_tenant.get(slug, self._default)
 
