@@ -13,16 +13,29 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import structlog
+from aiohttp import web
 
 from adapters.backoffice import BackofficeAdapter
+from adapters.backoffice.routes import load_routes
 from adapters.civil_status import CivilStatusAdapter
 from adapters.criminal_record import CriminalRecordAdapter
+from adapters.magda.client import ServiceSpec
+from adapters.magda.services import MagdaServiceSet
 from adapters.population import PopulationAdapter
+from adapters.population.client import PopulationClients
 from adapters.prefill import PrefillAdapter
 from adapters.selfreg import SelfRegistrationAdapter
+from hub import topology
 from hub.backoffice_auth import TenantSecrets
 from hub.breaker import CircuitBreaker
-from hub.config import Settings, SigningSettings, TenantSettings, load_tenants, resolve_path
+from hub.config import (
+    BackendSettings,
+    Settings,
+    SigningSettings,
+    TenantSettings,
+    load_tenants,
+    resolve_path,
+)
 from hub.contract import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
@@ -39,8 +52,9 @@ from hub.store import OutcomeStore, open_store
 from hub.worker import Worker
 
 __all__ = [
+    "Backends",
     "Hub",
-    "build_breakers",
+    "build_backends",
     "build_registry",
     "running_hub",
     "signing_identities",
@@ -50,38 +64,104 @@ log = structlog.get_logger(__name__)
 DEFAULT_IDENTITY = "default"
 
 
-def build_registry(settings: Settings, tenants: dict[str, TenantSettings]) -> AdapterRegistry:
+BACKOFFICE_BREAKER_PREFIX = "backoffice."
+
+
+def _breaker(name: str, backend: BackendSettings) -> CircuitBreaker:
+    return CircuitBreaker(
+        name,
+        failure_threshold=backend.breaker_failure_threshold,
+        reset_timeout_s=backend.breaker_reset_timeout_s,
+        half_open_max_calls=backend.breaker_half_open_calls,
+    )
+
+
+@dataclass
+class Backends:
+    """One client, one breaker and one concurrency limit per back end, shared by every adapter
+    that calls it: the population register (population, prefill and back-office adapters),
+    DABS (civil status), the criminal record, and each back office (by product).
+
+    The MAGDA clients are opened here, once, not by the adapters that share them.
+    """
+
+    population: PopulationClients
+    civil_status: MagdaServiceSet
+    criminal_record: MagdaServiceSet
+    backoffices: dict[str, CircuitBreaker]
+
+    @property
+    def clients(self) -> tuple[MagdaServiceSet, ...]:
+        return (self.population, self.civil_status, self.criminal_record)
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        """Every back end's breaker by its name, one entry each (health, metrics, admin)."""
+        named = {client.breaker.name: client.breaker for client in self.clients
+                 if client.breaker is not None}
+        return named | {b.name: b for b in self.backoffices.values()}
+
+    async def start(self) -> None:
+        for client in self.clients:
+            await client.start()
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+def build_backends(settings: Settings, tenants: dict[str, TenantSettings]) -> Backends:
+    def magda(name: str, specs: tuple[ServiceSpec, ...]) -> MagdaServiceSet:
+        backend = settings.backend(name)
+        return MagdaServiceSet(specs, settings.magda, backend, tenants,
+                               breaker=_breaker(name, backend))
+
+    population = settings.backend("population")
+    routes = load_routes(settings.backoffice.routes_file)
+    return Backends(
+        population=PopulationClients(settings.magda, population, tenants,
+                                     breaker=_breaker("population", population)),
+        civil_status=magda("civil-status", CivilStatusAdapter.SERVICES),
+        criminal_record=magda("criminal-record", CriminalRecordAdapter.SERVICES),
+        backoffices={
+            product: _breaker(BACKOFFICE_BREAKER_PREFIX + product, settings.backend("backoffice"))
+            for product, route in sorted(routes.items()) if route.transport != "none"
+        },
+    )
+
+
+def _guarded(client: MagdaServiceSet) -> tuple[CircuitBreaker, ...]:
+    return (client.breaker,) if client.breaker is not None else ()
+
+
+def build_registry(
+    settings: Settings, tenants: dict[str, TenantSettings], backends: Backends | None = None
+) -> AdapterRegistry:
     """Every back end the hub serves. Adding one is one line here plus its package."""
+    backends = backends or build_backends(settings, tenants)
+    population = _guarded(backends.population)
     registry = AdapterRegistry()
-    registry.register(
-        PopulationAdapter(settings.magda, settings.backend("population"), tenants)
-    )
-    registry.register(
-        CivilStatusAdapter(settings.magda, settings.backend("civil-status"), tenants)
-    )
-    registry.register(
-        CriminalRecordAdapter(settings.magda, settings.backend("criminal-record"), tenants)
-    )
+    registry.register(PopulationAdapter(
+        settings.magda, settings.backend("population"), tenants, clients=backends.population,
+    ), breakers=population)
+    registry.register(CivilStatusAdapter(
+        settings.magda, settings.backend("civil-status"), tenants,
+        services=backends.civil_status,
+    ), breakers=_guarded(backends.civil_status))
+    registry.register(CriminalRecordAdapter(
+        settings.magda, settings.backend("criminal-record"), tenants,
+        services=backends.criminal_record,
+    ), breakers=_guarded(backends.criminal_record))
     registry.register(BackofficeAdapter(
         settings.backoffice, broker_url=settings.broker.url, magda=settings.magda,
         backend=settings.backend("population"), tenants=tenants,
-    ))
-    registry.register(PrefillAdapter(settings.magda, settings.backend("population"), tenants))
+        population=backends.population, breakers=backends.backoffices,
+    ), breakers=population + tuple(backends.backoffices.values()))
+    registry.register(PrefillAdapter(
+        settings.magda, settings.backend("population"), tenants, population=backends.population,
+    ), breakers=population)
     registry.register(SelfRegistrationAdapter())
     return registry
-
-
-def build_breakers(settings: Settings, registry: AdapterRegistry) -> dict[str, CircuitBreaker]:
-    breakers = {}
-    for adapter in registry:
-        backend = settings.backend(adapter.name)
-        breakers[adapter.name] = CircuitBreaker(
-            adapter.name,
-            failure_threshold=backend.breaker_failure_threshold,
-            reset_timeout_s=backend.breaker_reset_timeout_s,
-            half_open_max_calls=backend.breaker_half_open_calls,
-        )
-    return breakers
 
 
 def _spec(signing: SigningSettings) -> SigningKeySpec:
@@ -150,7 +230,7 @@ class Hub:
     store: OutcomeStore
     registry: AdapterRegistry
     worker: Worker
-    breakers: dict[str, CircuitBreaker]
+    breakers: dict[str, CircuitBreaker]  # one per back end, by its name
     documents: DocumentWorkers
     status_pusher: StatusPusher | None = None
     metrics: HubMetrics = field(default_factory=HubMetrics)
@@ -161,6 +241,25 @@ class Hub:
         return self.documents.expiring(
             self.settings.documents.expiry_warning_days, dt.datetime.now(dt.UTC)
         )
+
+    def queue_names(self) -> list[str]:
+        """The queues this hub consumes or fills for others, without its delay queues (the
+        admin's queue depths)."""
+        names = [topology.work_queue_name(c) for c in self.registry.capabilities] + [
+            topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
+            topology.DECISION_QUEUE, topology.ACTION_QUEUE,
+        ]
+        if self.settings.backoffice.approval_queues == "per-tenant":
+            names += [topology.approval_queue_name(t) for t in sorted(self.worker.tenants)]
+        return names
+
+    def serve_dead_letters(self, app: web.Application) -> None:
+        """Mount the dead-letter routes on the admin app."""
+        # Imported here: hub.admin.deadletters still imports this module for its type.
+        from hub.admin import deadletters
+
+        app[deadletters.HUB_KEY] = self
+        app.add_routes(deadletters.routes)
 
 
 @asynccontextmanager
@@ -177,15 +276,16 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         settings.documents.pool_size, specs,
         mode="thread" if settings.documents.pool_mode == "thread" else "process",
     )
-    registry = build_registry(settings, tenants)
-    breakers = build_breakers(settings, registry)
+    backends = build_backends(settings, tenants)
+    registry = build_registry(settings, tenants, backends)
     store = await open_store(settings.store.url)
     metrics = HubMetrics()
     stack = AsyncExitStack()
     try:
         prepare_job_checks()
         await documents.start()
-        await registry.start_all()
+        await registry.start_all()  # checks every adapter's configuration first
+        await backends.start()
         pipeline = Pipeline(
             registry=registry,
             tenants=tenants,
@@ -193,7 +293,6 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             signing_refs=signing_refs,
             clock=clock or SystemClock(),
             audit=MeteredAudit(store, metrics),
-            breakers=breakers,
         )
         pusher: StatusPusher | None = None
         if settings.status.enabled:
@@ -222,7 +321,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         retention = asyncio.create_task(maintenance.run_forever())
         stack.callback(retention.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
-                  breakers=breakers, documents=documents, status_pusher=pusher,
+                  breakers=backends.breakers, documents=documents, status_pusher=pusher,
                   metrics=metrics, pipeline=pipeline)
         for ref, not_after in hub.expiring_certificates().items():
             log.warning("signing.certificate.expiring", identity=ref,
@@ -231,5 +330,6 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
     finally:
         await stack.aclose()
         await registry.close_all()
+        await backends.close()
         await store.close()
         documents.close()

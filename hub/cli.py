@@ -12,11 +12,15 @@ from typing import Any
 
 import structlog
 
+from adapters.selfreg.links import (
+    add_selfreg_arguments,
+    build_self_registration_url,
+    selfreg_from_args,
+)
 from hub.config import REPO_ROOT, Settings, load_settings
 from hub.devpki import generate_dev_pki
 from hub.errors import ConfigurationError, InvalidInput
 from hub.logging import configure_logging
-from hub.selfreg import add_selfreg_arguments, build_self_registration_url, selfreg_from_args
 
 __all__ = ["main"]
 

@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 CONTRACT_VERSION = 1
-JOB_ID_HEADER = "x-loket-job-id"
 
 MAX_BODY_BYTES = 256 * 1024
 """The largest job body the hub reads (a job is a few hundred bytes; no document travels in)."""

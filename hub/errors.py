@@ -5,9 +5,8 @@
     HubError                          code, message, retryable
     ├── TransientError                retryable = True  → delayed retry queue, then ``failed``
     │   ├── BrokerError               publish not confirmed, channel closed, confirm timeout
-    │   ├── BackendError              HTTP 5xx, transport error, MAGDA technical exception
-    │   │   └── BackendTimeout        connect/read/total deadline passed
-    │   └── JobBusy                   another worker holds this job id right now
+    │   └── BackendError              HTTP 5xx, transport error, MAGDA technical exception
+    │       └── BackendTimeout        connect/read/total deadline passed
     ├── PermanentError                retryable = False → ``rejected``
     │   ├── InvalidInput              bad JSON, schema violation, check digits
     │   ├── ApprovalRequired          a human must decide → ``awaiting-approval``
@@ -35,7 +34,6 @@ __all__ = [
     "FactsDoNotHold",
     "HubError",
     "InvalidInput",
-    "JobBusy",
     "MappingError",
     "NotAllowed",
     "NotFound",
@@ -85,10 +83,6 @@ class BackendError(TransientError):
 
 class BackendTimeout(BackendError):
     default_code = "BACKEND_TIMEOUT"
-
-
-class JobBusy(TransientError):
-    default_code = "JOB_IN_PROGRESS"
 
 
 class PermanentError(HubError):

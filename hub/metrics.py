@@ -82,7 +82,3 @@ class HubMetrics:
             "Uploads DOSIS processed, read back: accepted or refused (with DOSIS's reasons)",
             ["result"], registry=self.registry,
         )
-        self.event_loop_lag = Gauge(
-            "loket_event_loop_lag_seconds", "How late the event loop woke up last time",
-            registry=self.registry,
-        )

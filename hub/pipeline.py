@@ -14,7 +14,6 @@ from typing import Any
 
 import structlog
 
-from hub.breaker import CircuitBreaker
 from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.names import safe_file_name, safe_given_name
@@ -56,7 +55,6 @@ class Pipeline:
         signing_refs: Mapping[str, str],
         clock: Clock,
         audit: AuditTrail,
-        breakers: dict[str, CircuitBreaker],
         policy: PolicyRules | None = None,
         catalogue: Catalogue | None = None,
     ) -> None:
@@ -68,7 +66,6 @@ class Pipeline:
         self._signing_refs = signing_refs
         self._clock = clock
         self._audit = audit
-        self._breakers = breakers
 
     @property
     def job_types(self) -> frozenset[str]:
@@ -115,12 +112,8 @@ class Pipeline:
                 job=job, tenant=tenant, attempt=attempt, audit=self._audit,
                 journal=journal, decided_by=decided_by, background=background, **announcing,
             )
-            breaker = self._breakers.get(adapter.name)
-            if breaker is None:
-                answer = await adapter.handle(context)
-            else:
-                async with breaker.guard():
-                    answer = await adapter.handle(context)
+            # Each back end's breaker guards its own calls, in the client the adapters share.
+            answer = await adapter.handle(context)
         except ApprovalRequired as needed:
             log.info("job.awaiting_approval", code=needed.code, reason=needed.message,
                      rule=needed.details.get("rule"))

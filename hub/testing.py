@@ -17,6 +17,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from adapters.backoffice.routes import load_routes
 from hub import topology
 from hub.app import Hub, running_hub
 from hub.backoffice_auth import sign_message
@@ -99,18 +100,14 @@ async def reset_broker(
     connection = await aio_pika.connect(url)
     try:
         channel = await connection.channel()
-        names = [topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-                 topology.DECISION_QUEUE, topology.ACTION_QUEUE, topology.ACTION_RETRY_QUEUE,
-                 "backoffice.contact-details"]
-        names += [topology.approval_queue_name(tenant)
-                  for tenant in load_tenants(Settings().tenants_dir)]
-        for capability in capabilities:
-            names.append(topology.work_queue_name(capability))
-            names += [
-                f"{topology.retry_queue_name(capability, i)}.{round(d * 1000)}ms"
-                for i, d in enumerate(retry_delays_s)
-            ]
-            names += [f"poll.{capability}.{round(d * 1000)}ms" for d in poll_delays_s]
+        settings = Settings()
+        names = topology.declared_queue_names(
+            capabilities, retry_delays_s, poll_delays_s,
+            approval_tenants=sorted(load_tenants(settings.tenants_dir)),
+        )
+        # The back offices' own queues, which the back-office adapter declares.
+        names += [route.queue for route in load_routes(settings.backoffice.routes_file).values()
+                  if route.queue]
         for name in names:
             await channel.queue_delete(name)
     finally:

@@ -45,7 +45,10 @@ __all__ = [
     "TopologyConflict",
     "approval_queue_name",
     "declare",
+    "declared_queue_names",
+    "poll_queue_names",
     "retry_queue_name",
+    "retry_queue_names",
     "work_queue_name",
 ]
 
@@ -103,6 +106,38 @@ def retry_queue_name(capability: str, index: int) -> str:
     return f"retry.{capability}.{index + 1}"
 
 
+def retry_queue_names(capability: str, retry_delays_s: tuple[float, ...]) -> list[str]:
+    """The delay queues before each next attempt. The delay lives in the queue's TTL, so a
+    changed delay needs a new queue name: the name carries the delay in milliseconds."""
+    return [f"{retry_queue_name(capability, index)}.{round(delay * 1000)}ms"
+            for index, delay in enumerate(retry_delays_s)]
+
+
+def poll_queue_names(
+    capability: str, poll_delays_s: tuple[float, ...]
+) -> list[tuple[float, str]]:
+    """(delay, queue) of each next look at an asynchronous back end, shortest first."""
+    return [(delay, f"poll.{capability}.{round(delay * 1000)}ms")
+            for delay in sorted(poll_delays_s)]
+
+
+def declared_queue_names(
+    capabilities: list[str],
+    retry_delays_s: tuple[float, ...],
+    poll_delays_s: tuple[float, ...] = (),
+    approval_tenants: list[str] | None = None,
+) -> list[str]:
+    """Every queue :func:`declare` declares for these arguments (the same ones)."""
+    names = [DEAD_LETTER_QUEUE, STATUS_QUEUE, APPROVAL_QUEUE]
+    names += [approval_queue_name(tenant) for tenant in approval_tenants or []]
+    names += [DECISION_QUEUE, ACTION_QUEUE, ACTION_RETRY_QUEUE]
+    for capability in capabilities:
+        names.append(work_queue_name(capability))
+        names += retry_queue_names(capability, retry_delays_s)
+        names += [name for _, name in poll_queue_names(capability, poll_delays_s)]
+    return names
+
+
 @dataclass(frozen=True)
 class Routes:
     """The delayed queues of each capability, by name: where a retry, a busy copy or a poll
@@ -152,11 +187,9 @@ def routes_for(capabilities: list[str], retry_delays_s: tuple[float, ...],
     new queue name: the name carries the delay in milliseconds. One queue per poll delay: a
     per-message TTL in one queue would wait behind its head."""
     return Routes(
-        retry_queues={c: [f"{retry_queue_name(c, i)}.{round(d * 1000)}ms"
-                          for i, d in enumerate(retry_delays_s)] for c in capabilities},
+        retry_queues={c: retry_queue_names(c, retry_delays_s) for c in capabilities},
         retry_delays_s=tuple(retry_delays_s),
-        poll_queues={c: [(d, f"poll.{c}.{round(d * 1000)}ms") for d in sorted(poll_delays_s)]
-                     for c in capabilities},
+        poll_queues={c: poll_queue_names(c, poll_delays_s) for c in capabilities},
     )
 
 

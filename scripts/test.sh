@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole check: set-up, services, ruff, mypy, then pytest (extra arguments go to pytest).
+# The whole check: set-up, services, ruff, mypy, the import rings (lint-imports), then pytest
+# (extra arguments go to pytest).
 # Runs every check even when an earlier one fails, and exits non-zero if any failed.
 set -euo pipefail
 
@@ -39,6 +40,8 @@ run() {
 
 run ruff .venv/bin/ruff check . || failed+=(ruff)
 run mypy .venv/bin/mypy hub adapters simulators loket_hub benchmarks || failed+=(mypy)
+# The rings of pyproject.toml's [tool.importlinter]: core, runtime, composition root, adapters.
+run lint-imports .venv/bin/lint-imports --no-logo || failed+=(lint-imports)
 
 rc=0
 run pytest .venv/bin/python -m pytest -q "$@" || rc=$?
@@ -70,8 +73,9 @@ if (($# == 0)); then
     fi
 fi
 
-printf '\n==> summary: ruff %s s, mypy %s s, pytest %s s, clock+45d %s s\n' \
-    "${took[ruff]}" "${took[mypy]}" "${took[pytest]}" "${took[clock+45d]:-0}"
+printf '\n==> summary: ruff %s s, mypy %s s, lint-imports %s s, pytest %s s, clock+45d %s s\n' \
+    "${took[ruff]}" "${took[mypy]}" "${took[lint-imports]}" "${took[pytest]}" \
+    "${took[clock+45d]:-0}"
 if ((${#failed[@]} > 0)); then
     echo "test.sh: FAILED: ${failed[*]}" >&2
     exit 1

@@ -10,8 +10,10 @@ for an employee instead: the worker sends a task, the employee answers with the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import aio_pika
@@ -21,6 +23,7 @@ from adapters.backoffice.routes import Route, load_routes
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
 from adapters.population.mapping import person_from_inhoud, require_subject
+from hub.breaker import CircuitBreaker
 from hub.config import BackendSettings, BackofficeSettings, MagdaSettings, TenantSettings
 from hub.errors import BackendError, ConfigurationError, FactsDoNotHold, InvalidInput, OurFault
 from hub.hmac_signing import sign
@@ -45,11 +48,18 @@ class BackofficeAdapter:
         magda: MagdaSettings,
         backend: BackendSettings,
         tenants: dict[str, TenantSettings],
+        population: PopulationClients | None = None,
+        breakers: Mapping[str, CircuitBreaker] | None = None,
     ) -> None:
+        """``population``: the register's shared client (see ``PopulationAdapter``);
+        ``breakers``: each back office's breaker, by product (none: forwards are not guarded).
+        """
         self._settings = settings
         self._broker_url = broker_url
         self._routes = load_routes(settings.routes_file)
-        self._population = PopulationClients(magda, backend, tenants)
+        self._owns_population = population is None
+        self._population = population or PopulationClients(magda, backend, tenants)
+        self._breakers = dict(breakers or {})
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -68,7 +78,8 @@ class BackofficeAdapter:
         return problems
 
     async def start(self) -> None:
-        await self._population.start()
+        if self._owns_population:
+            await self._population.start()
         for slug, tenant in self._tenants.items():
             try:
                 self._secrets[slug] = tenant.backoffice_secret_path.read_bytes().strip()
@@ -86,7 +97,8 @@ class BackofficeAdapter:
                     await self._channel.declare_queue(route.queue, durable=True)
 
     async def close(self) -> None:
-        await self._population.close()
+        if self._owns_population:
+            await self._population.close()
         if self._http is not None:
             await self._http.close()
         if self._connection is not None:
@@ -178,7 +190,9 @@ class BackofficeAdapter:
         if route.transport == "http" and not secret:
             raise ConfigurationError(f"tenant {job.tenant} has no back-office secret")
         await context.announce()  # the back office answers at once, after "received"
-        await self._send(route, request, secret)
+        breaker = self._breakers.get(product)
+        async with breaker.guard() if breaker is not None else contextlib.nullcontext():
+            await self._send(route, request, secret)
         return Continuation(
             journal={"awaiting": "backoffice", "request_id": job.job_id, "product": product},
             poll_after_s=None,

@@ -19,14 +19,21 @@ class MagdaAdapter:
         magda: MagdaSettings,
         backend: BackendSettings,
         tenants: dict[str, TenantSettings] | None = None,
+        *,
+        services: MagdaServiceSet | None = None,
     ) -> None:
-        self._services = MagdaServiceSet(self.SERVICES, magda, backend, tenants or {})
+        """``services``: the back end's shared client (with its breaker and limit), which its
+        owner starts and closes; without it the adapter has a client of its own."""
+        self._owns_services = services is None
+        self._services = services or MagdaServiceSet(self.SERVICES, magda, backend, tenants or {})
 
     def check_config(self) -> list[str]:
         return self._services.check_config()
 
     async def start(self) -> None:
-        await self._services.start()
+        if self._owns_services:
+            await self._services.start()
 
     async def close(self) -> None:
-        await self._services.close()
+        if self._owns_services:
+            await self._services.close()

@@ -28,6 +28,7 @@ from adapters.magda.connection import MagdaConnection
 from adapters.magda.envelope import build_verzoek, new_reference, parse_reply
 from adapters.magda.errors import MagdaException, error_for
 from adapters.magda.transport import BEFORE_SEND, ConnectionFailed, HttpResponse
+from hub.breaker import CircuitBreaker
 from hub.errors import BackendTimeout, ConfigurationError, HubError, OurFault
 
 __all__ = ["ConsultationHook", "MagdaAnswer", "MagdaServiceClient", "ServiceSpec"]
@@ -92,8 +93,10 @@ class MagdaServiceClient:
         limit: asyncio.Semaphore,
         total_timeout_s: float,
         connect_retries: int = 2,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.spec = spec
+        self._breaker = breaker
         self._url = base_url.rstrip("/") + spec.path
         self._wsdl = wsdl_dir / spec.wsdl
         self._connection = connection
@@ -145,7 +148,19 @@ class MagdaServiceClient:
         referte: str | None = None,
         audit: ConsultationHook | None = None,
     ) -> MagdaAnswer:
-        """Ask one question. Raises a typed :class:`HubError` for every failure."""
+        """Ask one question. Raises a typed :class:`HubError` for every failure.
+
+        Under the back end's breaker, when it has one: while it is open the question is not
+        asked (nor audited) and :class:`~hub.breaker.BreakerOpen` comes back at once.
+        """
+        if self._breaker is None:
+            return await self._audited_call(inhoud, referte, audit)
+        async with self._breaker.guard():
+            return await self._audited_call(inhoud, referte, audit)
+
+    async def _audited_call(
+        self, inhoud: dict[str, Any], referte: str | None, audit: ConsultationHook | None
+    ) -> MagdaAnswer:
         if self._proxy is None:
             raise ConfigurationError(f"{self.spec.name}: client not loaded")
         referte = referte or new_reference()

@@ -1,7 +1,9 @@
-"""A set of MAGDA services per MAGDA identity, shared by every MAGDA adapter.
+"""A set of MAGDA services per MAGDA identity: the client of one back end.
 
 Tenants that present the same MAGDA identity share one connection (one TLS session pool) and
-one loaded WSDL per service; a tenant with its own identity gets its own.
+one loaded WSDL per service; a tenant with its own identity gets its own. The set holds the back
+end's one concurrency limit and (given by the composition root) its one breaker; every adapter
+that calls the back end is given the same set (see ``hub.app.build_backends``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from adapters.magda.connection import (
     hoedanigheid_problems,
     profile_for,
 )
+from hub.breaker import CircuitBreaker
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 
 __all__ = ["IdentityServices", "MagdaServiceSet"]
@@ -31,6 +34,7 @@ class IdentityServices:
         magda: MagdaSettings,
         backend: BackendSettings,
         limit: asyncio.Semaphore,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.profile = profile
         self._connection = MagdaConnection(profile, backend)
@@ -43,6 +47,7 @@ class IdentityServices:
                 limit=limit,
                 total_timeout_s=backend.total_timeout_s,
                 connect_retries=backend.connect_retries,
+                breaker=breaker,
             )
             for spec in specs
         }
@@ -68,8 +73,11 @@ class MagdaServiceSet:
         magda: MagdaSettings,
         backend: BackendSettings,
         tenants: dict[str, TenantSettings],
+        *,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.specs = tuple(specs)
+        self.breaker = breaker
         self._magda = magda
         self._backend = backend
         # One limit for the whole back end, whichever identity calls it.
@@ -85,13 +93,14 @@ class MagdaServiceSet:
     def _services(self, profile: MagdaProfile) -> IdentityServices:
         if profile not in self._by_profile:
             self._by_profile[profile] = IdentityServices(
-                profile, self.specs, self._magda, self._backend, self._limit
+                profile, self.specs, self._magda, self._backend, self._limit, self.breaker
             )
         return self._by_profile[profile]
 
     @property
-    def profiles(self) -> list[MagdaProfile]:
-        return list(self._by_profile)
+    def limit(self) -> asyncio.Semaphore:
+        """The back end's one concurrency limit (``backends.<name>.concurrency``)."""
+        return self._limit
 
     def for_tenant(self, slug: str) -> IdentityServices:
         return self._by_tenant.get(slug, self._default)

@@ -35,19 +35,25 @@ class PopulationAdapter:
         magda: MagdaSettings,
         backend: BackendSettings,
         tenants: dict[str, TenantSettings] | None = None,
+        *,
+        clients: PopulationClients | None = None,
     ) -> None:
-        self._magda = magda
+        """``clients``: the population register's shared client (its breaker and limit), which
+        its owner starts and closes; without it the adapter has a client of its own."""
         self._catalogue = load_catalogue()
-        self._clients = PopulationClients(magda, backend, tenants or {})
+        self._owns_clients = clients is None
+        self._clients = clients or PopulationClients(magda, backend, tenants or {})
 
     def check_config(self) -> list[str]:
         return self._clients.check_config()
 
     async def start(self) -> None:
-        await self._clients.start()
+        if self._owns_clients:
+            await self._clients.start()
 
     async def close(self) -> None:
-        await self._clients.close()
+        if self._owns_clients:
+            await self._clients.close()
 
     def _spec(self, attest: str) -> CertificateSpec:
         spec = self._catalogue.get(attest)

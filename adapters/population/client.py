@@ -23,6 +23,7 @@ from adapters.magda import ConsultationHook, MagdaAnswer, NotRegistered, Service
 from adapters.magda.envelope import RequestIdentity
 from adapters.magda.services import IdentityServices, MagdaServiceSet
 from adapters.population.errors import RegistrationRefused
+from hub.breaker import CircuitBreaker
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 from hub.errors import HubError, MappingError
 
@@ -157,12 +158,10 @@ class PopulationClients(MagdaServiceSet):
     """The population services per MAGDA identity, with the repertorium rule."""
 
     def __init__(
-        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings]
+        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings],
+        *, breaker: CircuitBreaker | None = None,
     ) -> None:
-        super().__init__(SERVICES, magda, backend, tenants)
-        # (client identification, INSZ) registered; lost on restart, which only costs one
-        # registration that MAGDA answers with 40143 (already registered).
-        self._registered: set[tuple[str, str]] = set()
+        super().__init__(SERVICES, magda, backend, tenants, breaker=breaker)
 
     async def household(
         self, services: IdentityServices, insz: str, *, referte: str, audit: ConsultationHook,
@@ -192,7 +191,6 @@ class PopulationClients(MagdaServiceSet):
             registration = check_registration(answer)
         if registration.already_registered:
             log.info("magda.repertorium.already_registered", referte=referte)
-        self._registered.add((identity.client_identification, key))
         return registration
 
     async def person_data(

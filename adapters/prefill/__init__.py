@@ -5,9 +5,9 @@ from __future__ import annotations
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
 from adapters.population.mapping import person_from_inhoud, require_subject
+from adapters.prefill.form import PrefillRequest, load_prefill_table, prefill_form, register_values
 from hub.config import BackendSettings, MagdaSettings, TenantSettings
 from hub.ports import AdapterAnswer, CallContext
-from hub.prefill import PrefillRequest, load_prefill_table, prefill_form, register_values
 
 __all__ = ["PrefillAdapter"]
 
@@ -17,19 +17,24 @@ class PrefillAdapter:
     job_types = frozenset({"prefill.form"})
 
     def __init__(
-        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings]
+        self, magda: MagdaSettings, backend: BackendSettings, tenants: dict[str, TenantSettings],
+        *, population: PopulationClients | None = None,
     ) -> None:
+        """``population``: the register's shared client (see :class:`PopulationAdapter`)."""
         self._table = load_prefill_table()
-        self._population = PopulationClients(magda, backend, tenants)
+        self._owns_population = population is None
+        self._population = population or PopulationClients(magda, backend, tenants)
 
     def check_config(self) -> list[str]:
         return self._population.check_config()
 
     async def start(self) -> None:
-        await self._population.start()
+        if self._owns_population:
+            await self._population.start()
 
     async def close(self) -> None:
-        await self._population.close()
+        if self._owns_population:
+            await self._population.close()
 
     async def handle(self, context: CallContext) -> AdapterAnswer:
         job = context.job

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.selfreg.links import SelfRegistrationRequest, build_self_registration_url
 from hub.ports import AdapterAnswer, CallContext
-from hub.selfreg import SelfRegistrationRequest, build_self_registration_url
 
 __all__ = ["SelfRegistrationAdapter"]
 

@@ -18,27 +18,68 @@ site (``hub.admin.auth``); input is checked and every error is JSON (``hub.admin
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
 import aio_pika
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from hub import topology
-from hub.admin import deadletters, export, guard, page
+from hub.admin import export, guard, page
 from hub.admin.auth import OPERATOR, TokenBook, require_operator
-from hub.app import Hub
-from hub.breaker import BreakerState
+from hub.breaker import BreakerState, CircuitBreaker
+from hub.config import Settings
 from hub.metrics import HubMetrics
+from hub.registry import AdapterRegistry
+from hub.store import OutcomeStore
 from hub.store.base import AUDIT_COLUMNS, AuditRecord
 
-__all__ = ["HUB", "create_admin_app", "start_admin_server"]
+__all__ = ["HUB", "AdminHub", "create_admin_app", "start_admin_server"]
 
 log = structlog.get_logger(__name__)
-HUB = web.AppKey("hub", Hub)
+
+
+class RunningWorker(Protocol):
+    @property
+    def ready(self) -> asyncio.Event: ...
+
+    @property
+    def in_flight(self) -> int: ...
+
+
+class AdminHub(Protocol):
+    """What the admin reads of a running hub; the composition root (``hub.app.Hub``) gives it.
+
+    The admin imports no wiring: whatever it shows comes in through this object.
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> OutcomeStore: ...
+
+    @property
+    def registry(self) -> AdapterRegistry: ...
+
+    @property
+    def breakers(self) -> Mapping[str, CircuitBreaker]:
+        """One per back end, by its name."""
+
+    @property
+    def worker(self) -> RunningWorker: ...
+
+    def expiring_certificates(self) -> dict[str, dt.datetime]: ...
+
+    def queue_names(self) -> list[str]: ...
+
+    def serve_dead_letters(self, app: web.Application) -> None: ...
+
+
+HUB = web.AppKey("hub", AdminHub)
 METRICS = web.AppKey("metrics", HubMetrics)
 _BREAKER_VALUE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 0.5, BreakerState.OPEN: 1.0}
 
@@ -74,26 +115,26 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def adapters(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    return web.json_response([
-        {
+    listed = []
+    for adapter in hub.registry:
+        # An adapter is as well as the worst of the back ends it calls (several adapters can
+        # share one back end, and so its breaker).
+        breakers = hub.registry.breakers_of(adapter.name)
+        worst = max(breakers, key=lambda b: _BREAKER_VALUE[b.state], default=None)
+        listed.append({
             "name": adapter.name,
             "job_types": sorted(adapter.job_types),
-            "breaker": hub.breakers[adapter.name].state.value,
-            "consecutive_failures": hub.breakers[adapter.name].consecutive_failures,
-            "times_opened": hub.breakers[adapter.name].times_opened,
-        }
-        for adapter in hub.registry
-    ])
+            "backends": [b.name for b in breakers],
+            "breaker": worst.state.value if worst is not None else BreakerState.CLOSED.value,
+            "consecutive_failures": max((b.consecutive_failures for b in breakers), default=0),
+            "times_opened": sum(b.times_opened for b in breakers),
+        })
+    return web.json_response(listed)
 
 
 async def queues(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    names = [topology.work_queue_name(c) for c in hub.registry.capabilities] + [
-        topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-        topology.DECISION_QUEUE, topology.ACTION_QUEUE,
-    ]
-    if hub.settings.backoffice.approval_queues == "per-tenant":
-        names += [topology.approval_queue_name(t) for t in sorted(hub.worker.tenants)]
+    names = hub.queue_names()
     depths = []
     try:
         connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
@@ -190,7 +231,7 @@ async def status_pushes(request: web.Request) -> web.Response:
     ])
 
 
-def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics, *,
+def create_admin_app(hub: AdminHub, book: TokenBook, registry: HubMetrics, *,
                      origins: Collection[str] = ()) -> web.Application:
     """``origins``: more origins the admin is reached as (a TLS proxy in front of it)."""
     app = web.Application(middlewares=[guard.handle_errors,
@@ -205,14 +246,13 @@ def create_admin_app(hub: Hub, book: TokenBook, registry: HubMetrics, *,
     app.router.add_get("/api/queues", queues)
     app.router.add_get("/api/audit", audit)
     app.router.add_get("/api/status-pushes", status_pushes)
-    app[deadletters.HUB_KEY] = hub
-    app.add_routes(deadletters.routes)
+    hub.serve_dead_letters(app)
     app.add_routes(page.routes)
     return app
 
 
 async def start_admin_server(
-    hub: Hub, book: TokenBook, registry: HubMetrics, *, host: str, port: int,
+    hub: AdminHub, book: TokenBook, registry: HubMetrics, *, host: str, port: int,
     origins: Collection[str] = (),
 ) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (``await runner.cleanup()`` to stop) and the port."""

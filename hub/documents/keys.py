@@ -65,8 +65,6 @@ class SigningIdentity:
         self.key = key
         self.certificate = certificate
         self.chain = chain
-        # Kept ready: signxml wants PEM text, and re-encoding per document is waste.
-        self.certificate_pem = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
     def __repr__(self) -> str:
         # Never the key material: identities end up in logs and tracebacks.

@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal, TypeVar
@@ -149,15 +149,6 @@ class DocumentWorkers:
             self._executor = ProcessPoolExecutor(
                 size, mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_init_worker, initargs=(dict(identities), checked_at, os.getpid()),
-            )
-
-    def require(self, identity_refs: Iterable[str]) -> None:
-        """Refuse start-up when a tenant that will be served has no signing identity."""
-        missing = sorted(set(identity_refs) - set(self.identities))
-        if missing:
-            raise ConfigurationError(
-                f"no document-signing key configured for: {', '.join(missing)} "
-                "(add a [signing] table to the tenant file or a default)"
             )
 
     def expiring(self, days: int, now: dt.datetime) -> dict[str, dt.datetime]:

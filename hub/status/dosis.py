@@ -95,11 +95,6 @@ class DosisClient:
             raise ConfigurationError(f"the DOSIS client key {path} must be an RSA key")
         return key
 
-    @property
-    def key_id(self) -> str:
-        """The ``kid`` our assertions carry."""
-        return self._kid
-
     async def open(self) -> None:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self._settings.timeout_s)

@@ -68,7 +68,7 @@ def _pipeline(adapter: _Adapter) -> Pipeline:
     return Pipeline(
         registry=registry, tenants=tenants, documents=_Documents(),  # type: ignore[arg-type]
         signing_refs={slug: "default" for slug in tenants}, clock=SystemClock(),
-        audit=_Audit(), breakers={},
+        audit=_Audit(),
     )
 
 

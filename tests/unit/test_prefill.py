@@ -9,13 +9,13 @@ import pytest
 from lxml import etree
 
 from adapters.population.mapping import person_from_inhoud
-from hub.errors import ConfigurationError, InvalidInput
-from hub.prefill import (
+from adapters.prefill.form import (
     PrefillRequest,
     load_prefill_table,
     prefill_form,
     register_values,
 )
+from hub.errors import ConfigurationError, InvalidInput
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden/population"
 

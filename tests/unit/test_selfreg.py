@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from hub.errors import InvalidInput
-from hub.selfreg import (
+from adapters.selfreg.links import (
     SelfRegistrationRequest,
     add_selfreg_arguments,
     build_self_registration_url,
     selfreg_from_args,
 )
+from hub.errors import InvalidInput
 
 TEST_BASE = "https://zelfregistratie-gebruikersbeheer-ti.vlaanderen.be/user/"
 PRODUCTION_BASE = "https://zelfregistratie-gebruikersbeheer.vlaanderen.be/user/"

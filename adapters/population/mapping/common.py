@@ -173,13 +173,6 @@ class Address:
     country: str | None = None
     country_nis: str | None = None
 
-    def one_line(self) -> str:
-        street = " ".join(p for p in (self.street, self.house_number) if p)
-        if self.box:
-            street += f" bus {self.box}"
-        town = " ".join(p for p in (self.postal_code, self.municipality_name) if p)
-        return ", ".join(p for p in (street, town) if p)
-
 
 def address(element: etree._Element) -> Address:
     """An ``Adresvoorstelling`` (``Hoofdverblijfplaats`` and the like)."""

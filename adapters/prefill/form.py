@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from adapters.population.mapping.person import Person
 from hub.errors import ConfigurationError, InvalidInput
-
-if TYPE_CHECKING:  # the hub core stays free of the adapters (and lxml) at run time
-    from adapters.population.mapping.person import Person
 
 __all__ = [
     "CAPACITIES",
@@ -34,7 +32,7 @@ __all__ = [
     "register_values",
 ]
 
-PREFILL_FILE = Path(__file__).resolve().parent.parent / "mappings/prefill.toml"
+PREFILL_FILE = Path(__file__).resolve().parents[2] / "mappings/prefill.toml"
 CAPACITIES = ("person", "company", "association")
 LOGIN_KEYS = frozenset({
     "last_name", "first_name", "identity_number", "email", "phone_number", "mobile_number",
