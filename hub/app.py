@@ -36,7 +36,7 @@ from hub.config import (
     load_tenants,
     resolve_path,
 )
-from hub.contract import prepare_job_checks
+from hub.contract_decoding import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError

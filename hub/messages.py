@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hub.contract import Job, Result, load_bounded
+from hub.contract import Job, Result
+from hub.contract_decoding import load_bounded
 from hub.errors import InvalidInput
 
 __all__ = [

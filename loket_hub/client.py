@@ -18,7 +18,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
-from hub.contract import Result, peek_job_fields
+from hub.contract import Result
+from hub.contract_decoding import peek_job_fields
 
 __all__ = ["JOBS_EXCHANGE", "JobTimeout", "LoketClient"]
 

@@ -23,7 +23,7 @@ from hub import topology
 from hub.admin import guard
 from hub.admin.auth import OPERATOR
 from hub.app import Hub
-from hub.contract import peek_job_fields
+from hub.contract_decoding import peek_job_fields
 from hub.messages import StatusEvent, UnreadableMessage
 from hub.store.base import DeadLetter
 

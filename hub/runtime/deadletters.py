@@ -11,7 +11,8 @@ import structlog
 
 from hub import topology
 from hub.config import Settings
-from hub.contract import ErrorInfo, Outcome, Result, decode_job
+from hub.contract import ErrorInfo, Outcome, Result
+from hub.contract_decoding import decode_job
 from hub.errors import InvalidInput
 from hub.runtime.finish import Finisher
 from hub.runtime.inbound import Delivery

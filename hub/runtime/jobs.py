@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from hub.config import Settings
-from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job, peek_job_fields
+from hub.contract import ErrorInfo, Job, Outcome, Result
+from hub.contract_decoding import decode_job, peek_job_fields
 from hub.errors import HubError, InvalidInput, OurFault, TransientError
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline, Processed

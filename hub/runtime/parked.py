@@ -14,7 +14,8 @@ from hub.backoffice_auth import (
     signature_key,
     tenant_of_routing_key,
 )
-from hub.contract import ErrorInfo, Job, Outcome, Result, decode_job
+from hub.contract import ErrorInfo, Job, Outcome, Result
+from hub.contract_decoding import decode_job
 from hub.messages import FINAL_ACTIONS, Action, Decision, StatusEvent
 from hub.metrics import HubMetrics
 from hub.runtime.finish import Finisher

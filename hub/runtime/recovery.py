@@ -14,7 +14,7 @@ from collections.abc import Callable
 import structlog
 
 from hub.config import Settings
-from hub.contract import decode_job
+from hub.contract_decoding import decode_job
 from hub.errors import BrokerError, InvalidInput
 from hub.metrics import HubMetrics
 from hub.runtime.inbound import StoredMessage

@@ -24,7 +24,7 @@ from adapters.criminal_record.adapter import SIGNATURE_REFUSALS
 from adapters.magda.wssecurity import ReplySignatureInvalid
 from adapters.population import PopulationAdapter
 from hub.config import Settings, load_settings, load_tenants
-from hub.contract import decode_job
+from hub.contract_decoding import decode_job
 from hub.devpki import KeyPair, generate_self_signed
 from hub.ports import AdapterAnswer, CallContext, Continuation
 from hub.store import OutcomeStore, open_store

@@ -39,7 +39,7 @@ from adapters.population.mapping import (
 )
 from adapters.population.mapping.household import Household, household_facts
 from hub.config import BackendSettings
-from hub.contract import decode_job
+from hub.contract_decoding import decode_job
 from hub.devpki import KeyPair, generate_self_signed
 from hub.errors import HubError, InvalidInput, MappingError, OurFault
 from hub.testing import job_body

@@ -4,7 +4,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from hub.contract import Document, ErrorInfo, Outcome, Result, decode_job, result_schema
+from hub.contract import Document, ErrorInfo, Outcome, Result
+from hub.contract_decoding import decode_job, result_schema
 from hub.errors import InvalidInput
 
 
@@ -108,7 +109,7 @@ def test_document_checksum_is_enforced() -> None:
     (b" " * (256 * 1024 + 1), "BODY_TOO_LARGE"),
 ])
 def test_decoding_is_bounded(body: bytes, code: str) -> None:
-    from hub.contract import load_bounded
+    from hub.contract_decoding import load_bounded
 
     with pytest.raises(InvalidInput) as refused:
         load_bounded(body)
@@ -117,19 +118,19 @@ def test_decoding_is_bounded(body: bytes, code: str) -> None:
 
 
 def test_tabs_line_ends_and_any_real_character_are_fine() -> None:
-    from hub.contract import load_bounded
+    from hub.contract_decoding import load_bounded
 
     assert load_bounded('{"a": "t\\tn\\nr\\r é 😀 \\u202e"}'.encode()) == {
         "a": "t\tn\nr\r é 😀 \u202e"}
 
 
 def test_sixteen_levels_are_allowed() -> None:
-    from hub.contract import load_bounded
+    from hub.contract_decoding import load_bounded
 
     assert load_bounded(b"[" * 16 + b"]" * 16) is not None
 
 
 def test_values_in_the_sixteenth_level_are_allowed() -> None:
-    from hub.contract import load_bounded
+    from hub.contract_decoding import load_bounded
 
     assert load_bounded(b'[' * 15 + b'{"a": 1}' + b"]" * 15) is not None

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.contract import decode_job
+from hub.contract_decoding import decode_job
 from hub.store import ClaimState
 from hub.store.sqlite import SqliteStore
 from hub.testing import job_body

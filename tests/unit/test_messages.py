@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hub.contract import Job, Outcome, Result, decode_job
+from hub.contract import Job, Outcome, Result
+from hub.contract_decoding import decode_job
 from hub.messages import Action, ApprovalTask, Decision, StatusEvent, UnreadableMessage
 from hub.testing import make_job
 from simulators.population_data import WELL_KNOWN
