@@ -66,14 +66,16 @@ else
 fi
 
 # --- 3. The project and its development tools --------------------------------------------------
-if [[ -f .venv/.installed && .venv/.installed -nt pyproject.toml ]]; then
+if [[ -f .venv/.installed && .venv/.installed -nt pyproject.toml && .venv/.installed -nt constraints.txt ]]; then
     step "project installed in .venv (up to date)"
 else
     t0=${SECONDS}
-    step "installing the project into .venv (pip install -e '.[dev]')"
+    step "installing the project into .venv (pip install -c constraints.txt -e '.[dev]')"
     rm -f .venv/.installed
     # (The filter drops pip's noise about this machine's configured local indexes being absent.)
-    .venv/bin/python -m pip install -q -e '.[dev]' </dev/null \
+    # constraints.txt holds the versions CI last passed with, so a release made today cannot
+    # break a run (cryptography 51 did: a DeprecationWarning on pyHanko's import).
+    .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]' </dev/null \
         2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
     # lxml and xmlsec must share one libxml2; importing both catches a mismatched pair now.
     .venv/bin/python -c 'import lxml.etree, xmlsec' ||
