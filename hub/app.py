@@ -27,7 +27,7 @@ from adapters.prefill import PrefillAdapter
 from adapters.selfreg import SelfRegistrationAdapter
 from hub import topology
 from hub.backoffice_auth import TenantSecrets
-from hub.breaker import CircuitBreaker
+from hub.breaker import BackendGate, CircuitBreaker
 from hub.config import (
     BackendSettings,
     Settings,
@@ -67,6 +67,10 @@ DEFAULT_IDENTITY = "default"
 BACKOFFICE_BREAKER_PREFIX = "backoffice."
 
 
+def _gate(name: str, backend: BackendSettings) -> BackendGate:
+    return BackendGate(_breaker(name, backend), backend.concurrency)
+
+
 def _breaker(name: str, backend: BackendSettings) -> CircuitBreaker:
     return CircuitBreaker(
         name,
@@ -80,15 +84,18 @@ def _breaker(name: str, backend: BackendSettings) -> CircuitBreaker:
 class Backends:
     """One client, one breaker and one concurrency limit per back end, shared by every adapter
     that calls it: the population register (population, prefill and back-office adapters),
-    DABS (civil status), the criminal record, and each back office (by product).
+    DABS (civil status), the criminal record, DOSIS (the status pusher) and each back office
+    (by product).
 
-    The MAGDA clients are opened here, once, not by the adapters that share them.
+    The MAGDA clients are opened here, once, not by the adapters that share them; DOSIS and
+    the back offices get a :class:`~hub.breaker.BackendGate` (breaker and limit) each.
     """
 
     population: PopulationClients
     civil_status: MagdaServiceSet
     criminal_record: MagdaServiceSet
-    backoffices: dict[str, CircuitBreaker]
+    dosis: BackendGate | None  # None: status.enabled is off
+    backoffices: dict[str, BackendGate]
 
     @property
     def clients(self) -> tuple[MagdaServiceSet, ...]:
@@ -99,7 +106,8 @@ class Backends:
         """Every back end's breaker by its name, one entry each (health, metrics, admin)."""
         named = {client.breaker.name: client.breaker for client in self.clients
                  if client.breaker is not None}
-        return named | {b.name: b for b in self.backoffices.values()}
+        gates = (*([self.dosis] if self.dosis else []), *self.backoffices.values())
+        return named | {gate.name: gate.breaker for gate in gates}
 
     async def start(self) -> None:
         for client in self.clients:
@@ -123,8 +131,9 @@ def build_backends(settings: Settings, tenants: dict[str, TenantSettings]) -> Ba
                                      breaker=_breaker("population", population)),
         civil_status=magda("civil-status", CivilStatusAdapter.SERVICES),
         criminal_record=magda("criminal-record", CriminalRecordAdapter.SERVICES),
+        dosis=_gate("dosis", settings.backend("dosis")) if settings.status.enabled else None,
         backoffices={
-            product: _breaker(BACKOFFICE_BREAKER_PREFIX + product, settings.backend("backoffice"))
+            product: _gate(BACKOFFICE_BREAKER_PREFIX + product, settings.backend("backoffice"))
             for product, route in sorted(routes.items()) if route.transport != "none"
         },
     )
@@ -155,8 +164,8 @@ def build_registry(
     registry.register(BackofficeAdapter(
         settings.backoffice, broker_url=settings.broker.url, magda=settings.magda,
         backend=settings.backend("population"), tenants=tenants,
-        population=backends.population, breakers=backends.backoffices,
-    ), breakers=population + tuple(backends.backoffices.values()))
+        population=backends.population, gates=backends.backoffices,
+    ), breakers=population + tuple(gate.breaker for gate in backends.backoffices.values()))
     registry.register(PrefillAdapter(
         settings.magda, settings.backend("population"), tenants, population=backends.population,
     ), breakers=population)
@@ -296,7 +305,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         )
         pusher: StatusPusher | None = None
         if settings.status.enabled:
-            dosis = DosisClient(settings.status)
+            dosis = DosisClient(settings.status, gate=backends.dosis)
             await dosis.open()
             stack.push_async_callback(dosis.close)
             pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,

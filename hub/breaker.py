@@ -20,7 +20,7 @@ import structlog
 
 from hub.errors import BackendError, TransientError
 
-__all__ = ["BreakerOpen", "BreakerState", "CircuitBreaker"]
+__all__ = ["BackendGate", "BreakerOpen", "BreakerState", "CircuitBreaker"]
 
 log = structlog.get_logger(__name__)
 
@@ -120,3 +120,38 @@ class CircuitBreaker:
             self.record_success()
             raise
         self.record_success()
+
+
+class BackendGate:
+    """One back end's breaker and concurrency limit; every call to that back end passes here.
+
+    The composition root makes one per back end (DOSIS, each back office) and hands the same
+    gate to everyone who calls it. The breaker is asked first, so an open breaker refuses at
+    once instead of after a wait for a free slot.
+    """
+
+    def __init__(self, breaker: CircuitBreaker, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError(f"{breaker.name}: concurrency must be at least 1")
+        self.breaker = breaker
+        self.concurrency = concurrency
+        self._limit = asyncio.Semaphore(concurrency)
+        self._in_flight = 0
+
+    @property
+    def name(self) -> str:
+        return self.breaker.name
+
+    @property
+    def in_flight(self) -> int:
+        """Calls holding a slot now (at most ``concurrency``)."""
+        return self._in_flight
+
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        async with self.breaker.guard(), self._limit:
+            self._in_flight += 1
+            try:
+                yield
+            finally:
+                self._in_flight -= 1

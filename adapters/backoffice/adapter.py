@@ -23,7 +23,7 @@ from adapters.backoffice.routes import Route, load_routes
 from adapters.magda import ContextAudit
 from adapters.population.client import PERSON, PopulationClients
 from adapters.population.mapping import person_from_inhoud, require_subject
-from hub.breaker import CircuitBreaker
+from hub.breaker import BackendGate
 from hub.config import BackendSettings, BackofficeSettings, MagdaSettings, TenantSettings
 from hub.errors import BackendError, ConfigurationError, FactsDoNotHold, InvalidInput, OurFault
 from hub.hmac_signing import sign
@@ -49,17 +49,18 @@ class BackofficeAdapter:
         backend: BackendSettings,
         tenants: dict[str, TenantSettings],
         population: PopulationClients | None = None,
-        breakers: Mapping[str, CircuitBreaker] | None = None,
+        gates: Mapping[str, BackendGate] | None = None,
     ) -> None:
         """``population``: the register's shared client (see ``PopulationAdapter``);
-        ``breakers``: each back office's breaker, by product (none: forwards are not guarded).
+        ``gates``: each back office's breaker and concurrency limit, by product (none: forwards
+        are not guarded).
         """
         self._settings = settings
         self._broker_url = broker_url
         self._routes = load_routes(settings.routes_file)
         self._owns_population = population is None
         self._population = population or PopulationClients(magda, backend, tenants)
-        self._breakers = dict(breakers or {})
+        self._gates = dict(gates or {})
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -190,8 +191,8 @@ class BackofficeAdapter:
         if route.transport == "http" and not secret:
             raise ConfigurationError(f"tenant {job.tenant} has no back-office secret")
         await context.announce()  # the back office answers at once, after "received"
-        breaker = self._breakers.get(product)
-        async with breaker.guard() if breaker is not None else contextlib.nullcontext():
+        gate = self._gates.get(product)
+        async with gate.call() if gate is not None else contextlib.nullcontext():
             await self._send(route, request, secret)
         return Continuation(
             journal={"awaiting": "backoffice", "request_id": job.job_id, "product": product},

@@ -35,6 +35,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from hub.breaker import BackendGate
 from hub.config import StatusSettings
 from hub.errors import BackendError, BackendTimeout, ConfigurationError, OurFault
 
@@ -78,8 +79,11 @@ def key_thumbprint(key: RSAPrivateKey) -> str:
 
 
 class DosisClient:
-    def __init__(self, settings: StatusSettings) -> None:
+    def __init__(self, settings: StatusSettings, *, gate: BackendGate | None = None) -> None:
+        """``gate``: DOSIS's one breaker and concurrency limit (``backends.dosis``), shared by
+        the pusher and the reconciler; none: calls are not guarded."""
         self._settings = settings
+        self._gate = gate
         self._key = self._load_key(settings.client_key)
         self._kid = settings.client_key_id or key_thumbprint(self._key)
         self._session: aiohttp.ClientSession | None = None
@@ -159,6 +163,13 @@ class DosisClient:
 
     async def _authorised(self, method: str, path: str, scope: str,
                           **kwargs: Any) -> tuple[int, Any]:
+        if self._gate is None:
+            return await self._authorised_call(method, path, scope, **kwargs)
+        async with self._gate.call():
+            return await self._authorised_call(method, path, scope, **kwargs)
+
+    async def _authorised_call(self, method: str, path: str, scope: str,
+                               **kwargs: Any) -> tuple[int, Any]:
         url = self._settings.dosis_url.rstrip("/") + path
         for renew in (False, True):
             token = await self._bearer(scope, renew=renew)

@@ -31,13 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from hub.breaker import BreakerOpen
 from hub.config import StatusSettings, TenantSettings
 from hub.contract import ErrorInfo
 from hub.errors import HubError, TransientError
@@ -111,9 +107,20 @@ class StatusPusher:
         self._catalogue = catalogue or load_catalogue()
 
     async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``call`` until it succeeds, a permanent error, or ``max_attempts`` calls failed.
+
+        A call refused by DOSIS's open breaker never reached DOSIS: it waits like a failure
+        but does not use up an attempt, so an outage longer than the attempts' backoff
+        still ends in delivery once the breaker lets a trial through.
+        """
+        failed_calls = 0
+
+        def exhausted(_: RetryCallState) -> bool:
+            return failed_calls >= self._settings.max_attempts
+
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self._settings.max_attempts),
+            stop=exhausted,
             wait=wait_exponential(
                 multiplier=self._settings.backoff_initial_s, max=self._settings.backoff_max_s
             ),
@@ -122,7 +129,13 @@ class StatusPusher:
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
                     log.warning("status.push.retrying", attempt=attempt.retry_state.attempt_number)
-                return await call()
+                try:
+                    return await call()
+                except BreakerOpen:
+                    raise
+                except TransientError:
+                    failed_calls += 1
+                    raise
         raise AssertionError("unreachable")
 
     async def handle(self, body: bytes) -> PushOutcome:

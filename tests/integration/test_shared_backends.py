@@ -8,6 +8,7 @@ breaker, the others see, and one limit bounds the calls of all of them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from hub.app import Backends, build_backends, build_registry
 from hub.breaker import BreakerOpen, BreakerState
-from hub.config import Settings, load_tenants
+from hub.config import BackendSettings, Settings, load_tenants
 from hub.contract import Job, Requester, Subject
 from hub.devpki import KeyPair
 from hub.errors import BackendError
@@ -77,6 +78,23 @@ def test_one_breaker_per_back_end_and_the_adapters_that_share_it(
     assert registry.breakers_of("prefill") == (population,)
     assert registry.breakers_of("usermgmt") == ()
     assert registry.breakers_of("civil-status") == (backends.breakers["civil-status"],)
+    # DOSIS is no back end while the status push is off; each back office is one gate.
+    assert backends.dosis is None
+    [forward] = backends.backoffices.values()
+    assert registry.breakers_of("backoffice")[-1] is forward.breaker
+    assert forward.concurrency == BackendSettings().concurrency
+
+
+def test_dosis_is_one_gate_when_statuses_are_pushed(
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+) -> None:
+    settings = hub_settings(simulator, pki, tmp_path)
+    settings = dataclasses.replace(
+        settings, status=dataclasses.replace(settings.status, enabled=True),
+        backends=settings.backends | {"dosis": BackendSettings(concurrency=3)})
+    backends = build_backends(settings, TENANTS)
+    assert backends.dosis is not None and backends.dosis.concurrency == 3
+    assert backends.breakers["dosis"] is backends.dosis.breaker
 
 
 async def test_a_breaker_opened_by_one_adapter_is_open_for_the_other(

@@ -17,6 +17,7 @@ import jwt
 import pytest
 from prometheus_client import generate_latest
 
+from hub.breaker import BackendGate, BreakerState, CircuitBreaker
 from hub.config import REPO_ROOT, StatusSettings, TenantSettings, load_tenants
 from hub.devpki import KeyPair
 from hub.metrics import HubMetrics
@@ -69,7 +70,7 @@ class Rig:
 @pytest.fixture
 def rig_factory(pki: dict[str, KeyPair], tmp_path: Path) -> Callable[..., Any]:
     @asynccontextmanager
-    async def make(sim_settings: dict[str, Any] | None = None,
+    async def make(sim_settings: dict[str, Any] | None = None, gate: BackendGate | None = None,
                    **status: Any) -> AsyncIterator[Rig]:
         sim = await start_dosis_simulator(DosisSimulatorSettings(
             port=0, clients={"loket-hub": pki["dosis-client"].cert}, **(sim_settings or {})))
@@ -77,7 +78,7 @@ def rig_factory(pki: dict[str, KeyPair], tmp_path: Path) -> Callable[..., Any]:
             "enabled": True, "dosis_url": sim.base_url, "token_url": sim.token_url,
             "client_key": pki["dosis-client"].key, "backoff_initial_s": 0.01,
             "backoff_max_s": 0.05, "max_attempts": 3, **status})
-        client = DosisClient(settings)
+        client = DosisClient(settings, gate=gate)
         await client.open()
         store = await open_store(f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.db")
         metrics = HubMetrics()
@@ -294,3 +295,25 @@ async def test_an_upload_never_processed_is_settled_as_unconfirmed(
         [push] = await rig.store.pushes(result="unconfirmed")
         assert await rig.store.pending_pushes() == []
     assert push.reason and "did not process" in push.reason
+
+
+async def test_an_open_breaker_keeps_calls_from_dosis_and_costs_no_attempt(
+    rig_factory: Callable[..., Any]
+) -> None:
+    """DOSIS down for a second: its breaker opens after two failures and refuses at once (no
+    call leaves) until a trial call is let through; the refused tries wait like failures but
+    use up none of the status's attempts, so the status arrives once DOSIS is back."""
+    breaker = CircuitBreaker("dosis", failure_threshold=2, reset_timeout_s=0.3)
+    gate = BackendGate(breaker, concurrency=4)
+    # Real calls in the window: 2, then one trial per 0.3 s (about 6). Refused tries: one
+    # per 0.02 s at most (about 50): counted, they would exhaust the 10 attempts.
+    async with rig_factory(gate=gate, max_attempts=10, backoff_initial_s=0.01,
+                           backoff_max_s=0.02) as rig:
+        await rig.control("down", {"seconds": 1.0})
+        outcome = await rig.pusher.handle(json.dumps(event()).encode())
+        uploads = await rig.uploads()
+    assert outcome.pushed, outcome
+    assert len(uploads) == 1
+    assert breaker.times_opened >= 1
+    assert breaker.state is BreakerState.CLOSED
+    assert gate.in_flight == 0

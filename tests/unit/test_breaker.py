@@ -1,6 +1,8 @@
+import asyncio
+
 import pytest
 
-from hub.breaker import BreakerOpen, BreakerState, CircuitBreaker
+from hub.breaker import BackendGate, BreakerOpen, BreakerState, CircuitBreaker
 from hub.errors import BackendError, NotFound
 
 
@@ -74,3 +76,54 @@ async def test_permanent_answers_do_not_count_as_failures() -> None:
         async with breaker.guard():
             raise NotFound("nobody")
     assert breaker.state is BreakerState.CLOSED
+
+
+async def test_a_gate_bounds_the_calls_in_flight_to_its_concurrency() -> None:
+    gate = BackendGate(CircuitBreaker("dosis"), concurrency=2)
+    inside: list[int] = []
+    release = asyncio.Event()
+
+    async def call() -> None:
+        async with gate.call():
+            inside.append(gate.in_flight)
+            await release.wait()
+
+    calls = [asyncio.create_task(call()) for _ in range(5)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert gate.in_flight == 2 and len(inside) == 2
+    release.set()
+    await asyncio.gather(*calls)
+    assert max(inside) == 2 and len(inside) == 5 and gate.in_flight == 0
+
+
+async def test_an_open_gate_refuses_at_once_even_with_every_slot_taken() -> None:
+    breaker = CircuitBreaker("backoffice.contact-details", failure_threshold=1,
+                             reset_timeout_s=10, clock=FakeClock())
+    gate = BackendGate(breaker, concurrency=1)
+    release = asyncio.Event()
+
+    async def slow_call() -> None:
+        async with gate.call():
+            await release.wait()
+
+    holder = asyncio.create_task(slow_call())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert gate.in_flight == 1
+    breaker.record_failure()  # another caller's failure opens it meanwhile
+    # The refusal does not wait for the one slot: it comes at once.
+    with pytest.raises(BreakerOpen):
+        await asyncio.wait_for(_enter(gate), timeout=5)
+    release.set()
+    await holder
+
+
+async def _enter(gate: BackendGate) -> None:
+    async with gate.call():
+        pass
+
+
+def test_a_gate_needs_at_least_one_slot() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        BackendGate(CircuitBreaker("dosis"), concurrency=0)
