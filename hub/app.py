@@ -13,7 +13,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import structlog
-from aiohttp import web
 
 from adapters.backoffice import BackofficeAdapter
 from adapters.backoffice.routes import load_routes
@@ -45,6 +44,7 @@ from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline
 from hub.ports import Clock, Consultation, SystemClock
 from hub.registry import AdapterRegistry
+from hub.runtime.operations import AmqpOperations
 from hub.status.dosis import DosisClient
 from hub.status.mapping import load_status_table
 from hub.status.pusher import StatusPusher
@@ -241,6 +241,7 @@ class Hub:
     worker: Worker
     breakers: dict[str, CircuitBreaker]  # one per back end, by its name
     documents: DocumentWorkers
+    broker: AmqpOperations  # the admin's queue depths and replays
     status_pusher: StatusPusher | None = None
     metrics: HubMetrics = field(default_factory=HubMetrics)
     pipeline: Pipeline | None = None
@@ -250,25 +251,6 @@ class Hub:
         return self.documents.expiring(
             self.settings.documents.expiry_warning_days, dt.datetime.now(dt.UTC)
         )
-
-    def queue_names(self) -> list[str]:
-        """The queues this hub consumes or fills for others, without its delay queues (the
-        admin's queue depths)."""
-        names = [topology.work_queue_name(c) for c in self.registry.capabilities] + [
-            topology.STATUS_QUEUE, topology.DEAD_LETTER_QUEUE, topology.APPROVAL_QUEUE,
-            topology.DECISION_QUEUE, topology.ACTION_QUEUE,
-        ]
-        if self.settings.backoffice.approval_queues == "per-tenant":
-            names += [topology.approval_queue_name(t) for t in sorted(self.worker.tenants)]
-        return names
-
-    def serve_dead_letters(self, app: web.Application) -> None:
-        """Mount the dead-letter routes on the admin app."""
-        # Imported here: hub.admin.deadletters still imports this module for its type.
-        from hub.admin import deadletters
-
-        app[deadletters.HUB_KEY] = self
-        app.add_routes(deadletters.routes)
 
 
 @asynccontextmanager
@@ -329,8 +311,13 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
         await maintenance.run_once()
         retention = asyncio.create_task(maintenance.run_forever())
         stack.callback(retention.cancel)
+        operations = AmqpOperations(settings.broker.url, topology.declared_queues(
+            registry.capabilities, settings.broker.retry_delays_s, settings.broker.poll_delays_s,
+            approval_tenants=(sorted(tenants) if settings.backoffice.approval_queues
+                              == "per-tenant" else None)))
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
-                  breakers=backends.breakers, documents=documents, status_pusher=pusher,
+                  breakers=backends.breakers, documents=documents, broker=operations,
+                  status_pusher=pusher,
                   metrics=metrics, pipeline=pipeline)
         for ref, not_after in hub.expiring_certificates().items():
             log.warning("signing.certificate.expiring", identity=ref,

@@ -46,6 +46,7 @@ __all__ = [
     "approval_queue_name",
     "declare",
     "declared_queue_names",
+    "declared_queues",
     "poll_queue_names",
     "retry_queue_name",
     "retry_queue_names",
@@ -121,6 +122,27 @@ def poll_queue_names(
             for delay in sorted(poll_delays_s)]
 
 
+def declared_queues(
+    capabilities: list[str],
+    retry_delays_s: tuple[float, ...],
+    poll_delays_s: tuple[float, ...] = (),
+    approval_tenants: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """(name, kind) of every queue :func:`declare` declares for these arguments (the same
+    ones). Kinds: ``dead-letters``, ``outbox``, ``approvals``, ``decisions``, ``actions``,
+    ``work``, ``retry`` and ``poll``."""
+    queues = [(DEAD_LETTER_QUEUE, "dead-letters"), (STATUS_QUEUE, "outbox"),
+              (APPROVAL_QUEUE, "approvals")]
+    queues += [(approval_queue_name(tenant), "approvals") for tenant in approval_tenants or []]
+    queues += [(DECISION_QUEUE, "decisions"), (ACTION_QUEUE, "actions"),
+               (ACTION_RETRY_QUEUE, "retry")]
+    for capability in capabilities:
+        queues.append((work_queue_name(capability), "work"))
+        queues += [(name, "retry") for name in retry_queue_names(capability, retry_delays_s)]
+        queues += [(name, "poll") for _, name in poll_queue_names(capability, poll_delays_s)]
+    return queues
+
+
 def declared_queue_names(
     capabilities: list[str],
     retry_delays_s: tuple[float, ...],
@@ -128,14 +150,8 @@ def declared_queue_names(
     approval_tenants: list[str] | None = None,
 ) -> list[str]:
     """Every queue :func:`declare` declares for these arguments (the same ones)."""
-    names = [DEAD_LETTER_QUEUE, STATUS_QUEUE, APPROVAL_QUEUE]
-    names += [approval_queue_name(tenant) for tenant in approval_tenants or []]
-    names += [DECISION_QUEUE, ACTION_QUEUE, ACTION_RETRY_QUEUE]
-    for capability in capabilities:
-        names.append(work_queue_name(capability))
-        names += retry_queue_names(capability, retry_delays_s)
-        names += [name for _, name in poll_queue_names(capability, poll_delays_s)]
-    return names
+    return [name for name, _ in declared_queues(capabilities, retry_delays_s, poll_delays_s,
+                                                approval_tenants)]
 
 
 @dataclass(frozen=True)
@@ -241,6 +257,41 @@ async def _delay_queue(channel: AbstractChannel, name: str, delay_s: float, targ
     log.warning("topology.delay_queue_replaced", queue=name)
 
 
+def _limited(delivery_limit: int) -> FieldTable:
+    """A quorum queue that dead-letters a message redelivered more than ``delivery_limit``."""
+    return {"x-queue-type": "quorum", "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
+
+
+async def _topic(channel: AbstractChannel, name: str) -> AbstractExchange:
+    return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def _declare_approvals(channel: AbstractChannel, backoffice: AbstractExchange,
+                             approval_tenants: list[str] | None) -> None:
+    approvals = await channel.declare_queue(
+        APPROVAL_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    if approval_tenants is None:
+        await approvals.bind(backoffice, routing_key="approval.#")
+        return
+    # A queue per municipality: an employee's client reads its own tenant's tasks only.
+    await approvals.unbind(backoffice, routing_key="approval.#")
+    for tenant in approval_tenants:
+        own = await channel.declare_queue(
+            approval_queue_name(tenant), durable=True, arguments={"x-queue-type": "quorum"})
+        await own.bind(backoffice, routing_key=f"approval.{tenant}.#")
+
+
+async def _declare_inbound(channel: AbstractChannel, backoffice: AbstractExchange,
+                           name: str, routing_key: str, delivery_limit: int) -> AbstractQueue:
+    """A queue the back offices and employees fill (decisions, actions)."""
+    queue = await channel.declare_queue(name, durable=True,
+                                        arguments=_limited(delivery_limit))
+    await queue.bind(backoffice, routing_key=routing_key)
+    return queue
+
+
 async def declare(
     channel: AbstractChannel,
     capabilities: list[str],
@@ -253,12 +304,8 @@ async def declare(
 
     ``approval_tenants``: a queue of employees' tasks per tenant (``backoffice.approvals.<t>``)
     instead of the shared one (None)."""
-    jobs = await channel.declare_exchange(
-        JOBS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-    )
-    status = await channel.declare_exchange(
-        STATUS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-    )
+    jobs = await _topic(channel, JOBS_EXCHANGE)
+    status = await _topic(channel, STATUS_EXCHANGE)
     dead = await channel.declare_exchange(
         DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
     )
@@ -272,56 +319,19 @@ async def declare(
         arguments={"x-queue-type": "quorum", "x-single-active-consumer": True},
     )
     await status_queue.bind(status, routing_key="#")
-    backoffice = await channel.declare_exchange(
-        BACKOFFICE_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-    )
-    approvals = await channel.declare_queue(
-        APPROVAL_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
-    )
-    if approval_tenants is None:
-        await approvals.bind(backoffice, routing_key="approval.#")
-    else:
-        # A queue per municipality: an employee's client reads its own tenant's tasks only.
-        await approvals.unbind(backoffice, routing_key="approval.#")
-        for tenant in approval_tenants:
-            own = await channel.declare_queue(
-                approval_queue_name(tenant), durable=True,
-                arguments={"x-queue-type": "quorum"})
-            await own.bind(backoffice, routing_key=f"approval.{tenant}.#")
-    decisions = await channel.declare_queue(
-        DECISION_QUEUE,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        },
-    )
-    await decisions.bind(backoffice, routing_key="decision.#")
-    actions = await channel.declare_queue(
-        ACTION_QUEUE,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        },
-    )
-    await actions.bind(backoffice, routing_key="action.#")
+    backoffice = await _topic(channel, BACKOFFICE_EXCHANGE)
+    await _declare_approvals(channel, backoffice, approval_tenants)
+    decisions = await _declare_inbound(channel, backoffice, DECISION_QUEUE, "decision.#",
+                                       delivery_limit)
+    actions = await _declare_inbound(channel, backoffice, ACTION_QUEUE, "action.#",
+                                     delivery_limit)
     await _delay_queue(channel, ACTION_RETRY_QUEUE, ACTION_RETRY_DELAY_S, ACTION_QUEUE)
 
     routes = routes_for(capabilities, retry_delays_s, poll_delays_s)
     work_queues: dict[str, AbstractQueue] = {}
     for capability in capabilities:
         work = await channel.declare_queue(
-            work_queue_name(capability),
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-delivery-limit": delivery_limit,
-                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-            },
-        )
+            work_queue_name(capability), durable=True, arguments=_limited(delivery_limit))
         await work.bind(jobs, routing_key=f"{capability}.#")
         work_queues[capability] = work
     for name, delay, target in routes.delay_queues():

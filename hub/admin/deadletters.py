@@ -15,14 +15,12 @@ import json
 import math
 from typing import Any
 
-import aio_pika
 import structlog
 from aiohttp import web
 
-from hub import topology
 from hub.admin import guard
 from hub.admin.auth import OPERATOR
-from hub.app import Hub
+from hub.admin.ports import HUB, AdminHub, BrokerUnavailable, NotReplayable, Republish, Target
 from hub.contract_decoding import peek_job_fields
 from hub.messages import StatusEvent, UnreadableMessage
 from hub.store.base import DeadLetter
@@ -30,7 +28,6 @@ from hub.store.base import DeadLetter
 __all__ = ["BrokerUnavailable", "NotReplayable", "replay", "routes"]
 
 log = structlog.get_logger(__name__)
-HUB_KEY = web.AppKey("hub", Hub)
 routes = web.RouteTableDef()
 
 STATES = frozenset({"new", "replayed", "discarded"})
@@ -39,14 +36,6 @@ PEEK_LIMIT = 1024 * 1024  # a listing peeks into bodies up to 1 MiB for the job 
 SHOW_LIMIT = 1024 * 1024  # the detail shows the first MiB of a body
 MAX_DEPTH = 16  # headers nested deeper are shown (and replayed) as text
 _SHORTSTR = 255  # AMQP: message id, correlation id, reply-to, routing key, header names
-
-
-class NotReplayable(Exception):
-    pass
-
-
-class BrokerUnavailable(Exception):
-    pass
 
 
 def peek(body: bytes, *, limit: int | None = None) -> dict[str, Any]:
@@ -162,27 +151,27 @@ def _shortstr(name: str, value: str | None) -> str | None:
     return value
 
 
-def _route(letter: DeadLetter) -> tuple[str, str]:
-    """The exchange and routing key the letter goes back to."""
+def _route(letter: DeadLetter) -> tuple[Target, str]:
+    """The exchange (jobs or status) and routing key the letter goes back to."""
     if letter.reason.startswith("status-"):
         try:
             key = StatusEvent.decode(letter.body).routing_key
         except UnreadableMessage as exc:
             raise NotReplayable(f"the status event is unreadable ({exc}), so it cannot be "
                                 "routed") from exc
-        exchange = topology.STATUS_EXCHANGE
+        target = Target.STATUS
     else:
         job_type = peek(letter.body).get("type")
         if not job_type:
             raise NotReplayable("the message names no job type (or is no readable JSON "
                                 "object), so it cannot be routed")
-        key, exchange = job_type, topology.JOBS_EXCHANGE
+        key, target = job_type, Target.JOBS
     routed = _shortstr("routing key", key)
     assert routed is not None
-    return exchange, routed
+    return target, routed
 
 
-async def replay(hub: Hub, letter: DeadLetter, operator: str) -> None:
+async def replay(hub: AdminHub, letter: DeadLetter, operator: str) -> None:
     """Publish the dead letter where it belongs, with confirms; raise when it cannot go back
     (:class:`NotReplayable`, with the reason) or the broker cannot be reached
     (:class:`BrokerUnavailable`)."""
@@ -190,35 +179,26 @@ async def replay(hub: Hub, letter: DeadLetter, operator: str) -> None:
         raise NotReplayable("a result whose reply queue is gone cannot be delivered again")
     if letter.state != "new":
         raise NotReplayable(f"this dead letter was {letter.state} already")
-    exchange_name, routing_key = _route(letter)
+    target, routing_key = _route(letter)
     headers = {k: v for k, v in _amqp(stored_headers(letter) or {}).items()
                if not k.startswith(("x-loket-", "x-death", "x-first-death", "x-last-death"))}
     headers["x-loket-replayed-by"] = operator
-    message = aio_pika.Message(
-        body=letter.body, headers=headers,
+    message = Republish(
+        target=target, routing_key=routing_key, body=letter.body, headers=headers,
         message_id=_shortstr("message id", letter.message_id),
         correlation_id=_shortstr("correlation id", letter.correlation_id),
         reply_to=_shortstr("reply-to", letter.reply_to),
-        content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
-    try:
-        connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
-    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
-        raise BrokerUnavailable(f"the broker cannot be reached: {type(exc).__name__}") from exc
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        exchange = await channel.get_exchange(exchange_name)
-        if exchange_name == topology.JOBS_EXCHANGE and letter.message_id:
+    async def forget_outcome() -> None:
+        # The job runs again: its stored outcome would answer the replay with the old failure.
+        if target is Target.JOBS and letter.message_id:
             await hub.store.forget_outcome(letter.message_id)
-        try:
-            await exchange.publish(message, routing_key=routing_key, mandatory=True)
-        except aio_pika.exceptions.DeliveryError as exc:
-            raise NotReplayable(f"no queue takes {routing_key!r} on {exchange_name}") from exc
-        except Exception as exc:  # pamqp could not encode it, or the broker refused it
-            log.warning("admin.dead_letter.replay_refused", dead_letter=letter.id,
-                        error=type(exc).__name__)
-            raise NotReplayable(f"it could not be published again ({type(exc).__name__})") \
-                from exc
+
+    try:
+        await hub.broker.republish(message, before=forget_outcome)
+    except NotReplayable:
+        log.warning("admin.dead_letter.replay_refused", dead_letter=letter.id)
+        raise
     assert letter.id is not None
     await hub.store.mark_dead_letter(letter.id, "replayed", operator)
     log.info("admin.dead_letter.replayed", operator=operator, dead_letter=letter.id,
@@ -227,7 +207,7 @@ async def replay(hub: Hub, letter: DeadLetter, operator: str) -> None:
 
 async def _letter(request: web.Request) -> DeadLetter:
     letter_id = guard.path_id(request)
-    letter = await request.app[HUB_KEY].store.dead_letter(letter_id)
+    letter = await request.app[HUB].store.dead_letter(letter_id)
     if letter is None:
         guard.not_found(f"no dead letter {letter_id}")
     return letter
@@ -235,7 +215,7 @@ async def _letter(request: web.Request) -> DeadLetter:
 
 @routes.get("/api/dead-letters")
 async def list_letters(request: web.Request) -> web.Response:
-    letters = await request.app[HUB_KEY].store.dead_letters(
+    letters = await request.app[HUB].store.dead_letters(
         state=guard.query_choice(request, "state", STATES),
         reason=guard.query_text(request, "reason"),
         limit=guard.query_limit(request, default=LIST_LIMIT, maximum=10_000))
@@ -252,7 +232,7 @@ async def replay_one(request: web.Request) -> web.Response:
     await guard.json_object_body(request)  # none expected; a bad one is still a 400
     letter = await _letter(request)
     try:
-        await replay(request.app[HUB_KEY], letter, request[OPERATOR])
+        await replay(request.app[HUB], letter, request[OPERATOR])
     except NotReplayable as exc:
         return guard.json_error(409, str(exc), id=letter.id)
     except BrokerUnavailable as exc:
@@ -269,7 +249,7 @@ async def replay_matching(request: web.Request) -> web.Response:
         guard.bad_request("reason: expected a string")
     if reason:
         guard.checked_text("reason", reason)
-    hub = request.app[HUB_KEY]
+    hub = request.app[HUB]
     replayed: list[int | None] = []
     skipped: list[dict[str, Any]] = []
     for letter in await hub.store.dead_letters(state="new", reason=reason or None):
@@ -291,6 +271,6 @@ async def discard(request: web.Request) -> web.Response:
     if letter.state != "new":
         return guard.json_error(409, f"this dead letter was {letter.state} already",
                                 id=letter.id)
-    await request.app[HUB_KEY].store.mark_dead_letter(letter.id, "discarded", request[OPERATOR])
+    await request.app[HUB].store.mark_dead_letter(letter.id, "discarded", request[OPERATOR])
     log.info("admin.dead_letter.discarded", operator=request[OPERATOR], dead_letter=letter.id)
     return web.json_response({"discarded": letter.id})

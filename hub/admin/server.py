@@ -18,23 +18,19 @@ site (``hub.admin.auth``); input is checked and every error is JSON (``hub.admin
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection
+from typing import Any
 
-import aio_pika
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from hub.admin import export, guard, page
+from hub.admin import deadletters, export, guard, page
 from hub.admin.auth import OPERATOR, TokenBook, require_operator
-from hub.breaker import BreakerState, CircuitBreaker
-from hub.config import Settings
+from hub.admin.ports import HUB, AdminHub, BrokerUnavailable
+from hub.breaker import BreakerState
 from hub.metrics import HubMetrics
-from hub.registry import AdapterRegistry
-from hub.store import OutcomeStore
 from hub.store.base import AUDIT_COLUMNS, AuditRecord
 
 __all__ = ["HUB", "AdminHub", "create_admin_app", "start_admin_server"]
@@ -42,44 +38,6 @@ __all__ = ["HUB", "AdminHub", "create_admin_app", "start_admin_server"]
 log = structlog.get_logger(__name__)
 
 
-class RunningWorker(Protocol):
-    @property
-    def ready(self) -> asyncio.Event: ...
-
-    @property
-    def in_flight(self) -> int: ...
-
-
-class AdminHub(Protocol):
-    """What the admin reads of a running hub; the composition root (``hub.app.Hub``) gives it.
-
-    The admin imports no wiring: whatever it shows comes in through this object.
-    """
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def store(self) -> OutcomeStore: ...
-
-    @property
-    def registry(self) -> AdapterRegistry: ...
-
-    @property
-    def breakers(self) -> Mapping[str, CircuitBreaker]:
-        """One per back end, by its name."""
-
-    @property
-    def worker(self) -> RunningWorker: ...
-
-    def expiring_certificates(self) -> dict[str, dt.datetime]: ...
-
-    def queue_names(self) -> list[str]: ...
-
-    def serve_dead_letters(self, app: web.Application) -> None: ...
-
-
-HUB = web.AppKey("hub", AdminHub)
 METRICS = web.AppKey("metrics", HubMetrics)
 _BREAKER_VALUE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 0.5, BreakerState.OPEN: 1.0}
 
@@ -133,24 +91,12 @@ async def adapters(request: web.Request) -> web.Response:
 
 
 async def queues(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    names = hub.queue_names()
-    depths = []
+    """Every queue of the topology (work, retry, poll, outbox, dead letters, back office)."""
     try:
-        connection = await aio_pika.connect(hub.settings.broker.url, timeout=10)
-    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
-        return guard.json_error(503, f"the broker cannot be reached: {type(exc).__name__}")
-    async with connection:
-        for name in names:
-            channel = await connection.channel()
-            try:
-                queue = await channel.declare_queue(name, passive=True)
-                result = queue.declaration_result
-                depths.append({"queue": name, "messages": result.message_count,
-                               "consumers": result.consumer_count})
-            except aio_pika.exceptions.ChannelClosed:
-                depths.append({"queue": name, "missing": True})
-    return web.json_response(depths)
+        depths = await request.app[HUB].broker.queue_depths()
+    except BrokerUnavailable as exc:
+        return guard.json_error(503, str(exc))
+    return web.json_response([depth.to_dict() for depth in depths])
 
 
 AUDIT_LIMIT = 100_000
@@ -246,7 +192,7 @@ def create_admin_app(hub: AdminHub, book: TokenBook, registry: HubMetrics, *,
     app.router.add_get("/api/queues", queues)
     app.router.add_get("/api/audit", audit)
     app.router.add_get("/api/status-pushes", status_pushes)
-    hub.serve_dead_letters(app)
+    app.add_routes(deadletters.routes)
     app.add_routes(page.routes)
     return app
 

@@ -220,18 +220,8 @@ class JobHandler:
             if announce:  # the retry is a later attempt, which announces nothing
                 await self._publisher.received(job)
                 announce = False
-            delays = self._settings.broker.retry_delays_s
-            await self._store.release(
-                job.job_id, self._worker_id,
-                due_in_s=delays[attempt - 1] if attempt <= len(delays) else None,
-            )
-            queue = await self._publisher.retry(message, job, attempt, error)
-            if queue is not None:
-                self._metrics.retries.labels(type=job.type, code=error.code).inc()
-                log.info("job.retry_scheduled", code=error.code, next_attempt=attempt + 1,
-                         queue=queue)
+            if await self._retry_later(message, job, attempt, error):
                 return ACK
-            log.warning("job.failed.retries_exhausted", code=error.code, attempts=attempt)
             processed = self._failed(job, attempt, ErrorInfo.from_exception(error))
         except OurFault as error:
             log.error("job.failed.our_fault", code=error.code, reason=error.message)
@@ -257,6 +247,22 @@ class JobHandler:
         await self._finisher.finish(message, job, processed.result, announce=announce)
         log.info("job.completed", outcome=processed.result.outcome.value, attempts=attempt)
         return ACK
+
+    async def _retry_later(self, message: Delivery, job: Job, attempt: int,
+                           error: TransientError) -> bool:
+        """Give the claim back and schedule the next attempt; False when none is left."""
+        delays = self._settings.broker.retry_delays_s
+        await self._store.release(
+            job.job_id, self._worker_id,
+            due_in_s=delays[attempt - 1] if attempt <= len(delays) else None,
+        )
+        queue = await self._publisher.retry(message, job, attempt, error)
+        if queue is None:
+            log.warning("job.failed.retries_exhausted", code=error.code, attempts=attempt)
+            return False
+        self._metrics.retries.labels(type=job.type, code=error.code).inc()
+        log.info("job.retry_scheduled", code=error.code, next_attempt=attempt + 1, queue=queue)
+        return True
 
     @staticmethod
     def _failed(job: Job, attempt: int, error: ErrorInfo) -> Processed:

@@ -103,7 +103,13 @@ async def test_adapters_and_queues(admin: tuple[HubHarness, str]) -> None:
         "usermgmt": []}
     assert {a["breaker"] for a in adapters} == {"closed"}
     work = {q["queue"]: q for q in queues}["jobs.population"]
-    assert work["consumers"] >= 1
+    assert work["consumers"] >= 1 and work["kind"] == "work"
+    # Every queue of the topology, the delayed ones too (a job waiting for a retry is seen).
+    assert {q["kind"] for q in queues} == {
+        "work", "retry", "poll", "outbox", "dead-letters", "approvals", "decisions", "actions"}
+    assert any(q["queue"].startswith("retry.population.") and q["messages"] == 0
+               for q in queues)
+    assert all(not q.get("missing") for q in queues)
 
 
 async def test_audit_export_opens_as_xlsx_with_the_rows(admin: tuple[HubHarness, str]) -> None:
