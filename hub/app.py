@@ -165,6 +165,7 @@ def build_registry(
         settings.backoffice, broker_url=settings.broker.url, magda=settings.magda,
         backend=settings.backend("population"), tenants=tenants,
         population=backends.population, gates=backends.backoffices,
+        answer_with=topology.action_address,
     ), breakers=population + tuple(gate.breaker for gate in backends.backoffices.values()))
     registry.register(PrefillAdapter(
         settings.magda, settings.backend("population"), tenants, population=backends.population,

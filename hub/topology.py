@@ -43,6 +43,7 @@ __all__ = [
     "STATUS_QUEUE",
     "Topology",
     "TopologyConflict",
+    "action_address",
     "approval_queue_name",
     "declare",
     "declared_queue_names",
@@ -96,6 +97,11 @@ class TopologyConflict(RuntimeError):
 
 def work_queue_name(capability: str) -> str:
     return f"jobs.{capability}"
+
+
+def action_address(tenant: str) -> dict[str, str]:
+    """Where a back office answers a forwarded request of ``tenant`` (its ``answer_with``)."""
+    return {"exchange": BACKOFFICE_EXCHANGE, "routing_key": f"action.{tenant}"}
 
 
 def approval_queue_name(tenant: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aio_pika
@@ -49,9 +49,12 @@ class BackofficeAdapter:
         backend: BackendSettings,
         tenants: dict[str, TenantSettings],
         population: PopulationClients | None = None,
+        answer_with: Callable[[str], Mapping[str, str]],
         gates: Mapping[str, BackendGate] | None = None,
     ) -> None:
-        """``population``: the register's shared client (see ``PopulationAdapter``);
+        """``answer_with``: a tenant's address for the back office's actions (exchange and
+        routing key; the runtime's topology knows it, the composition root passes it on);
+        ``population``: the register's shared client (see ``PopulationAdapter``);
         ``gates``: each back office's breaker and concurrency limit, by product (none: forwards
         are not guarded).
         """
@@ -61,6 +64,7 @@ class BackofficeAdapter:
         self._owns_population = population is None
         self._population = population or PopulationClients(magda, backend, tenants)
         self._gates = dict(gates or {})
+        self._answer_with = answer_with
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -185,7 +189,7 @@ class BackofficeAdapter:
             "store_in_register": bool(job.parameters.get("store_in_register", False)),
             "language": job.parameters.get("language", "nl"),
             "submitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "answer_with": {"exchange": "loket.backoffice", "routing_key": f"action.{job.tenant}"},
+            "answer_with": dict(self._answer_with(job.tenant)),
         }
         secret = self._secrets.get(job.tenant, b"")
         if route.transport == "http" and not secret:
