@@ -10,6 +10,7 @@ office) and tells who must know. :meth:`Finisher.refuse` answers a message no jo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -40,6 +41,22 @@ class Finisher:
         self._metrics = metrics
         self._worker_id = worker_id
         self._lease_s = lease_s
+
+    async def release_quietly(self, job_id: str) -> None:
+        """Give a claim back after a failure; the lease ends it anyway if even this fails."""
+        try:
+            await self._store.release(job_id, self._worker_id)
+        except Exception as exc:
+            log.warning("job.release_failed", error=repr(exc)[:200])
+
+    async def interim(self, incoming: MessageLike, job: Job, result: Result, *,
+                      journal: dict[str, Any], status: StatusEvent) -> None:
+        """A parked job's answer that is not the last (a back office's "in treatment"): the
+        journal and the interim result stored, result and status published; it stays parked.
+        Not counted: only the final answer is."""
+        await self._store.suspend(job.job_id, self._worker_id, journal=journal,
+                                  interim=result.to_json())
+        await self._publisher.outcome(incoming, job, result, status=status)
 
     def _count(self, job_type: str, result: Result) -> None:
         self._metrics.jobs.labels(type=job_type, outcome=result.outcome.value).inc()

@@ -171,7 +171,7 @@ class JobHandler:
             # claim goes back at once: the redelivery finds the job free, never "busy" until
             # the lease ends. What was stored stays (a stored result is replayed, never remade;
             # a release after the result was stored changes nothing).
-            await asyncio.shield(self._release_quietly(job.job_id))
+            await asyncio.shield(self._finisher.release_quietly(job.job_id))
             raise
 
     async def _replay(self, message: Delivery, job: Job, stored: bytes, *,
@@ -267,13 +267,6 @@ class JobHandler:
     @staticmethod
     def _failed(job: Job, attempt: int, error: ErrorInfo) -> Processed:
         return Processed(Result.for_job(job, Outcome.FAILED, attempts=attempt, error=error))
-
-    async def _release_quietly(self, job_id: str) -> None:
-        """Give a claim back after a failure; the lease ends it anyway if even this fails."""
-        try:
-            await self._store.release(job_id, self._worker_id)
-        except Exception as exc:
-            log.warning("job.release_failed", error=repr(exc)[:200])
 
     # -- refusals ----------------------------------------------------------------------------
 

@@ -119,10 +119,7 @@ class ParkedJobs:
         return {**journal, "_applied": [*applied, signature_key(message.headers or {})]}
 
     async def release_quietly(self, job_id: str) -> None:
-        try:
-            await self._store.release(job_id, self._worker_id)
-        except Exception as exc:
-            log.warning("job.release_failed", error=repr(exc)[:200])
+        await self._finisher.release_quietly(job_id)
 
     async def release(self, job_id: str) -> None:
         await self._store.release(job_id, self._worker_id)
@@ -160,8 +157,7 @@ class ParkedJobs:
         if result.outcome.final:
             await self._finisher.finish(original, job, result, status=event)
         else:
-            await self._store.suspend(job.job_id, self._worker_id, journal=dict(journal),
-                                      interim=result.to_json())
-            await self._publisher.outcome(original, job, result, status=event)
+            await self._finisher.interim(original, job, result, journal=dict(journal),
+                                         status=event)
         log.info("action.relayed", action=kind, status=status)
         return ACK

@@ -2,6 +2,11 @@
 
 Events of one dossier go one after another in outbox order (see :class:`DossierLanes`); up to
 ``status.concurrency`` dossiers at once.
+
+The settlement is carried out after the lane is left, so the next event of the dossier may be
+pushed before this one's ack is confirmed. That keeps the order in DOSIS: an event whose ack
+is lost comes back, finds its upload recorded and is acknowledged without a second push; a
+dead-lettered event does not hold back the ones after it (each is its own status).
 """
 
 from __future__ import annotations
