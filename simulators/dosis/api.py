@@ -40,6 +40,7 @@ async def token(request: web.Request) -> web.Response:
     if repeated:
         return oauth_error(400, "invalid_request", f"parameter herhaald: {', '.join(repeated)}")
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    request.app[STATE].token_requests.append(dict(fields))
     # The audience is this endpoint as the client addressed it (Host header included).
     audience = str(request.url.with_query(None))
     try:

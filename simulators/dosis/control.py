@@ -37,6 +37,12 @@ async def list_notifications(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].notifications.to_json())
 
 
+@routes.get("/_control/token-requests")
+async def list_token_requests(request: web.Request) -> web.Response:
+    """The form fields of the last 100 token requests, oldest first, refused ones too."""
+    return web.json_response(list(request.app[STATE].token_requests))
+
+
 @routes.post("/_control/faults")
 async def add_faults(request: web.Request) -> web.Response:
     """Queue one rule (an object) or several (a list), consumed in order."""

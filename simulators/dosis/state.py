@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class DosisState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     down_until: float | None = None
     """Monotonic time until which every API call answers 503; None when up."""
+    token_requests: collections.deque[dict[str, str]] = field(
+        default_factory=lambda: collections.deque(maxlen=100))
+    """The form fields of the last 100 token requests, as received (``/_control``)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def down_for(self) -> float | None:
@@ -64,7 +68,13 @@ class DosisState:
             "notifications": self.notifications.clear(),
             "tokens": self.tokens.clear(),
             "faults": self.faults.clear(),
+            "token_requests": self._clear_token_requests(),
         }
+
+    def _clear_token_requests(self) -> int:
+        count = len(self.token_requests)
+        self.token_requests.clear()
+        return count
 
 
 STATE = web.AppKey("dosis_simulator_state", DosisState)

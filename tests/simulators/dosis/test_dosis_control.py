@@ -172,8 +172,9 @@ async def test_reset_forgets_everything(
     await _control(http, sim, "POST", "down", {"seconds": 30})
     status, body = await _control(http, sim, "DELETE", "state")
     assert (status, body) == (200, {"cleared": {"uploads": 1, "notifications": 0, "tokens": 1,
-                                                "faults": 1}})
+                                                "faults": 1, "token_requests": 1}})
     assert (await _control(http, sim, "GET", "dossiers"))[1] == []
+    assert (await _control(http, sim, "GET", "token-requests"))[1] == []
     assert (await _upload(http, sim, token, dossier_body())).status == 401
 
 
