@@ -40,7 +40,7 @@ from hub.documents.keys import SigningKeySpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
 from hub.maintenance import Maintenance
-from hub.metrics import HubMetrics
+from hub.metrics import HubMetrics, watch_event_loop
 from hub.pipeline import Pipeline
 from hub.ports import Clock, Consultation, SystemClock
 from hub.registry import AdapterRegistry
@@ -316,6 +316,9 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             registry.capabilities, settings.broker.retry_delays_s, settings.broker.poll_delays_s,
             approval_tenants=(sorted(tenants) if settings.backoffice.approval_queues
                               == "per-tenant" else None)))
+        stack.push_async_callback(operations.close)
+        lag = asyncio.create_task(watch_event_loop(metrics))
+        stack.callback(lag.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=backends.breakers, documents=documents, broker=operations,
                   status_pusher=pusher,

@@ -6,17 +6,42 @@ server exposes them at ``/metrics``.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import asyncio
 
-__all__ = ["HubMetrics"]
+import structlog
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+
+__all__ = ["HubMetrics", "watch_event_loop"]
+
+log = structlog.get_logger(__name__)
 
 
 class HubMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # The process (CPU, memory, open files), the platform (Python version) and the
+        # garbage collector, as prometheus_client's default registry has them.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         self.jobs = Counter(
             "loket_jobs_total", "Jobs finished, by type and outcome",
             ["type", "outcome"], registry=self.registry,
+        )
+        self.job_duration = Histogram(
+            "loket_job_duration_seconds",
+            "One delivery of a job in the worker, from its arrival to its settlement, by type "
+            "and by how it ended: the result's outcome (delivered, rejected, failed, "
+            "in-treatment...), or retry, waiting, busy, replayed, error",
+            ["type", "outcome"], registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
         )
         self.retries = Counter(
             "loket_retries_total", "Jobs sent to a delayed retry queue", ["type", "code"],
@@ -82,3 +107,43 @@ class HubMetrics:
             "Uploads DOSIS processed, read back: accepted or refused (with DOSIS's reasons)",
             ["result"], registry=self.registry,
         )
+        self.event_loop_lag = Gauge(
+            "loket_event_loop_lag_seconds",
+            "How late the event loop woke for a timer, last sample (one a second): what "
+            "blocks the loop delays every job and health check by as much",
+            registry=self.registry,
+        )
+        self.event_loop_lag_max = Gauge(
+            "loket_event_loop_lag_max_seconds", "The largest lag sampled since the start",
+            registry=self.registry,
+        )
+        self.queue_messages = Gauge(
+            "loket_queue_messages",
+            "Messages ready in each queue of the topology (work, retry, poll, outbox, dead "
+            "letters, back office), read from the broker at scrape time",
+            ["queue", "kind"], registry=self.registry,
+        )
+        self.queue_consumers = Gauge(
+            "loket_queue_consumers", "Consumers of each queue of the topology, at scrape time",
+            ["queue", "kind"], registry=self.registry,
+        )
+        self.queue_depth_up = Gauge(
+            "loket_queue_depth_up", "1 when the last scrape could read the queue depths",
+            registry=self.registry,
+        )
+
+
+async def watch_event_loop(metrics: HubMetrics, *, interval_s: float = 1.0) -> None:
+    """Sample the loop's lag for ever: sleep ``interval_s`` and measure how much later than
+    asked the loop woke (the time a blocking call held it). Logs a lag over one second."""
+    loop = asyncio.get_running_loop()
+    worst = 0.0
+    while True:
+        asked = loop.time() + interval_s
+        await asyncio.sleep(interval_s)
+        lag = max(loop.time() - asked, 0.0)
+        metrics.event_loop_lag.set(lag)
+        worst = max(worst, lag)
+        metrics.event_loop_lag_max.set(worst)
+        if lag > 1.0:
+            log.warning("event_loop.blocked", lag_s=round(lag, 3))

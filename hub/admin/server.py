@@ -18,6 +18,7 @@ site (``hub.admin.auth``); input is checked and every error is JSON (``hub.admin
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Collection
 from typing import Any
@@ -39,6 +40,8 @@ log = structlog.get_logger(__name__)
 
 
 METRICS = web.AppKey("metrics", HubMetrics)
+QUEUE_DEPTH_TIMEOUT_S = 5.0
+"""How long a scrape waits for the broker's queue depths before it answers without them."""
 _BREAKER_VALUE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 0.5, BreakerState.OPEN: 1.0}
 
 
@@ -67,8 +70,26 @@ async def metrics(request: web.Request) -> web.Response:
     for name, breaker in hub.breakers.items():
         registry.breaker_state.labels(backend=name).set(_BREAKER_VALUE[breaker.state])
     registry.in_flight.set(hub.worker.in_flight)
+    await _sample_queue_depths(hub, registry)
     return web.Response(body=generate_latest(registry.registry),
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _sample_queue_depths(hub: AdminHub, registry: HubMetrics) -> None:
+    """Every queue's depth, read now; the scrape still answers when the broker does not."""
+    try:
+        depths = await asyncio.wait_for(hub.broker.queue_depths(), QUEUE_DEPTH_TIMEOUT_S)
+    except (BrokerUnavailable, TimeoutError) as exc:
+        log.warning("metrics.queue_depths_unavailable", error=type(exc).__name__)
+        registry.queue_depth_up.set(0)
+        return
+    for depth in depths:
+        if depth.messages is not None:
+            registry.queue_messages.labels(queue=depth.queue, kind=depth.kind).set(
+                depth.messages)
+            registry.queue_consumers.labels(queue=depth.queue, kind=depth.kind).set(
+                depth.consumers or 0)
+    registry.queue_depth_up.set(1)
 
 
 async def adapters(request: web.Request) -> web.Response:

@@ -38,7 +38,7 @@ from hub.runtime.inbound import (
 )
 from hub.runtime.publisher import Publisher
 from hub.runtime.settle import ACK, DeadLetter, Settlement
-from hub.store import ClaimState, OutcomeStore
+from hub.store import Claim, ClaimState, OutcomeStore
 
 __all__ = ["JobHandler", "audit_event"]
 
@@ -101,6 +101,16 @@ async def audit_event(store: OutcomeStore, job: Job, what: str, outcome: str,
                                       duration_ms=0.0)
 
 
+class _Ending:
+    """How one delivery ended, for its duration's labels; "error" until it says otherwise."""
+
+    __slots__ = ("job_type", "outcome")
+
+    def __init__(self) -> None:
+        self.job_type: str | None = None
+        self.outcome = "error"
+
+
 class JobHandler:
     def __init__(self, settings: Settings, *, pipeline: Pipeline, store: OutcomeStore,
                  publisher: Publisher, finisher: Finisher, metrics: HubMetrics,
@@ -119,15 +129,31 @@ class JobHandler:
         return None if days <= 0 else time.time() - days * 86400.0
 
     async def handle(self, message: Delivery) -> Settlement:
+        """One delivery of a job, timed: ``loket_job_duration_seconds`` by type and by how
+        the delivery ended (the result's outcome, or retry, waiting, busy, replayed, error)."""
+        started = time.monotonic()
+        ending = _Ending()
+        try:
+            return await self._handle(message, ending)
+        finally:
+            self._metrics.job_duration.labels(
+                type=job_type_label(ending.job_type, self._pipeline.job_types),
+                outcome=ending.outcome,
+            ).observe(time.monotonic() - started)
+
+    async def _handle(self, message: Delivery, ending: _Ending) -> Settlement:
         attempt = attempt_of(message.headers)
         try:
             job = decode_job(message.body, message.message_id)
         except InvalidInput as error:
-            return await self._refuse_unreadable(message, error)
+            ending.outcome = Outcome.REJECTED.value
+            return await self._refuse_unreadable(message, error, ending)
+        ending.job_type = job.type
         structlog.contextvars.bind_contextvars(tenant=job.tenant, job_type=job.type)
         if not message.reply_to:
             # Nobody could receive the result: refused before any back end is consulted.
             log.warning("job.refused_without_reply_to")
+            ending.outcome = Outcome.REJECTED.value
             return DeadLetter("no-reply-to", ErrorInfo(
                 "REPLY_TO_MISSING", "the job has no reply_to: nobody could receive its "
                 "result, so no back end was consulted; publish it again with a reply_to",
@@ -138,34 +164,16 @@ class JobHandler:
             continuation=continuation, message=recovery_record(message, attempt),
             fingerprint=job.fingerprint, expired_before=self._expired_before(),
         )
-        if claim.state is ClaimState.CONFLICT:
-            return await self._refuse_conflict(message, job)
-        if claim.state is ClaimState.EXPIRED:
-            return await self._refuse_expired(message, job)
-        if claim.state is ClaimState.DONE:
-            assert claim.result is not None
-            return await self._replay(message, job, claim.result, published=claim.published)
-        if claim.state is ClaimState.WAITING:
-            # The job waits on an asynchronous back end: answer with where it stands. A
-            # redelivery may mean the poll was never scheduled, so schedule one (polls are
-            # idempotent: the journal says where to resume).
-            if claim.result is not None:
-                await self._publisher.result(message, Result.from_json(claim.result))
-            if message.redelivered:
-                await self._publisher.poll(message, job, self._settings.broker.poll_delays_s[0])
-            return ACK
-        if claim.state is ClaimState.BUSY:
-            # Another worker has it: look again later (see Routes.busy_queue_for).
-            log.info("job.busy_elsewhere")
-            await self._publisher.busy(message, job, attempt)
-            return ACK
+        if claim.state is not ClaimState.ACQUIRED:
+            return await self._not_acquired(message, job, attempt, claim, ending)
         try:
             # This worker holds the claim: no other run of the job is alive, so a consultation
             # record still open is a dead run's, closed now as abandoned.
             abandoned = await self._store.abandon_open_consultations(job.job_id)
             if abandoned:
                 log.warning("audit.abandoned_runs_closed", records=abandoned)
-            return await self._attempt(message, job, attempt, claim.journal, continuation)
+            return await self._attempt(message, job, attempt, claim.journal, continuation,
+                                       ending)
         except BaseException:
             # Whatever stopped the attempt (the store, the broker, a defect, a shutdown), the
             # claim goes back at once: the redelivery finds the job free, never "busy" until
@@ -173,6 +181,35 @@ class JobHandler:
             # a release after the result was stored changes nothing).
             await asyncio.shield(self._finisher.release_quietly(job.job_id))
             raise
+
+    async def _not_acquired(self, message: Delivery, job: Job, attempt: int, claim: Claim,
+                            ending: _Ending) -> Settlement:
+        """The claim went to no one, or to another worker, or the job is answered already."""
+        if claim.state is ClaimState.CONFLICT:
+            ending.outcome = Outcome.REJECTED.value
+            return await self._refuse_conflict(message, job)
+        if claim.state is ClaimState.EXPIRED:
+            ending.outcome = Outcome.REJECTED.value
+            return await self._refuse_expired(message, job)
+        if claim.state is ClaimState.DONE:
+            assert claim.result is not None
+            ending.outcome = "replayed"
+            return await self._replay(message, job, claim.result, published=claim.published)
+        if claim.state is ClaimState.WAITING:
+            # The job waits on an asynchronous back end: answer with where it stands. A
+            # redelivery may mean the poll was never scheduled, so schedule one (polls are
+            # idempotent: the journal says where to resume).
+            ending.outcome = "waiting"
+            if claim.result is not None:
+                await self._publisher.result(message, Result.from_json(claim.result))
+            if message.redelivered:
+                await self._publisher.poll(message, job, self._settings.broker.poll_delays_s[0])
+            return ACK
+        # BUSY: another worker has it: look again later (see Routes.busy_queue_for).
+        log.info("job.busy_elsewhere")
+        ending.outcome = "busy"
+        await self._publisher.busy(message, job, attempt)
+        return ACK
 
     async def _replay(self, message: Delivery, job: Job, stored: bytes, *,
                       published: bool) -> Settlement:
@@ -197,7 +234,8 @@ class JobHandler:
         return ACK
 
     async def _attempt(self, message: Delivery, job: Job, attempt: int,
-                       journal: dict[str, object] | None, continuation: bool) -> Settlement:
+                       journal: dict[str, object] | None, continuation: bool,
+                       ending: _Ending) -> Settlement:
         """One attempt of a job this worker holds the claim of."""
         received: _Announcement | None = None
         if attempt == 1 and not journal and not continuation:
@@ -221,6 +259,7 @@ class JobHandler:
                 await self._publisher.received(job)
                 announce = False
             if await self._retry_later(message, job, attempt, error):
+                ending.outcome = "retry"
                 return ACK
             processed = self._failed(job, attempt, ErrorInfo.from_exception(error))
         except OurFault as error:
@@ -243,8 +282,10 @@ class JobHandler:
         if processed.continuation is not None:
             await self._finisher.park(message, job, processed, first=not journal,
                                       announce=announce)
+            ending.outcome = "waiting"
             return ACK
         await self._finisher.finish(message, job, processed.result, announce=announce)
+        ending.outcome = processed.result.outcome.value
         log.info("job.completed", outcome=processed.result.outcome.value, attempts=attempt)
         return ACK
 
@@ -270,11 +311,13 @@ class JobHandler:
 
     # -- refusals ----------------------------------------------------------------------------
 
-    async def _refuse_unreadable(self, message: Delivery, error: InvalidInput) -> Settlement:
+    async def _refuse_unreadable(self, message: Delivery, error: InvalidInput,
+                                 ending: _Ending) -> Settlement:
         log.info("job.refused", code=error.code, reason=error.message[:300])
         if not message.reply_to:
             return DeadLetter("unreadable", ErrorInfo.from_exception(error))
         peeked = peek_job_fields(message.body)
+        ending.job_type = peeked.get("type")
 
         def build() -> Result:
             return Result(

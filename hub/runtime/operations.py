@@ -2,12 +2,14 @@
 
 Implements :class:`hub.admin.ports.BrokerOperations`, so the admin knows neither aio-pika nor
 queue names: the queues are the topology's (every declared one, with its kind), the exchanges
-the jobs and status exchanges. Each call opens its own short connection: an operator's click
-must not share a channel with the consumers.
+the jobs and status exchanges. They never share a channel with the consumers: the queue
+depths (read at every metrics scrape) keep one connection of their own, opened when first
+needed and again after it is lost; a replay opens a short connection with confirms.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import aio_pika
@@ -33,6 +35,13 @@ class AmqpOperations:
         self._url = url
         self._queues = list(queues)
         self._timeout_s = timeout_s
+        self._depths: AbstractConnection | None = None
+        self._depths_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        if self._depths is not None and not self._depths.is_closed:
+            await self._depths.close()
+        self._depths = None
 
     async def _connect(self) -> AbstractConnection:
         try:
@@ -42,20 +51,33 @@ class AmqpOperations:
                 f"the broker cannot be reached: {type(exc).__name__}") from exc
 
     async def queue_depths(self) -> list[QueueDepth]:
-        connection = await self._connect()
+        async with self._depths_lock:  # one reader at a time on the one connection
+            if self._depths is None or self._depths.is_closed:
+                self._depths = await self._connect()
+            try:
+                return await self._read_depths(self._depths)
+            except BROKER_FAILURES as exc:
+                await self.close()
+                raise BrokerUnavailable(
+                    f"the broker stopped answering: {type(exc).__name__}") from exc
+
+    async def _read_depths(self, connection: AbstractConnection) -> list[QueueDepth]:
         depths: list[QueueDepth] = []
-        async with connection:
+        channel = await connection.channel()
+        try:
             for name, kind in self._queues:
-                # A passive declare of a missing queue closes its channel: one channel each.
-                channel = await connection.channel()
                 try:
                     queue = await channel.declare_queue(name, passive=True)
                 except ChannelClosed:
+                    # A passive declare of a missing queue closes the channel: take another.
                     depths.append(QueueDepth(name, kind, None, None))
+                    channel = await connection.channel()
                     continue
                 result = queue.declaration_result
                 depths.append(QueueDepth(name, kind, result.message_count,
                                          result.consumer_count))
+        finally:
+            if not channel.is_closed:
                 await channel.close()
         return depths
 

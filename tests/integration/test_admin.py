@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 from collections.abc import AsyncIterator
@@ -88,6 +89,36 @@ async def test_metrics_move_when_jobs_run(admin: tuple[HubHarness, str]) -> None
     assert 'loket_backend_call_seconds_count{outcome="ok",service="GeefGezinssamenstelling"}' \
         in text
     assert 'loket_breaker_open{backend="population"} 0.0' in text
+
+
+async def test_the_metrics_an_sre_expects(admin: tuple[HubHarness, str]) -> None:
+    """Job durations by type and outcome, every queue's depth (the delayed ones too), the
+    process and platform collectors, and the event loop's lag, by name."""
+    harness, base = admin
+    await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
+    await asyncio.sleep(1.5)  # the loop-lag watcher samples once a second
+    async with aiohttp.ClientSession() as http:
+        reply = await http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        text = await reply.text()
+    samples = {line.split(" ")[0]: float(line.rsplit(" ", 1)[1])
+               for line in text.splitlines() if line and not line.startswith("#")}
+    assert samples['loket_job_duration_seconds_count{outcome="delivered",'
+                   'type="population.attest"}'] == 1.0
+    assert samples['loket_queue_messages{kind="work",queue="jobs.population"}'] == 0.0
+    assert samples['loket_queue_consumers{kind="work",queue="jobs.population"}'] >= 1.0
+    retry = [name for name in samples
+             if name.startswith('loket_queue_messages{kind="retry",queue="retry.population.')]
+    assert retry, "the retry queues have a depth too"
+    assert {'loket_queue_messages{kind="dead-letters",queue="dead.letters"}',
+            'loket_queue_messages{kind="outbox",queue="status.outbox"}'} <= set(samples)
+    assert any(n.startswith('loket_queue_messages{kind="poll",') for n in samples)
+    assert samples["loket_queue_depth_up"] == 1.0
+    assert samples["process_cpu_seconds_total"] > 0
+    assert samples["process_resident_memory_bytes"] > 0
+    assert any(name.startswith("python_info{") for name in samples)
+    assert any(name.startswith("python_gc_objects_collected_total{") for name in samples)
+    assert 0.0 <= samples["loket_event_loop_lag_seconds"] < 60
+    assert samples["loket_event_loop_lag_max_seconds"] >= samples["loket_event_loop_lag_seconds"]
 
 
 async def test_adapters_and_queues(admin: tuple[HubHarness, str]) -> None:
