@@ -142,11 +142,18 @@ class StatusPusher:
         """Push one status event (and its notification). Never raises for a bad event."""
         try:
             event = StatusEvent.decode(body)
-            tenant = self._tenants[event.tenant]
-        except (UnreadableMessage, KeyError) as exc:
-            problem = f"{type(exc).__name__}: {exc}"
+        except UnreadableMessage as exc:
             return PushOutcome(False, "status-unreadable",
-                               ErrorInfo("STATUS_UNREADABLE", problem, False))
+                               ErrorInfo("STATUS_UNREADABLE", f"UnreadableMessage: {exc}", False))
+        tenant = self._tenants.get(event.tenant)
+        if tenant is None:
+            # A job for a municipality this hub does not serve was refused (UNKNOWN_TENANT);
+            # its status has no dossier manager or source to go to: no profile shows it.
+            log.info("status.not_for_profile", reason="unknown-tenant", job_id=event.job_id,
+                     job_type=event.type)
+            if self._metrics is not None:
+                self._metrics.status_pushes.labels(result="unknown-tenant").inc()
+            return PushOutcome(True, "unknown-tenant")
         status = event.status
         upload_id = upload_id_for(event.event_id)
         flemish = self._table.statuses.get(status)

@@ -311,3 +311,18 @@ async def test_an_open_breaker_keeps_calls_from_dosis_and_costs_no_attempt(
     assert breaker.times_opened >= 1
     assert breaker.state is BreakerState.CLOSED
     assert gate.in_flight == 0
+
+
+async def test_a_status_of_an_unknown_tenant_is_not_for_any_profile(
+    rig_factory: Callable[..., Any]
+) -> None:
+    """A job for a municipality the hub does not serve was refused; its status is settled
+    (not dead-lettered, as it was with a KeyError) and never reaches DOSIS."""
+    async with rig_factory() as rig:
+        outcome = await rig.pusher.handle(json.dumps(event("rejected", tenant="nowhere",
+                                                           error_code="UNKNOWN_TENANT")).encode())
+        uploads = await rig.uploads()
+        counted = rig.metric("loket_status_pushes_total")
+    assert outcome.pushed and outcome.reason == "unknown-tenant"
+    assert uploads == []
+    assert 'loket_status_pushes_total{result="unknown-tenant"} 1.0' in counted
