@@ -97,8 +97,10 @@ class LoketClient:
         """
         if isinstance(job, bytes):
             body = job
-            job_type = routing_key or "population.attest"
-            message_id = message_id or peek_job_fields(body).get("job_id")
+            peeked = _peek(body)
+            # Routed by the type it names, as the hub checks (ROUTING_KEY_MISMATCH otherwise).
+            job_type = routing_key or str(peeked.get("type") or "population.attest")
+            message_id = message_id or peeked.get("job_id")
         else:
             body = json.dumps(job).encode()
             job_type = routing_key or str(job["type"])
@@ -131,3 +133,11 @@ class LoketClient:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
             raise JobTimeout(f"no result for job {job.get('job_id')} within {timeout} s") from exc
+
+
+def _peek(body: bytes) -> dict[str, Any]:
+    """Job id and type of a body if it shows them; {} for anything odd (never raises)."""
+    try:
+        return peek_job_fields(body)
+    except (RecursionError, ValueError, TypeError):
+        return {}

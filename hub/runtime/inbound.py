@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hub import topology
+from hub.contract import Job
 
-__all__ = ["Delivery", "MessageLike", "StoredMessage", "attempt_of", "dossier_of",
+__all__ = ["Delivery", "MessageLike", "StoredMessage", "attempt_of", "dossier_of", "misrouting",
            "occurrence_of", "recovery_record"]
 
 
@@ -107,6 +108,26 @@ def attempt_of(headers: Mapping[str, Any] | None) -> int:
 def is_continuation(headers: Mapping[str, Any] | None) -> bool:
     """A scheduled poll (or a recovered copy of one) of a job that waits."""
     return str((headers or {}).get(topology.CONTINUATION_HEADER, "")) == "1"
+
+
+def misrouting(message: Delivery, job: Job) -> str | None:
+    """Why a front office's job came with a routing key its ``type`` disagrees with, or None.
+
+    On ``loket.jobs`` the routing key is the job type (the queue is chosen by it); straight to
+    a queue through the default exchange, it is that type's work queue. Our own copies (they
+    carry the attempt header) go through delay queues and are not checked."""
+    if is_internal_copy(message.headers):
+        return None
+    job_type = job.type
+    if message.exchange == topology.JOBS_EXCHANGE and message.routing_key != job_type:
+        return (f"published with routing key {str(message.routing_key)[:100]!r} on "
+                f"{topology.JOBS_EXCHANGE}, but its type is {job_type!r}: publish it with the "
+                "routing key equal to the type")
+    expected = topology.work_queue_name(job.capability)
+    if message.exchange == "" and message.routing_key != expected:
+        return (f"published to queue {str(message.routing_key)[:100]!r}, but a "
+                f"{job_type!r} job belongs in {expected!r}")
+    return None
 
 
 def is_internal_copy(headers: Mapping[str, Any] | None) -> bool:

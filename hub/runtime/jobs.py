@@ -34,6 +34,7 @@ from hub.runtime.inbound import (
     attempt_of,
     is_continuation,
     is_internal_copy,
+    misrouting,
     recovery_record,
 )
 from hub.runtime.publisher import Publisher
@@ -158,6 +159,10 @@ class JobHandler:
                 "REPLY_TO_MISSING", "the job has no reply_to: nobody could receive its "
                 "result, so no back end was consulted; publish it again with a reply_to",
                 False))
+        problem = misrouting(message, job)
+        if problem is not None:
+            ending.outcome = Outcome.REJECTED.value
+            return await self._refuse_misrouted(message, job, problem)
         continuation = is_continuation(message.headers)
         claim = await self._store.claim(
             job.job_id, self._worker_id, self._settings.store.claim_lease_s,
@@ -336,6 +341,23 @@ class JobHandler:
         await self._finisher.refuse(
             message, f"refused/{digest}", build,
             job_type=job_type_label(peeked.get("type"), self._pipeline.job_types))
+        return ACK
+
+    async def _refuse_misrouted(self, message: Delivery, job: Job, problem: str) -> Settlement:
+        """The routing key says another type than the body: which one was meant is unknown,
+        so neither is done. Refused once per message (the job id stays free for a job sent
+        the right way)."""
+        log.warning("job.misrouted", routing_key=str(message.routing_key)[:100])
+        error = ErrorInfo("ROUTING_KEY_MISMATCH", problem, False,
+                          {"routing_key": str(message.routing_key)[:200], "type": job.type})
+
+        def build() -> Result:
+            return Result.for_job(job, Outcome.REJECTED, attempts=1, error=error)
+
+        digest = hashlib.sha256(
+            str(message.routing_key).encode("utf-8", "replace") + b"\0" + message.body
+        ).hexdigest()
+        await self._finisher.refuse(message, f"misrouted/{digest}", build, job_type=job.type)
         return ACK
 
     async def _refuse_conflict(self, message: Delivery, job: Job) -> Settlement:

@@ -144,7 +144,7 @@ def mutated_jobs(draw: st.DrawFn) -> Any:
 def test_the_compiled_job_check_agrees_with_jsonschema(body: Any) -> None:
     # decode_job trusts the compiled check's "valid" without asking jsonschema: the two must
     # agree, or a body jsonschema refuses would get through.
-    from hub.contract import _job_is_valid, _job_validator
+    from hub.contract_decoding import _job_is_valid, _job_validator
 
     verdict = not any(True for _ in _job_validator().iter_errors(body))
     assert _job_is_valid()(body) == verdict

@@ -19,7 +19,7 @@ from hub.contract import Outcome
 from hub.devpki import KeyPair
 from hub.documents import external
 from hub.messages import StatusEvent
-from hub.testing import HubHarness, make_job, running_test_hub
+from hub.testing import HubHarness, job_body, make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 
@@ -197,7 +197,12 @@ async def test_concurrent_duplicates_call_the_back_end_once(
         (json.dumps(make_job("46061400106")).encode(), "INVALID_INSZ"),
         (json.dumps(make_job(WELL_KNOWN["single"], tenant="atlantis")).encode(),
          "UNKNOWN_TENANT"),
+        # A prefill job published under another type's routing key: neither is done.
+        (json.dumps(job_body("prefill.form", WELL_KNOWN["single"], {
+            "question_ids": ["person_requester_1_street"], "claims": {}})).encode(),
+         "ROUTING_KEY_MISMATCH"),
     ],
+    ids=["malformed", "schema", "insz", "tenant", "routing-key"],
 )
 async def test_bad_input_gets_a_precise_rejection(
     harness: HubHarness, simulator: Any, body: bytes, code: str

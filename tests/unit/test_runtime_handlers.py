@@ -27,7 +27,7 @@ from hub.runtime.memory import MemoryDelivery, MemoryTransport
 from hub.runtime.settle import settle
 from hub.store import open_store
 from hub.store.base import OutcomeStore
-from hub.testing import make_job
+from hub.testing import job_body, make_job
 from hub.worker import Handlers
 from simulators.population_data import WELL_KNOWN
 
@@ -122,8 +122,34 @@ async def runtime(settings: Settings) -> AsyncIterator[Callable[..., Runtime]]:
 
 
 def job_message(job: dict[str, Any], **properties: Any) -> MemoryDelivery:
+    """As a front office publishes it: on loket.jobs, the routing key its type."""
     return MemoryDelivery(**{"body": json.dumps(job).encode(), "message_id": job["job_id"],
-                             "reply_to": REPLIES, "correlation_id": "c-1", **properties})
+                             "reply_to": REPLIES, "correlation_id": "c-1",
+                             "exchange": topology.JOBS_EXCHANGE, "routing_key": job["type"],
+                             **properties})
+
+
+@pytest.mark.parametrize(("exchange", "routing_key"), [
+    (topology.JOBS_EXCHANGE, "population.attest"),  # the body says prefill.form
+    ("", "jobs.population"),  # straight into another type's queue
+])
+async def test_a_job_whose_routing_key_disagrees_with_its_type_is_refused(
+    runtime: Any, exchange: str, routing_key: str
+) -> None:
+    rt: Runtime = runtime()
+    job = job_body("prefill.form", WELL_KNOWN["single"],
+                   {"question_ids": ["person_requester_1_street"], "claims": {}})
+    delivery = await rt.job(job_message(job, exchange=exchange, routing_key=routing_key))
+    assert delivery.settled == "ack"
+    [result] = rt.results()
+    assert result.outcome is Outcome.REJECTED and result.error is not None
+    assert result.error.code == "ROUTING_KEY_MISMATCH" and not result.error.retryable
+    assert result.error.details == {"routing_key": routing_key, "type": "prefill.form"}
+    assert rt.pipeline.calls == []
+    # The job id stays free: the same job sent the right way is done.
+    assert await rt.store.result(job["job_id"]) is None
+    right = await rt.job(job_message(make_job(WELL_KNOWN["single"], job_id=job["job_id"])))
+    assert right.settled == "ack" and rt.results()[-1].outcome is Outcome.DELIVERED
 
 
 async def test_a_job_is_answered_stored_counted_and_acknowledged(runtime: Any) -> None:
