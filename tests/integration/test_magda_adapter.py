@@ -19,6 +19,8 @@ from hub.errors import (
     BackendError,
     BackendTimeout,
     ConfigurationError,
+    FactsDoNotHold,
+    InvalidInput,
     NotFound,
     OurFault,
 )
@@ -120,6 +122,9 @@ async def test_unknown_citizen_is_not_found(
          "BACKEND_UNAVAILABLE"),
         ({"kind": "magda-error", "code": "30001"}, NotFound, "SUBJECT_UNKNOWN"),
         ({"kind": "soap-fault"}, BackendError, "BACKEND_UNAVAILABLE"),
+        ({"kind": "magda-error", "code": "20002"}, InvalidInput, "BACKEND_REFUSED_IDENTIFIER"),
+        ({"kind": "magda-error", "code": "40098"}, FactsDoNotHold, "FACTS_DO_NOT_HOLD"),
+        ({"kind": "magda-error", "code": "20120"}, InvalidInput, "ACTIVITY_REQUIRED"),
     ],
 )
 async def test_back_end_failures_become_typed_errors(
@@ -134,9 +139,29 @@ async def test_back_end_failures_become_typed_errors(
     with pytest.raises(error_type) as info:
         await adapter.handle(_context(WELL_KNOWN["single"], store))
     assert info.value.code == code
-    assert info.value.retryable is (code != "SUBJECT_UNKNOWN")
+    assert info.value.retryable is (code == "BACKEND_UNAVAILABLE"
+                                    or code == "BACKEND_ANSWER_UNREADABLE")
     # The fault was consumed: the next call answers.
     await adapter.handle(_context(WELL_KNOWN["single"], store))
+
+
+async def test_a_back_end_that_refuses_connections_is_unreachable(
+    pki: dict[str, KeyPair], store: OutcomeStore
+) -> None:
+    """Nothing listens on the port: BACKEND_UNREACHABLE, retryable (the delayed retries)."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago and is closed now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = dataclasses.make_dataclass("Closed", [("base_url", str)])(f"http://127.0.0.1:{port}")
+    adapter = await _adapter(closed, pki["magda-client"], total_timeout_s=2.0, connect_retries=0)
+    try:
+        with pytest.raises(BackendError) as info:
+            await adapter.handle(_context(WELL_KNOWN["single"], store))
+    finally:
+        await adapter.close()
+    assert info.value.code == "BACKEND_UNREACHABLE" and info.value.retryable
 
 
 async def test_not_authorised_is_permanent(
