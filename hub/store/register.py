@@ -23,7 +23,7 @@ __all__ = ["Registered", "outcome_of", "registered", "request_record"]
 _MAX_MESSAGE = 4 * 1024 * 1024
 # A result's JSON starts with job id, type, tenant, dossier and outcome (Result.to_dict), and a
 # quote inside a JSON string is always escaped, so the first match is the result's own outcome.
-_OUTCOME = re.compile(rb'"outcome":"([a-z-]{1,40})"')
+_OUTCOME = re.compile(rb'"outcome"\s*:\s*"([a-z-]{1,40})"')
 _HEAD = 8192
 
 
