@@ -78,6 +78,7 @@ class AuditQuery:
     outcome: str | None = None
     limit: int = 100
     after: Cursor | None = None
+    with_total: bool = True  # an export reads page after page and needs no count
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class RequestQuery:
     state: str | None = None
     limit: int = 100
     after: Cursor | None = None
+    with_total: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class RequestRecord:
 @dataclass(frozen=True)
 class Page(Generic[T]):
     rows: list[T]
-    total: int
+    total: int | None  # None when the query did not ask for it
     next: Cursor | None = None
 
 

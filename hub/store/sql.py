@@ -98,7 +98,7 @@ class Dialect:
 class Search:
     select: str
     select_params: tuple[object, ...]
-    count: str
+    count: str | None  # None: no total wanted
     count_params: tuple[object, ...]
     limit: int
 
@@ -132,7 +132,8 @@ class _Where:
 
 
 def _search(table: str, columns: Sequence[str], where: _Where, after: Cursor | None,
-            order: tuple[str, str], at_of: Callable[[str], object], limit: int) -> Search:
+            order: tuple[str, str], at_of: Callable[[str], object], limit: int,
+            with_total: bool) -> Search:
     keyset = ""
     keyset_params: tuple[object, ...] = ()
     if after is not None:
@@ -142,7 +143,8 @@ def _search(table: str, columns: Sequence[str], where: _Where, after: Cursor | N
     select = (f"SELECT {', '.join(columns)} FROM {table}{where.sql(keyset)}"
               f" ORDER BY {order[0]} DESC, {order[1]} DESC LIMIT {where.mark('?')}")
     return Search(select, (*where.params, *keyset_params, limit + 1),
-                  f"SELECT count(*) FROM {table}{where.sql()}", tuple(where.params), limit)
+                  f"SELECT count(*) FROM {table}{where.sql()}" if with_total else None,
+                  tuple(where.params), limit)
 
 
 def audit_search(query: AuditQuery, dialect: Dialect) -> Search:
@@ -166,7 +168,8 @@ def audit_search(query: AuditQuery, dialect: Dialect) -> Search:
         where.add("outcome LIKE ? ESCAPE '\\'", f"{_escape_like(query.outcome)}%")
     return _search("audit_consultations", AUDIT_COLUMNS, where, query.after,
                    ("started_at", "reference"),
-                   lambda text: dialect.from_cursor(dialect.audit_cursor, text), query.limit)
+                   lambda text: dialect.from_cursor(dialect.audit_cursor, text), query.limit,
+                   query.with_total)
 
 
 def request_search(query: RequestQuery, dialect: Dialect) -> Search:
@@ -181,14 +184,15 @@ def request_search(query: RequestQuery, dialect: Dialect) -> Search:
                  ("outcome", query.outcome), ("state", query.state)])
     return _search("job_outcomes", REQUEST_COLUMNS, where, query.after,
                    ("created_at", "job_id"),
-                   lambda text: dialect.from_cursor(dialect.job_cursor, text), query.limit)
+                   lambda text: dialect.from_cursor(dialect.job_cursor, text), query.limit,
+                   query.with_total)
 
 
 AUDIT_ORDER = (AUDIT_COLUMNS.index("started_at"), AUDIT_COLUMNS.index("reference"))
 REQUEST_ORDER = (REQUEST_COLUMNS.index("created_at"), REQUEST_COLUMNS.index("job_id"))
 
 
-def page_of(rows: Sequence[tuple[Any, ...]], total: int, search: Search, dialect: Dialect,
+def page_of(rows: Sequence[tuple[Any, ...]], total: int | None, search: Search, dialect: Dialect,
             order: tuple[int, int], convert: Callable[[tuple[Any, ...]], T]) -> Page[T]:
     """The page of a search's rows (one more than asked when another page follows); ``order``:
     the positions of the row's time and key."""

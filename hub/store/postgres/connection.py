@@ -60,7 +60,9 @@ class PostgresBase:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(search.select, search.select_params)
             rows = await cursor.fetchall()
-            cursor = await conn.execute(search.count, search.count_params)
-            counted = await cursor.fetchone()
-        return sql.page_of(rows, int(counted[0]) if counted else 0, search, DIALECT, order,
-                           convert)
+            total = None
+            if search.count is not None:
+                cursor = await conn.execute(search.count, search.count_params)
+                counted = await cursor.fetchone()
+                total = int(counted[0]) if counted else 0
+        return sql.page_of(rows, total, search, DIALECT, order, convert)

@@ -79,14 +79,15 @@ class SqliteBase:
 
     async def _page(self, search: sql.Search, order: tuple[int, int],
                     convert: Callable[[tuple[Any, ...]], T]) -> Page[T]:
-        def run(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
+        def run(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int | None]:
             conn.execute("BEGIN")  # one snapshot for the page and its count
             try:
                 rows = conn.execute(search.select, search.select_params).fetchall()
-                total = conn.execute(search.count, search.count_params).fetchone()[0]
+                if search.count is None:
+                    return rows, None
+                return rows, int(conn.execute(search.count, search.count_params).fetchone()[0])
             finally:
                 conn.execute("COMMIT")
-            return rows, int(total)
 
         rows, total = await self._read(run)
         return sql.page_of(rows, total, search, DIALECT, order, convert)
