@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub.testing import HubHarness
+from hub.testing import HubHarness, make_job
+from simulators.population_data import WELL_KNOWN
 from tests.integration.test_admin import TOKEN, admin  # noqa: F401 - the fixture
 from tests.integration.test_dead_letters_admin import _our_fault
 
@@ -139,3 +140,46 @@ async def test_discard_and_replay_all_from_the_page_and_no_other_origin_can(
     # the attacker's two requests changed nothing: both letters were replayed afterwards
     assert states[third.id] == ("discarded", "anne")
     assert {states[i] for i in (first.id, second.id, fourth.id)} == {("replayed", "anne")}
+
+
+async def test_search_the_register_and_save_the_search_from_the_page(
+    admin: tuple[HubHarness, str], tmp_path: Path  # noqa: F811
+) -> None:
+    from playwright.async_api import async_playwright
+
+    harness, base = admin
+    job = make_job(WELL_KNOWN["single"])
+    await harness.client.request(job, timeout=30)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
+        )
+        try:
+            page = await browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
+            await page.goto(base + "/")
+            await page.fill("#token", TOKEN)
+            await page.click("#login button")
+            await page.wait_for_selector("#adapters tbody tr")
+            await page.fill("#requests input[name=dossier]", job["dossier_id"])
+            await page.click("#requests button")
+            await page.locator("#requests-rows tbody td", has_text="population.attest").wait_for()
+            assert "1 found" in await page.inner_text("#requests-total")
+            assert "delivered" in await page.inner_text("#requests-rows")
+            await page.fill("#requests-name", "this dossier")
+            await page.check("#requests-shared")
+            await page.click("#requests-save")
+            await page.locator("#requests-saved option",
+                               has_text="this dossier (shared, anne)").wait_for(state="attached")
+            await page.fill("#audit input[name=subject]", WELL_KNOWN["single"])
+            await page.click("#audit button")
+            await page.locator("#audit-rows tbody td", has_text="population.attest").wait_for()
+            await page.screenshot(path=str(tmp_path / "searches.png"), full_page=True)
+            assert await page.inner_text("#message") == ""
+            assert not [text for text in console if "Content Security Policy" in text]
+        finally:
+            await browser.close()
+    (saved,) = [f for f in await harness.hub.store.saved_filters("requests", "anne")
+                if f.name == "this dossier"]
+    assert saved.filters == {"dossier": job["dossier_id"]} and saved.shared
