@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -21,19 +20,10 @@ from hub.store import OutcomeStore, open_store
 from hub.store.base import StatusPush
 from hub.store.queries import AuditQuery, BadCursor, Cursor, RequestQuery, SavedFilter
 from tests.conftest import POSTGRES_DSN
+from tests.integration.test_store_audit import store  # noqa: F401 - the fixture
 
 DAY = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 SUBJECT = "85073003328"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OutcomeStore]:
-    url = f"sqlite:///{tmp_path}/outcomes.db" if request.param == "sqlite" else POSTGRES_DSN
-    opened = await open_store(url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _tenant() -> str:
@@ -51,13 +41,13 @@ def _consultation(tenant: str, started_at: dt.datetime, **fields: object) -> Con
     return dataclasses.replace(consultation, **fields)  # type: ignore[arg-type]
 
 
-async def _references(store: OutcomeStore, **filters: object) -> set[str]:
+async def _references(store: OutcomeStore, **filters: object) -> set[str]:  # noqa: F811
     page = await store.search_audit(AuditQuery(limit=1000, **filters))  # type: ignore[arg-type]
     assert page.total == len(page.rows) and page.next is None
     return {r.reference for r in page.rows}
 
 
-async def test_the_audit_is_searched_by_each_filter(store: OutcomeStore) -> None:
+async def test_the_audit_is_searched_by_each_filter(store: OutcomeStore) -> None:  # noqa: F811
     tenant = _tenant()
     plain = _consultation(tenant, DAY)
     acting = _consultation(tenant, DAY + dt.timedelta(hours=1), requester_identifier="r-2",
@@ -95,7 +85,7 @@ async def test_the_audit_is_searched_by_each_filter(store: OutcomeStore) -> None
     assert record.job_type == "population.household" and record.acting_person == "r-1"
 
 
-async def test_audit_pages_follow_each_other_by_cursor_without_gaps(store: OutcomeStore) -> None:
+async def test_audit_pages_follow_each_other_by_cursor_without_gaps(store: OutcomeStore) -> None:  # noqa: F811
     tenant = _tenant()
     # several records share a start time: the cursor's key (the reference) breaks the tie
     started = [DAY + dt.timedelta(minutes=i // 3) for i in range(23)]
@@ -115,7 +105,7 @@ async def test_audit_pages_follow_each_other_by_cursor_without_gaps(store: Outco
     assert len(seen) == len(set(seen)) == 23
 
 
-async def test_a_cursor_the_store_did_not_give_is_refused(store: OutcomeStore) -> None:
+async def test_a_cursor_the_store_did_not_give_is_refused(store: OutcomeStore) -> None:  # noqa: F811
     with pytest.raises(BadCursor):
         await store.search_audit(AuditQuery(after=Cursor("yesterday", "x")))
     with pytest.raises(BadCursor):
@@ -134,7 +124,7 @@ def _result(job_id: str, outcome: str) -> bytes:
 
 
 async def test_the_register_lists_the_requests_with_their_outcome_and_status(
-    store: OutcomeStore,
+    store: OutcomeStore,  # noqa: F811
 ) -> None:
     tenant = _tenant()
     change, proof, waiting = (f"job-{uuid.uuid4()}" for _ in range(3))
@@ -176,7 +166,7 @@ async def test_the_register_lists_the_requests_with_their_outcome_and_status(
         tenant=tenant, until=now - dt.timedelta(hours=1)))).total == 0
 
 
-async def test_saved_searches_are_the_owners_unless_shared(store: OutcomeStore) -> None:
+async def test_saved_searches_are_the_owners_unless_shared(store: OutcomeStore) -> None:  # noqa: F811
     anne, bert = f"anne-{uuid.uuid4().hex[:6]}", f"bert-{uuid.uuid4().hex[:6]}"
     mine = await store.save_filter(SavedFilter("requests", "changes", anne, False,
                                                {"type": "contact-details.change"}))
@@ -224,16 +214,16 @@ async def test_a_version_4_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> N
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
         conn.executescript(_V4_TABLES)
-    store = await open_store(f"sqlite:///{path}")
+    opened = await open_store(f"sqlite:///{path}")
     try:
-        page = await store.search_audit(AuditQuery(requester="r-1"))
+        page = await opened.search_audit(AuditQuery(requester="r-1"))
         assert [r.reference for r in page.rows] == ["old-ref"] and page.rows[0].job_type is None
-        await store.consultation_started(_consultation("gent", DAY))
-        assert (await store.search_audit(AuditQuery(job_type="population.proof-of-life"))
+        await opened.consultation_started(_consultation("gent", DAY))
+        assert (await opened.search_audit(AuditQuery(job_type="population.proof-of-life"))
                 ).total == 1
-        assert (await store.search_requests(RequestQuery())).total == 0  # no register yet
+        assert (await opened.search_requests(RequestQuery())).total == 0  # no register yet
     finally:
-        await store.close()
+        await opened.close()
     with sqlite3.connect(path) as conn:
         indexes = {row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -245,20 +235,20 @@ async def test_a_version_4_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> N
 @pytest.mark.postgres
 async def test_a_postgres_database_without_the_new_columns_is_upgraded() -> None:
     async with await psycopg.AsyncConnection.connect(POSTGRES_DSN, autocommit=True) as conn:
-        store = await open_store(POSTGRES_DSN)  # the tables exist
-        await store.close()
+        opened = await open_store(POSTGRES_DSN)  # the tables exist
+        await opened.close()
         await conn.execute("DROP INDEX IF EXISTS audit_by_type")
         await conn.execute("DROP INDEX IF EXISTS requests_by_type")
         await conn.execute("ALTER TABLE audit_consultations DROP COLUMN job_type")
         await conn.execute("ALTER TABLE job_outcomes DROP COLUMN job_type CASCADE")
-        store = await open_store(POSTGRES_DSN)
+        opened = await open_store(POSTGRES_DSN)
         try:
             tenant = _tenant()
-            await store.consultation_started(_consultation(tenant, DAY))
-            assert (await store.search_audit(AuditQuery(
+            await opened.consultation_started(_consultation(tenant, DAY))
+            assert (await opened.search_audit(AuditQuery(
                 tenant=tenant, job_type="population.proof-of-life"))).total == 1
         finally:
-            await store.close()
+            await opened.close()
         cursor = await conn.execute(
             "SELECT indexname FROM pg_indexes WHERE indexname IN"
             " ('audit_by_type', 'requests_by_type')")
