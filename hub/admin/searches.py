@@ -149,16 +149,17 @@ async def _batches(search: Callable[[Cursor | None], Awaitable[Page[T]]],
         after = page.next
 
 
-async def _answer(request: web.Request, *, what: str, columns: Sequence[str],
+async def _answer(request: web.Request, *, name: str, title: str, what: str,
+                  columns: Sequence[str],
                   search: Callable[[Cursor | None, int, bool], Awaitable[Page[T]]],
                   values: Callable[[T], list[Any]], names: frozenset[str],
                   first: Cursor | None, limit: int) -> web.StreamResponse:
     fmt = guard.query_choice(request, "format", FORMATS) or "json"
-    log.info(f"admin.{what}.search", operator=request[OPERATOR], format=fmt,
+    log.info(f"admin.{name}.search", operator=request[OPERATOR], format=fmt,
              filters=_logged(request.query, names))
     if fmt != "json":
         return await export.stream(
-            request, fmt=fmt, title=what, header=columns, filename=what,
+            request, fmt=fmt, title=title, header=columns, filename=name,
             batches=_batches(lambda after: search(after, EXPORT_BATCH, False), values))
     page = await _searched(search(first, limit, True))
     return web.json_response({
@@ -173,7 +174,8 @@ async def audit(request: web.Request) -> web.StreamResponse:
     def search(after: Cursor | None, limit: int, total: bool) -> Awaitable[Page[AuditRecord]]:
         return store.search_audit(replace(query, after=after, limit=limit, with_total=total))
 
-    return await _answer(request, what="records", columns=AUDIT_COLUMNS, search=search,
+    return await _answer(request, name="audit", title="consultations", what="records",
+                         columns=AUDIT_COLUMNS, search=search,
                          values=_audit_values, names=AUDIT_FILTERS, first=query.after,
                          limit=query.limit)
 
@@ -186,7 +188,8 @@ async def requests(request: web.Request) -> web.StreamResponse:
         return store.search_requests(replace(query, after=after, limit=limit,
                                              with_total=total))
 
-    return await _answer(request, what="requests", columns=REQUEST_COLUMNS, search=search,
+    return await _answer(request, name="requests", title="requests", what="requests",
+                         columns=REQUEST_COLUMNS, search=search,
                          values=_request_values, names=REQUEST_FILTERS, first=query.after,
                          limit=query.limit)
 

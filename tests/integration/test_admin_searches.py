@@ -150,7 +150,7 @@ async def _many_records(store: SqliteStore, count: int) -> str:
         rows.append(row)
     columns = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
     marks = ", ".join("?" * STARTED_COLUMNS)
-    await store._run(lambda c: c.executemany(  # noqa: SLF001 - one bulk insert, for speed
+    await store._run(lambda c: c.executemany(  # one bulk insert, for speed
         f"INSERT INTO audit_consultations ({columns}) VALUES ({marks})", rows))
     return tenant
 
