@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hub.store.base import AUDIT_COLUMNS, store_safe_text
+from hub.store.base import AUDIT_COLUMNS, STARTED_COLUMNS, store_safe_text
 from hub.store.queries import AuditQuery, BadCursor, Cursor, Page, RequestQuery
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "REQUEST_ORDER",
     "Dialect",
     "Search",
+    "audit_insert",
     "audit_search",
     "page_of",
     "request_search",
@@ -73,6 +74,17 @@ REQUEST_COLUMNS = (
     " ORDER BY p.pushed_at DESC LIMIT 1)", "created_at", "updated_at", "completed_at",
 )
 FILTER_COLUMNS = "id, kind, name, owner, shared, filters, saved_at"
+
+
+def audit_insert(mark: str) -> str:
+    """The statement that records a consultation before its call, with the parameters
+    ``consultation_row`` and then the job id: a record without a job type (the hub's own
+    events) takes the type the request register holds for its job."""
+    assert AUDIT_COLUMNS[STARTED_COLUMNS - 1] == "job_type"
+    values = [mark] * (STARTED_COLUMNS - 1) + [
+        f"COALESCE(NULLIF({mark}, ''), (SELECT job_type FROM job_outcomes WHERE job_id = {mark}))"]
+    return (f"INSERT INTO audit_consultations ({', '.join(AUDIT_COLUMNS[:STARTED_COLUMNS])})"
+            f" VALUES ({', '.join(values)}) ON CONFLICT (reference) DO NOTHING")
 
 
 @dataclass(frozen=True)

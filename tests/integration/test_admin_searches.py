@@ -102,6 +102,24 @@ async def test_the_register_lists_handled_requests_and_reports_them_as_xlsx(
     assert all(isinstance(r[header.index("received_at")], dt.datetime) for r in rows[1:])
 
 
+@pytest.mark.parametrize(("path", "name"), [
+    ("/api/requests?from=yesterday", "from"), ("/api/requests?to=2026-02-30", "to"),
+    ("/api/requests?product=abc", "product"), ("/api/requests?product=-1", "product"),
+    ("/api/requests?state=lost", "state"), ("/api/requests?outcome=fine", "outcome"),
+    ("/api/requests?cursor=zzz", "cursor"), ("/api/requests?limit=0", "limit"),
+    ("/api/requests?format=pdf", "format"), ("/api/audit?subject=x%00", "subject"),
+    ("/api/saved-filters", "kind"), ("/api/saved-filters?kind=x", "kind"),
+])
+async def test_bad_search_parameters_are_400_naming_them(
+    admin: tuple[HubHarness, str], path: str, name: str,  # noqa: F811
+) -> None:
+    _, base = admin
+    status, answer, _ = await _call("GET", f"{base}{path}", BEARER)
+    assert status == 400 and answer["error"].startswith(f"{name}:"), answer
+    status, answer, _ = await _call("DELETE", f"{base}/api/saved-filters/abc", BEARER)
+    assert status == 400 and answer["error"].startswith("id:")
+
+
 @pytest.mark.parametrize(("body", "word"), [
     (b"not json", "not JSON"), (b'{"kind": "nope", "name": "x"}', "kind"),
     (b'{"kind": "requests", "name": ""}', "name"),

@@ -153,6 +153,11 @@ async def test_the_register_lists_the_requests_with_their_outcome_and_status(
             ).rows[0].job_id == proof
     assert (await store.search_requests(RequestQuery(dossier_id="d-3", tenant=tenant))
             ).rows[0].job_id == waiting
+    # a record of the hub's own (a replay: no job type given) takes its job's from the register
+    replay = _consultation(tenant, DAY, job_id=change, job_type="", service="loket-hub:replay")
+    await store.consultation_started(replay)
+    (recorded,) = (await store.search_audit(AuditQuery(reference=replay.reference))).rows
+    assert recorded.job_type == "contact-details.change"
     first = await store.search_requests(RequestQuery(tenant=tenant, limit=2))
     assert len(first.rows) == 2 and first.next is not None
     rest = await store.search_requests(RequestQuery(tenant=tenant, limit=2, after=first.next))

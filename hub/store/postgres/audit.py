@@ -11,7 +11,6 @@ from hub.store import sql
 from hub.store.base import (
     ABANDONED,
     AUDIT_COLUMNS,
-    STARTED_COLUMNS,
     AuditRecord,
     consultation_row,
     store_safe_text,
@@ -21,7 +20,8 @@ from hub.store.queries import AuditQuery, Page
 
 __all__ = ["PostgresAudit"]
 
-_STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
+_INSERT = sql.audit_insert("%s")
+_JOB_ID = AUDIT_COLUMNS.index("job_id")
 
 
 def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
@@ -33,12 +33,8 @@ class PostgresAudit(PostgresBase):
 
     async def consultation_started(self, consultation: Consultation) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute(
-                f"INSERT INTO audit_consultations ({_STARTED})"
-                f" VALUES ({', '.join(['%s'] * STARTED_COLUMNS)})"
-                " ON CONFLICT (reference) DO NOTHING",
-                consultation_row(consultation),
-            )
+            row = consultation_row(consultation)
+            await conn.execute(_INSERT, (*row, row[_JOB_ID]))
 
     async def consultation_finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float

@@ -10,7 +10,6 @@ from hub.store import sql
 from hub.store.base import (
     ABANDONED,
     AUDIT_COLUMNS,
-    STARTED_COLUMNS,
     AuditRecord,
     consultation_row,
     store_safe_text,
@@ -20,8 +19,8 @@ from hub.store.sqlite.connection import DIALECT, SqliteBase
 
 __all__ = ["SqliteAudit"]
 
-_STARTED = ", ".join(AUDIT_COLUMNS[:STARTED_COLUMNS])
-_STARTED_AT = AUDIT_COLUMNS.index("started_at")
+_INSERT = sql.audit_insert("?")
+_STARTED_AT, _JOB_ID = AUDIT_COLUMNS.index("started_at"), AUDIT_COLUMNS.index("job_id")
 
 
 class SqliteAudit(SqliteBase):
@@ -30,13 +29,8 @@ class SqliteAudit(SqliteBase):
     async def consultation_started(self, consultation: Consultation) -> None:
         row = list(consultation_row(consultation))
         row[_STARTED_AT] = consultation.started_at.astimezone(dt.UTC).isoformat()
-        await self._run(
-            lambda c: c.execute(
-                f"INSERT INTO audit_consultations ({_STARTED})"
-                f" VALUES ({', '.join('?' * STARTED_COLUMNS)}) ON CONFLICT (reference) DO NOTHING",
-                row,
-            )
-        )
+        row.append(row[_JOB_ID])
+        await self._run(lambda c: c.execute(_INSERT, row))
 
     async def consultation_finished(
         self, reference: str, *, outcome: str, reply_reference: str | None, duration_ms: float
