@@ -27,6 +27,7 @@ __all__ = [
     "Search",
     "audit_insert",
     "audit_search",
+    "audit_table",
     "page_of",
     "request_search",
 ]
@@ -74,6 +75,18 @@ REQUEST_COLUMNS = (
     " ORDER BY p.pushed_at DESC LIMIT 1)", "created_at", "updated_at", "completed_at",
 )
 FILTER_COLUMNS = "id, kind, name, owner, shared, filters, saved_at"
+
+
+def audit_table(time: str, real: str) -> str:
+    """The audit's table in a dialect's types for a time and a floating-point number."""
+    text = ("reference TEXT PRIMARY KEY, job_id TEXT NOT NULL, attempt INTEGER NOT NULL,"
+            " tenant TEXT NOT NULL, service TEXT NOT NULL, service_version TEXT NOT NULL,"
+            " client_identification TEXT NOT NULL, requester_capacity TEXT NOT NULL,"
+            " requester_identifier TEXT NOT NULL, acting_person TEXT,"
+            " subject_identifier TEXT NOT NULL, purpose TEXT NOT NULL,"
+            f" started_at {time} NOT NULL, decided_by TEXT, finished_at {time}, outcome TEXT,"
+            f" reply_reference TEXT, duration_ms {real}, job_type TEXT")
+    return f"CREATE TABLE IF NOT EXISTS audit_consultations ({text});\n"
 
 
 def audit_insert(mark: str) -> str:

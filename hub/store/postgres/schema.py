@@ -4,7 +4,7 @@ earlier version is brought up to date."""
 
 from __future__ import annotations
 
-from hub.store.sql import AUDIT_INDEXES, REGISTER_COLUMNS, REQUEST_INDEXES
+from hub.store.sql import AUDIT_INDEXES, REGISTER_COLUMNS, REQUEST_INDEXES, audit_table
 
 __all__ = ["CLAIM", "PURGE", "SCHEMA"]
 
@@ -33,26 +33,7 @@ CREATE TABLE IF NOT EXISTS task_leases (
 ALTER TABLE job_outcomes DROP CONSTRAINT IF EXISTS job_outcomes_state_check;
 ALTER TABLE job_outcomes ADD CONSTRAINT job_outcomes_state_check
     CHECK (state IN ('in-progress', 'released', 'waiting', 'done'));
-CREATE TABLE IF NOT EXISTS audit_consultations (
-    reference             TEXT PRIMARY KEY,
-    job_id                TEXT NOT NULL,
-    attempt               INTEGER NOT NULL,
-    tenant                TEXT NOT NULL,
-    service               TEXT NOT NULL,
-    service_version       TEXT NOT NULL,
-    client_identification TEXT NOT NULL,
-    requester_capacity    TEXT NOT NULL,
-    requester_identifier  TEXT NOT NULL,
-    acting_person         TEXT,
-    subject_identifier    TEXT NOT NULL,
-    purpose               TEXT NOT NULL,
-    started_at            TIMESTAMPTZ NOT NULL,
-    decided_by            TEXT,
-    finished_at           TIMESTAMPTZ,
-    outcome               TEXT,
-    reply_reference       TEXT,
-    duration_ms           DOUBLE PRECISION
-);
+""" + audit_table("TIMESTAMPTZ", "DOUBLE PRECISION") + """
 ALTER TABLE audit_consultations ADD COLUMN IF NOT EXISTS decided_by TEXT;
 ALTER TABLE audit_consultations ADD COLUMN IF NOT EXISTS job_type TEXT;
 CREATE TABLE IF NOT EXISTS status_pushes (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from hub.store.sql import AUDIT_INDEXES, REGISTER_COLUMNS, REQUEST_INDEXES
+from hub.store.sql import AUDIT_INDEXES, REGISTER_COLUMNS, REQUEST_INDEXES, audit_table
 
 __all__ = ["PURGE", "SCHEMA", "VERSION", "migrate"]
 
@@ -37,27 +37,7 @@ CREATE TABLE IF NOT EXISTS task_leases (
     owner TEXT NOT NULL,
     until REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS audit_consultations (
-    reference             TEXT PRIMARY KEY,
-    job_id                TEXT NOT NULL,
-    attempt               INTEGER NOT NULL,
-    tenant                TEXT NOT NULL,
-    service               TEXT NOT NULL,
-    service_version       TEXT NOT NULL,
-    client_identification TEXT NOT NULL,
-    requester_capacity    TEXT NOT NULL,
-    requester_identifier  TEXT NOT NULL,
-    acting_person         TEXT,
-    subject_identifier    TEXT NOT NULL,
-    purpose               TEXT NOT NULL,
-    started_at            TEXT NOT NULL,
-    decided_by            TEXT,
-    finished_at           TEXT,
-    outcome               TEXT,
-    reply_reference       TEXT,
-    duration_ms           REAL,
-    job_type              TEXT
-);
+""" + audit_table("TEXT", "REAL") + """
 CREATE INDEX IF NOT EXISTS audit_by_job ON audit_consultations (job_id);
 -- The audit is append-only from the hub's side: a finished record never changes again.
 CREATE TABLE IF NOT EXISTS status_pushes (
