@@ -103,6 +103,7 @@ class Consultation:
     purpose: str
     started_at: dt.datetime
     decided_by: str = ""  # the policy rule that let this consultation happen
+    job_type: str = ""  # the type of the job it serves
 
 
 class AuditTrail(Protocol):
@@ -202,6 +203,7 @@ class CallContext:
             purpose=purpose,
             started_at=dt.datetime.now(dt.UTC),
             decided_by=self.decided_by,
+            job_type=job.type,
         )
 
 

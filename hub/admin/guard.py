@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
 import structlog
@@ -35,6 +35,7 @@ __all__ = [
     "query_limit",
     "query_text",
     "query_time",
+    "query_whole",
     "set_security_headers",
 ]
 
@@ -124,13 +125,21 @@ def checked_text(name: str, value: str) -> str:
     return value
 
 
-def query_text(request: web.Request, name: str) -> str | None:
+Params = web.Request | Mapping[str, str]
+"""Where parameters come from: a request's query, or a saved search's filters."""
+
+
+def _params(source: Params) -> Mapping[str, str]:
+    return source.query if isinstance(source, web.Request) else source
+
+
+def query_text(request: Params, name: str) -> str | None:
     """A free-text query parameter; absent or empty is ``None``."""
-    value = request.query.get(name)
+    value = _params(request).get(name)
     return checked_text(name, value) if value else None
 
 
-def query_choice(request: web.Request, name: str, choices: Collection[str]) -> str | None:
+def query_choice(request: Params, name: str, choices: Collection[str]) -> str | None:
     value = query_text(request, name)
     if value is not None and value not in choices:
         bad_request(f"{name}: {value!r} is not one of {', '.join(sorted(choices))}")
@@ -142,8 +151,8 @@ def _whole(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 20
 
 
-def query_limit(request: web.Request, *, default: int, maximum: int) -> int:
-    value = request.query.get("limit")
+def query_limit(request: Params, *, default: int, maximum: int) -> int:
+    value = _params(request).get("limit")
     if not value:
         return default
     if not _whole(value) or not 1 <= int(value) <= maximum:
@@ -151,7 +160,7 @@ def query_limit(request: web.Request, *, default: int, maximum: int) -> int:
     return int(value)
 
 
-def query_time(request: web.Request, name: str, *, end_of_day: bool = False) -> dt.datetime | None:
+def query_time(request: Params, name: str, *, end_of_day: bool = False) -> dt.datetime | None:
     """An ISO 8601 date or date-time (UTC when no offset is given).
 
     A date alone means the start of that day, or with ``end_of_day`` the start of the next (so
@@ -174,6 +183,16 @@ def query_time(request: web.Request, name: str, *, end_of_day: bool = False) -> 
     except OverflowError:
         bad_request(f"{name}: {value!r} is out of range")
     return moment
+
+
+def query_whole(request: Params, name: str) -> int | None:
+    """A whole number (0 up to :data:`MAX_ID`); absent or empty is ``None``."""
+    value = query_text(request, name)
+    if value is None:
+        return None
+    if not _whole(value) or int(value) > MAX_ID:
+        bad_request(f"{name}: expected a whole number, got {value[:40]!r}")
+    return int(value)
 
 
 def path_id(request: web.Request, name: str = "id") -> int:

@@ -5,8 +5,13 @@
     GET  /metrics                  Prometheus text format
     GET  /api/adapters             each back end: job types, breaker state
     GET  /api/queues               depth and consumers of every queue the hub serves
-    GET  /api/audit                consultations by period, tenant, type, requester, outcome;
-                                   ?format=csv or xlsx for an export
+    GET  /api/audit                consultations by period, job type, tenant, requester (or
+                                   acting person), subject, purpose, MAGDA reference, outcome;
+                                   paged by cursor; ?format=csv or xlsx exports every match
+    GET  /api/requests             the register of requests handled: type, product, tenant,
+                                   dossier, outcome, state; paged; ?format=xlsx for a report
+    GET  /api/saved-filters        saved searches (?kind=audit|requests); POST to save one,
+                                   DELETE …/{id} to delete your own (hub.admin.searches)
     GET  /api/dead-letters[/{id}]  dead letters; POST …/{id}/replay, …/replay, …/{id}/discard
     GET  /api/session              the operator signed in and the CSRF token for the page
     GET  /api/status-pushes        uploads to the citizen profile and what DOSIS made of them;
@@ -19,7 +24,6 @@ site (``hub.admin.auth``); input is checked and every error is JSON (``hub.admin
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
@@ -27,12 +31,11 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from hub.admin import deadletters, export, guard, page
-from hub.admin.auth import OPERATOR, TokenBook, require_operator
+from hub.admin import deadletters, guard, page, searches
+from hub.admin.auth import TokenBook, require_operator
 from hub.admin.ports import HUB, AdminHub, BrokerUnavailable
 from hub.breaker import BreakerState
 from hub.metrics import HubMetrics
-from hub.store.base import AUDIT_COLUMNS, AuditRecord
 
 __all__ = ["HUB", "AdminHub", "create_admin_app", "start_admin_server"]
 
@@ -120,63 +123,6 @@ async def queues(request: web.Request) -> web.Response:
     return web.json_response([depth.to_dict() for depth in depths])
 
 
-AUDIT_LIMIT = 100_000
-
-
-def _audit_filters(request: web.Request) -> dict[str, Any]:
-    """The audit query, checked: a bad date, limit or format is a 400 that names it."""
-    return {
-        "since": guard.query_time(request, "from"),
-        "until": guard.query_time(request, "to", end_of_day=True),
-        "tenant": guard.query_text(request, "tenant"),
-        "type": guard.query_text(request, "type"),
-        "requester": guard.query_text(request, "requester"),
-        "outcome": guard.query_text(request, "outcome"),
-        "format": guard.query_choice(request, "format", {"json", "csv", "xlsx"}) or "json",
-        "limit": guard.query_limit(request, default=AUDIT_LIMIT, maximum=AUDIT_LIMIT),
-    }
-
-
-def _matches(record: AuditRecord, filters: dict[str, Any]) -> bool:
-    since, until = filters["since"], filters["until"]
-    if (since and record.started_at < since) or (until and record.started_at >= until):
-        return False
-    for key, value in (("type", record.purpose), ("requester", record.requester_identifier),
-                       ("outcome", record.outcome or "")):
-        wanted = filters[key]
-        if wanted and wanted not in value:
-            return False
-    return True
-
-
-def _row(record: AuditRecord) -> list[Any]:
-    values = [getattr(record, column) for column in AUDIT_COLUMNS]
-    return [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
-
-
-async def audit(request: web.Request) -> web.StreamResponse:
-    """Consultations; ``from``/``to`` ISO 8601 (a date alone: ``to`` includes that day)."""
-    hub = request.app[HUB]
-    filters = _audit_filters(request)
-    records = [r for r in await hub.store.audit_records(tenant=filters["tenant"],
-                                                        limit=filters["limit"])
-               if _matches(r, filters)]
-    log.info("admin.audit.search", operator=request[OPERATOR],
-             filters={k: str(v) for k, v in filters.items() if v is not None},
-             records=len(records))
-    if filters["format"] == "csv":
-        return web.Response(body=export.csv_bytes(AUDIT_COLUMNS, (_row(r) for r in records)),
-                            content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
-    if filters["format"] == "xlsx":
-        return web.Response(
-            body=export.xlsx_bytes("consultations", AUDIT_COLUMNS, (_row(r) for r in records)),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="audit.xlsx"'},
-        )
-    return web.json_response([dict(zip(AUDIT_COLUMNS, _row(r), strict=True)) for r in records])
-
-
 PUSH_RESULTS = frozenset({"refused", "accepted", "unconfirmed", "pending"})
 
 
@@ -211,7 +157,8 @@ def create_admin_app(hub: AdminHub, book: TokenBook, registry: HubMetrics, *,
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/adapters", adapters)
     app.router.add_get("/api/queues", queues)
-    app.router.add_get("/api/audit", audit)
+    app[searches.STORE] = hub.store
+    app.add_routes(searches.routes)
     app.router.add_get("/api/status-pushes", status_pushes)
     app.add_routes(deadletters.routes)
     app.add_routes(page.routes)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from hub.ports import Consultation
+from hub.store.queries import AuditQuery, Page, RequestQuery, RequestRecord, SavedFilter
 
 __all__ = [
     "ABANDONED",
@@ -24,10 +25,10 @@ __all__ = [
 AUDIT_COLUMNS = (
     "reference", "job_id", "attempt", "tenant", "service", "service_version",
     "client_identification", "requester_capacity", "requester_identifier", "acting_person",
-    "subject_identifier", "purpose", "started_at", "decided_by", "finished_at", "outcome",
-    "reply_reference", "duration_ms",
+    "subject_identifier", "purpose", "started_at", "decided_by", "job_type", "finished_at",
+    "outcome", "reply_reference", "duration_ms",
 )
-STARTED_COLUMNS = 14  # the columns written before the call
+STARTED_COLUMNS = 15  # the columns written before the call
 # The outcome of a consultation whose run died before it recorded one (see
 # OutcomeStore.abandon_open_consultations): the call may or may not have reached the back end.
 ABANDONED = "abandoned"
@@ -67,6 +68,7 @@ class AuditRecord:
     purpose: str
     started_at: dt.datetime
     decided_by: str | None
+    job_type: str | None  # None for a record written before the audit held it
     finished_at: dt.datetime | None
     outcome: str | None
     reply_reference: str | None
@@ -107,7 +109,8 @@ def consultation_row(c: Consultation) -> tuple[object, ...]:
     return tuple(_safe(value) for value in (
         c.reference, c.job_id, c.attempt, c.tenant, c.service, c.service_version,
         c.client_identification, c.requester_capacity, c.requester_identifier, c.acting_person,
-        c.subject_identifier, c.purpose, c.started_at, c.decided_by,
+        c.subject_identifier, c.purpose, c.started_at.astimezone(dt.UTC), c.decided_by,
+        c.job_type,
     ))
 
 
@@ -225,6 +228,21 @@ class OutcomeStore(Protocol):
         self, *, job_id: str | None = None, tenant: str | None = None, limit: int = 1000
     ) -> list[AuditRecord]:
         """Newest first."""
+
+    async def search_audit(self, query: AuditQuery) -> Page[AuditRecord]:
+        """One page of the records that match, newest first, and how many match in all."""
+
+    async def search_requests(self, query: RequestQuery) -> Page[RequestRecord]:
+        """One page of the request register (the jobs the hub received), newest first."""
+
+    async def save_filter(self, saved: SavedFilter) -> int:
+        """Store a search under its owner and name (replacing one of the same name); its id."""
+
+    async def saved_filters(self, kind: str, operator: str) -> list[SavedFilter]:
+        """The operator's own searches of ``kind`` and those others shared, by name."""
+
+    async def delete_filter(self, filter_id: int, owner: str) -> bool:
+        """Delete the owner's saved search; False when ``owner`` has none with that id."""
 
     async def purge_audit(self, older_than: dt.datetime) -> int:
         """Delete records started before ``older_than`` (retention); returns how many."""

@@ -162,6 +162,8 @@ async def test_the_page_has_no_inline_script_or_style(
     ("from=0001-01-01T00:00:00%2B14:00", "from"), ("limit=0", "limit"), ("limit=-1", "limit"),
     ("limit=abc", "limit"), ("limit=" + "9" * 400, "limit"), ("format=pdf", "format"),
     ("tenant=gent%00", "tenant"), ("requester=" + "x" * 600, "requester"),
+    ("limit=1001", "limit"), ("cursor=bm90LWEtY3Vyc29y", "cursor"), ("cursor=%25%25", "cursor"),
+    ("cursor=WyJ5ZXN0ZXJkYXkiLCAieCJd", "cursor"),  # ["yesterday", "x"]: no time of ours
 ])
 async def test_bad_audit_queries_are_400_naming_the_parameter(
     admin: tuple[HubHarness, str], query: str, names: str,  # noqa: F811
@@ -206,9 +208,9 @@ async def test_the_audit_period_takes_dates_and_times(
     started = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)
     await harness.hub.store.consultation_started(_consultation(started, "period"))
     async def count(query: str) -> int:
-        status, rows, _ = await _call("GET", f"{base}/api/audit?{query}", BEARER)
+        status, page, _ = await _call("GET", f"{base}/api/audit?{query}", BEARER)
         assert status == 200
-        return sum(1 for r in rows if r["purpose"] == "period")
+        return sum(1 for r in page["records"] if r["purpose"] == "period")
     assert await count("from=2026-03-01&to=2026-03-01") == 1  # a date-only 'to' takes its day
     assert await count("from=2026-03-01T15:31:00Z") == 0
     assert await count("to=2026-03-01T15:30:00%2B00:00") == 0  # a time 'to' is exclusive
@@ -252,8 +254,8 @@ async def test_exports_survive_control_characters_and_keep_formulas_as_text(
     assert "\x01" not in text.decode() and "soh\\x01here" in text.decode()
     assert "'=HYPERLINK" in text.decode() and "'=cmd|" in text.decode()
     assert ",'@SUM(A1)," in text.decode() and ",'+1," in text.decode()
-    status, rows, _ = await _call("GET", f"{base}/api/audit", BEARER)
-    assert status == 200 and "soh\x01here" in {r["purpose"] for r in rows}
+    status, page, _ = await _call("GET", f"{base}/api/audit", BEARER)
+    assert status == 200 and "soh\x01here" in {r["purpose"] for r in page["records"]}
 
 
 # -- dead letters however odd ------------------------------------------------------------------

@@ -8,13 +8,16 @@ the admin change anything.
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from hub.testing import HubHarness
+from hub.testing import HubHarness, make_job
+from simulators.population_data import WELL_KNOWN
 from tests.integration.test_admin import TOKEN, admin  # noqa: F401 - the fixture
 from tests.integration.test_dead_letters_admin import _our_fault
 
@@ -28,14 +31,11 @@ CHROMIUM_FLAGS = [
 ]
 
 
-async def test_replay_a_dead_letter_from_the_page(
-    admin: tuple[HubHarness, str], simulator: Any, tmp_path: Path  # noqa: F811
-) -> None:
+@asynccontextmanager
+async def _signed_in(base: str) -> AsyncIterator[tuple[Any, list[str]]]:
+    """A browser page signed in as anne, and the console messages it logs."""
     from playwright.async_api import async_playwright
 
-    harness, base = admin
-    await _our_fault(harness, simulator)
-    (letter,) = await harness.dead_letters(expect=1)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
@@ -48,24 +48,34 @@ async def test_replay_a_dead_letter_from_the_page(
             await page.fill("#token", TOKEN)
             await page.click("#login button")
             await page.wait_for_selector("#adapters tbody tr")
-            assert "population" in await page.inner_text("#adapters")
-            assert "closed" in await page.inner_text("#adapters")
-            assert "signed in as anne" in await page.inner_text("#who")
-            await page.wait_for_selector(f"button.replay[data-id='{letter.id}']")
-            assert "our-fault" in await page.inner_text("#dead")
-            await page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
-            await page.click(f"button.replay[data-id='{letter.id}']")
-            # The page's CSP forbids eval, so no wait_for_function: a locator (Playwright's
-            # own isolated world) waits for the text.
-            await page.locator("#dead tbody td", has_text="replayed").wait_for()
-            await page.click("#audit button")
-            await page.wait_for_selector("#audit-rows tbody tr")
-            assert "GeefGezinssamenstelling" in await page.inner_text("#audit-rows")
-            await page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
-            assert await page.inner_text("#message") == ""
-            assert not [text for text in console if "Content Security Policy" in text]
+            yield page, console
         finally:
             await browser.close()
+
+
+async def test_replay_a_dead_letter_from_the_page(
+    admin: tuple[HubHarness, str], simulator: Any, tmp_path: Path  # noqa: F811
+) -> None:
+    harness, base = admin
+    await _our_fault(harness, simulator)
+    (letter,) = await harness.dead_letters(expect=1)
+    async with _signed_in(base) as (page, console):
+        assert "population" in await page.inner_text("#adapters")
+        assert "closed" in await page.inner_text("#adapters")
+        assert "signed in as anne" in await page.inner_text("#who")
+        await page.wait_for_selector(f"button.replay[data-id='{letter.id}']")
+        assert "our-fault" in await page.inner_text("#dead")
+        await page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
+        await page.click(f"button.replay[data-id='{letter.id}']")
+        # The page's CSP forbids eval, so no wait_for_function: a locator (Playwright's
+        # own isolated world) waits for the text.
+        await page.locator("#dead tbody td", has_text="replayed").wait_for()
+        await page.click("#audit button")
+        await page.wait_for_selector("#audit-rows tbody tr")
+        assert "GeefGezinssamenstelling" in await page.inner_text("#audit-rows")
+        await page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
+        assert await page.inner_text("#message") == ""
+        assert not [text for text in console if "Content Security Policy" in text]
     (after,) = await harness.hub.store.dead_letters()
     assert (after.state, after.handled_by) == ("replayed", "anne")
     shutil.copy(tmp_path / "after.png", "/tmp/admin-page.png")
@@ -139,3 +149,31 @@ async def test_discard_and_replay_all_from_the_page_and_no_other_origin_can(
     # the attacker's two requests changed nothing: both letters were replayed afterwards
     assert states[third.id] == ("discarded", "anne")
     assert {states[i] for i in (first.id, second.id, fourth.id)} == {("replayed", "anne")}
+
+
+async def test_search_the_register_and_save_the_search_from_the_page(
+    admin: tuple[HubHarness, str], tmp_path: Path  # noqa: F811
+) -> None:
+    harness, base = admin
+    job = make_job(WELL_KNOWN["single"])
+    await harness.client.request(job, timeout=30)
+    async with _signed_in(base) as (page, console):
+        await page.fill("#requests input[name=dossier]", job["dossier_id"])
+        await page.click("#requests button")
+        await page.locator("#requests-rows tbody td", has_text="population.attest").wait_for()
+        assert "1 found" in await page.inner_text("#requests-total")
+        assert "delivered" in await page.inner_text("#requests-rows")
+        await page.fill("#requests-name", "this dossier")
+        await page.check("#requests-shared")
+        await page.click("#requests-save")
+        await page.locator("#requests-saved option",
+                           has_text="this dossier (shared, anne)").wait_for(state="attached")
+        await page.fill("#audit input[name=subject]", WELL_KNOWN["single"])
+        await page.click("#audit button")
+        await page.locator("#audit-rows tbody td", has_text="population.attest").wait_for()
+        await page.screenshot(path=str(tmp_path / "searches.png"), full_page=True)
+        assert await page.inner_text("#message") == ""
+        assert not [text for text in console if "Content Security Policy" in text]
+    (saved,) = [f for f in await harness.hub.store.saved_filters("requests", "anne")
+                if f.name == "this dossier"]
+    assert saved.filters == {"dossier": job["dossier_id"]} and saved.shared

@@ -184,7 +184,8 @@ async def test_sqlite_checkpoints_beside_the_writer_keep_the_log_bounded(tmp_pat
     # Steady writes of results the size of a signed PDF: the write-ahead log is copied into
     # the database by the checkpoint thread and restarted, so it stays near its threshold
     # instead of growing with every result; closing leaves no log behind.
-    from hub.store.sqlite import _WAL_RESTART_PAGES, SqliteStore
+    from hub.store.sqlite import SqliteStore
+    from hub.store.sqlite.connection import _WAL_RESTART_PAGES
 
     path = tmp_path / "steady.db"
     store = SqliteStore(path, checkpoint_interval_s=0.02)

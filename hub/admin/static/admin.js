@@ -51,17 +51,50 @@ async function refresh() {
   fill("refused", await api("/api/status-pushes?result=refused"), (tr, p) => {
     cell(tr, p.pushed_at); cell(tr, p.dossier_id); cell(tr, p.status); cell(tr, p.upload_id);
     cell(tr, p.reason, "open"); });
+  await loadAuditSearches(); await loadRequestSearches();
 }
-function auditQuery() {
-  return new URLSearchParams([...new FormData(document.getElementById("audit"))]
-    .filter(([, v]) => v)).toString();
+// The audit and the requests register: a search form, pages by cursor ("More"), exports, and
+// saved searches (the operator's own and those shared).
+const query = (id) => new URLSearchParams([...new FormData(document.getElementById(id))]
+  .filter(([, v]) => v));
+const byId = (id) => document.getElementById(id);
+function panel(kind, key, draw) {
+  const form = byId(kind), saved = byId(`${kind}-saved`);
+  let next = null, filters = [];
+  const show = async (more) => {
+    say(""); const q = query(kind); if (more && next) q.set("cursor", next);
+    const page = await api(`/api/${kind}?${q}`);
+    const body = document.querySelector(`#${kind}-rows tbody`); if (!more) body.replaceChildren();
+    page[key].forEach(r => draw(body.insertRow(), r)); next = page.next;
+    byId(`${kind}-more`).hidden = !next; byId(`${kind}-total`).textContent = `${page.total} found`; };
+  form.onsubmit = (e) => { e.preventDefault(); show(false).catch(() => {}); };
+  byId(`${kind}-more`).onclick = () => show(true).catch(() => {});
+  for (const fmt of ["csv", "xlsx"]) {
+    byId(`${kind}-${fmt}`).onclick = (e) => { e.target.href = `/api/${kind}?${query(kind)}&format=${fmt}`; }; }
+  const load = async () => {
+    filters = await api(`/api/saved-filters?kind=${kind}`);
+    saved.replaceChildren(new Option("Saved searches…", ""));
+    filters.forEach(f => saved.add(new Option(f.shared ? `${f.name} (shared, ${f.owner})` : f.name, f.id))); };
+  saved.onchange = () => {
+    const found = filters.find(f => String(f.id) === saved.value); if (!found) return;
+    form.reset(); byId(`${kind}-name`).value = found.name; byId(`${kind}-shared`).checked = found.shared;
+    for (const [name, value] of Object.entries(found.filters)) if (form.elements[name]) form.elements[name].value = value;
+    show(false).catch(() => {}); };
+  byId(`${kind}-save`).onclick = () => { say(""); api("/api/saved-filters", {method: "POST",
+    headers: {"Content-Type": "application/json"}, body: JSON.stringify({kind,
+      name: byId(`${kind}-name`).value, shared: byId(`${kind}-shared`).checked,
+      filters: Object.fromEntries(query(kind))})}).then(load).catch(() => {}); };
+  byId(`${kind}-delete`).onclick = () => { if (!saved.value) return; say("");
+    api(`/api/saved-filters/${saved.value}`, {method: "DELETE"}).then(load).catch(() => {}); };
+  return load;
 }
-document.getElementById("audit").onsubmit = async (e) => { e.preventDefault(); say("");
-  fill("audit-rows", await api(`/api/audit?${auditQuery()}`), (tr, r) => {
-    cell(tr, r.started_at); cell(tr, r.tenant); cell(tr, r.service); cell(tr, r.purpose);
-    cell(tr, r.outcome); cell(tr, r.decided_by); }); };
-document.getElementById("csv").onclick = (e) => { e.target.href = `/api/audit?${auditQuery()}&format=csv`; };
-document.getElementById("xlsx").onclick = (e) => { e.target.href = `/api/audit?${auditQuery()}&format=xlsx`; };
+const loadAuditSearches = panel("audit", "records", (tr, r) => {
+  cell(tr, r.started_at); cell(tr, r.job_type); cell(tr, r.tenant); cell(tr, r.service);
+  cell(tr, r.purpose); cell(tr, r.outcome); cell(tr, r.decided_by); });
+const loadRequestSearches = panel("requests", "requests", (tr, r) => {
+  cell(tr, r.received_at); cell(tr, r.job_type); cell(tr, r.product_id); cell(tr, r.tenant);
+  cell(tr, r.dossier_id); cell(tr, r.applicant); cell(tr, r.state); cell(tr, r.outcome);
+  cell(tr, r.status); });
 document.getElementById("replay-all").onclick = () => act("/api/dead-letters/replay", {
   headers: {"Content-Type": "application/json"}, body: "{}"}).catch(() => {});
 document.getElementById("login").onsubmit = (e) => { e.preventDefault(); say("");
