@@ -18,7 +18,7 @@ from hub.config import TenantSettings
 from hub.contract import Document, ErrorInfo, Job, Outcome, Result
 from hub.documents.names import safe_file_name, safe_given_name
 from hub.documents.pool import DocumentWorkers
-from hub.errors import ApprovalRequired, InvalidInput, PermanentError
+from hub.errors import ApprovalRequired, ConfigurationError, InvalidInput, PermanentError
 from hub.policy import PolicyRules, decide, load_policy
 from hub.ports import (
     AdapterAnswer,
@@ -98,7 +98,9 @@ class Pipeline:
                 raise InvalidInput(f"unknown tenant {job.tenant!r}", code="UNKNOWN_TENANT")
             adapter = self._registry.for_type(job.type)
             if adapter is None:
-                raise InvalidInput(f"no adapter serves {job.type!r}", code="UNSUPPORTED_JOB_TYPE")
+                # The schema lets only served types through: this is our tables disagreeing.
+                raise ConfigurationError(f"no adapter serves {job.type!r}",
+                                         code="UNSUPPORTED_JOB_TYPE")
             structlog.contextvars.bind_contextvars(adapter=adapter.name)
             journal = dict(journal or {})
             approved = journal.get("approved")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import FactsDoNotHold, InvalidInput, NotAllowed
+from hub.errors import FactsDoNotHold, MappingError, NotAllowed
 
 __all__ = [
     "AlreadyMarried",
@@ -19,7 +19,10 @@ __all__ = [
 ]
 
 
-class UnsupportedAttest(InvalidInput):
+class UnsupportedAttest(MappingError):
+    """An attest the schema lets through that the catalogue or the mapping does not serve: our
+    tables disagree (a defect, dead-lettered), never the front office's mistake."""
+
     default_code = "UNSUPPORTED_ATTEST"
 
 

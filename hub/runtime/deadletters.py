@@ -83,8 +83,5 @@ class DeadLetterHandler:
             elif claim.state is ClaimState.DONE and not claim.published and claim.result:
                 await self._finisher.publish_stored(message, job, claim.result, announce=False)
         except Exception as exc:  # the dead letter is kept whatever happens here
-            try:
-                await self._store.release(job.job_id, self._worker_id)
-            except Exception as release:
-                log.warning("job.release_failed", error=repr(release)[:200])
+            await self._finisher.release_quietly(job.job_id)
             log.warning("dead_letter.answer_failed", job_id=job.job_id, error=repr(exc)[:200])

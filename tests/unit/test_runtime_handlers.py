@@ -19,7 +19,7 @@ from hub import topology
 from hub.backoffice_auth import TenantSecrets, sign_message
 from hub.config import Settings, load_settings
 from hub.contract import ErrorInfo, Job, Outcome, Result
-from hub.errors import BrokerError, TransientError
+from hub.errors import BrokerError, SignatureError, TransientError
 from hub.metrics import HubMetrics
 from hub.pipeline import Processed
 from hub.ports import Continuation
@@ -346,3 +346,43 @@ async def test_unsigned_or_foreign_decisions_are_dead_lettered_with_their_reason
     assert refusal.settled == "ack"
     assert rt.results()[-1].error.code == "REFUSED_BY_EMPLOYEE"  # type: ignore[union-attr]
     assert rt.counted("rejected") == 1
+
+
+async def test_a_job_rabbitmq_gave_up_on_gets_its_one_failed_answer(runtime: Any) -> None:
+    """Dead-lettered by RabbitMQ itself at the delivery limit (no header of ours): kept as a
+    dead letter, and the job still gets its final answer, DELIVERY_LIMIT, counted once."""
+    rt: Runtime = runtime()
+    job = make_job(WELL_KNOWN["single"])
+    letter = job_message(job, exchange=topology.DEAD_LETTER_EXCHANGE, routing_key="", headers={
+        "x-first-death-reason": "delivery_limit", "x-first-death-queue": "jobs.population"})
+    await settle("dead-letter", letter, rt.handlers.publisher,
+                 lambda: rt.handlers.dead_letters.handle(letter))
+    assert letter.settled == "ack"
+    [result] = rt.results()
+    assert result.outcome is Outcome.FAILED and result.error is not None
+    assert result.error.code == "DELIVERY_LIMIT" and not result.error.retryable
+    assert rt.statuses() == ["failed"]
+    assert rt.counted("failed") == 1
+    [stored] = await rt.store.dead_letters()
+    assert stored.reason == "delivery_limit"
+    assert json.loads(stored.error or "{}")["code"] == "DELIVERY_LIMIT"
+    assert rt.pipeline.calls == []
+
+
+async def test_a_document_that_cannot_be_signed_fails_and_is_dead_lettered(
+    runtime: Any
+) -> None:
+    """The signer raises SignatureError (a defect on our side: a broken key, a signature that
+    does not verify after signing): the job fails with SIGNATURE_ERROR, not retried, and an
+    operator gets the message in the dead letters (reason our-fault)."""
+    def unsigned(job: Job, attempt: int, journal: Any) -> Processed:
+        raise SignatureError("XML signature does not verify: Digest mismatch for reference 0")
+
+    rt: Runtime = runtime(unsigned)
+    delivery = await rt.job(job_message(make_job(WELL_KNOWN["single"])))
+    assert delivery.settled == "ack"
+    [result] = rt.results()
+    assert result.outcome is Outcome.FAILED and result.error is not None
+    assert result.error.code == "SIGNATURE_ERROR" and not result.error.retryable
+    assert rt.dead() == ["our-fault"]
+    assert rt.pipeline.calls == [(result.job_id, 1)]
