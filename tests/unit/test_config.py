@@ -92,5 +92,5 @@ def test_a_right_that_says_too_little_is_refused(tmp_path: Path, right: str,
 
 
 def test_concurrencies_below_one_are_refused() -> None:
-    with pytest.raises(ConfigurationError, match=r"status\.concurrency must be at least 1"):
+    with pytest.raises(ConfigurationError, match=r"status\.concurrency: must be at least 1"):
         load_settings(environ={"LOKET_STATUS__CONCURRENCY": "0"})
