@@ -105,7 +105,7 @@ class AdminSettings:
     port: Port = 8780
     """Its port."""
     token_file: str = ""
-    """``name:token`` per line. No file: nobody gets in (liveness excepted)."""
+    """A file with one name:token per line. No file: nobody gets in (liveness excepted)."""
 
 
 @dataclass(frozen=True)
