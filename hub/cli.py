@@ -243,7 +243,7 @@ async def _network_problems(settings: Settings) -> list[str]:
 
     broker, store = await asyncio.gather(broker_problem(settings.broker.url),
                                          store_problem(settings.store.url))
-    return [f"broker.url: {broker}"] * bool(broker) + [store] * bool(store)
+    return [f"broker.url: {broker}" for _ in (broker,) if broker] + [s for s in (store,) if s]
 
 
 def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
