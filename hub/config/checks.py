@@ -133,7 +133,8 @@ async def store_problem(url: str, timeout_s: float = 5.0) -> str | None:
 
     try:
         async with asyncio.timeout(timeout_s):
-            connection = await psycopg.AsyncConnection.connect(url, connect_timeout=max(1, int(timeout_s)))
+            connection = await psycopg.AsyncConnection.connect(
+                url, connect_timeout=max(1, int(timeout_s)))
             async with connection:
                 await connection.execute("SELECT 1")
     except (TimeoutError, psycopg.Error, OSError) as exc:
