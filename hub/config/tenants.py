@@ -28,7 +28,7 @@ __all__ = [
 
 def _urn(value: str) -> str:
     if not value.startswith("urn://"):
-        raise ValueError("connector_urn must start with urn://")
+        raise ValueError("must start with urn://")
     return value
 
 
