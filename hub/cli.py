@@ -36,9 +36,8 @@ async def _run(settings: Settings) -> int:
     from hub.admin.server import start_admin_server
     from hub.app import running_hub
     from hub.config import resolve_path
-    from hub.runtime.probe import wait_for_broker
 
-    if not await _wait_for_broker(settings, wait_for_broker):
+    if not await _wait_for_broker(settings):
         log.info("worker.stopped", reason="asked to stop while waiting for the broker")
         return 0
     async with running_hub(settings) as hub:
@@ -57,16 +56,18 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
-async def _wait_for_broker(settings: Settings, wait: Any) -> bool:
+async def _wait_for_broker(settings: Settings) -> bool:
     """Until the broker answers (a log line per attempt) or SIGTERM/SIGINT: False then."""
     import signal
+
+    from hub.runtime.probe import wait_for_broker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        return bool(await wait(settings.broker.url, stop))
+        return await wait_for_broker(settings.broker.url, stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

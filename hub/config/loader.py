@@ -34,8 +34,10 @@ from hub.config.types import BACKEND_NAMES, REPO_ROOT, SECTION, LogLevel, RepoPa
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]
 
 ENV_PREFIX = "LOKET_"
-_NOT_SETTINGS = ("LOKET_CONFIG", "LOKET_TEST_")
-"""``LOKET_CONFIG`` names the file; ``LOKET_TEST_*`` belong to the tests."""
+_NOT_SETTINGS = ("LOKET_CONFIG", "LOKET_TEST_", "LOKET_SOAK_", "LOKET_UPDATE_GOLDEN",
+                 "LOKET_GOLDEN_UPDATE")
+"""``LOKET_CONFIG`` names the file; the others are the tests' own switches. Any other
+``LOKET_`` variable must name a setting."""
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ class AdminSettings:
     host: str = "127.0.0.1"
     """The address it listens on."""
     port: Port = 8780
-    """Its port."""
+    """Its port (0: any free port, as the tests use)."""
     token_file: str = ""
     """A file with one name:token per line. No file: nobody gets in (liveness excepted)."""
 

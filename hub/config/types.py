@@ -102,7 +102,8 @@ AmqpUrl = Annotated[str, AfterValidator(_amqp)]
 HttpUrl = Annotated[str, AfterValidator(_http)]
 OptionalHttpUrl = Annotated[str, AfterValidator(_optional_http)]
 StoreUrl = Annotated[str, AfterValidator(_store)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+"""A TCP port; 0 lets the system choose a free one."""
 Positive = Annotated[int, Field(ge=1)]
 ReplyPolicy = Literal["", "verify", "log-only", "off"]
 LogLevel = Annotated[Literal["debug", "info", "warning", "error", "critical"],
