@@ -146,8 +146,8 @@ def test_file_and_environment_spellings_of_one_back_end_are_merged(tmp_path: Pat
 
 def test_an_unknown_back_end_or_variable_is_refused_by_name() -> None:
     problems = _problems(environ={"LOKET_BACKENDS__CRIMINAL_RECORDS__CONCURRENCY": "3",
-                                  "LOKET_BROKR__URL": "amqp://x/", "LOKET_TEST_AMQP_URL": "x", "LOKET_UPDATE_GOLDEN": "1",
-                                  "LOKET_CONFIG": ""})
+                                  "LOKET_BROKR__URL": "amqp://x/", "LOKET_TEST_AMQP_URL": "x",
+                                  "LOKET_UPDATE_GOLDEN": "1", "LOKET_CONFIG": ""})
     assert problems == [
         "LOKET_BROKR__URL: no such setting ('brokr' is not a section or setting)",
         "backends.criminal_records: unknown back end "
