@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.config.types import REPO_ROOT, SECTION, HttpUrl, Port, Positive, RepoPath
+from hub.config.types import REPO_ROOT, SECTION, HttpUrl, Port, Positive, RepoPath, TimeZone
 
 __all__ = ["AdminSettings", "AuditSettings", "BackofficeSettings", "StatusSettings"]
 
@@ -40,7 +40,7 @@ class StatusSettings:
     identification_keys: Literal["connector", "annotated"] = "connector"
     """How the Identificatie keys are spelt: "connector" (bron, dossierNummer: what the public
     client writes) or "annotated" (Bron, DossierNummer)."""
-    local_timezone: str = "Europe/Brussels"
+    local_timezone: TimeZone = "Europe/Brussels"
     """WijzigingsDatum is a local date-time without offset, in this zone."""
     notifications_enabled: bool = False
     """Mijn Burgerprofiel notifications (tenants opt in too)."""

@@ -7,6 +7,7 @@ objects stay plain frozen dataclasses (``dataclasses.replace`` works, tests buil
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ __all__ = [
     "ReplyPolicy",
     "RepoPath",
     "StoreUrl",
+    "TimeZone",
     "resolve_path",
 ]
 
@@ -95,6 +97,14 @@ def _store(value: str) -> str:
     return _url(value, ("postgresql", "postgres"))
 
 
+def _zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known time zone (e.g. Europe/Brussels)") from None
+    return value
+
+
 RepoPath = Annotated[Path, AfterValidator(_under_root)]
 """A file or folder; relative to the repository root unless absolute."""
 FloatList = Annotated[tuple[float, ...], BeforeValidator(_split_list)]
@@ -105,6 +115,7 @@ StoreUrl = Annotated[str, AfterValidator(_store)]
 Port = Annotated[int, Field(ge=0, le=65535)]
 """A TCP port; 0 lets the system choose a free one."""
 Positive = Annotated[int, Field(ge=1)]
+TimeZone = Annotated[str, AfterValidator(_zone)]
 ReplyPolicy = Literal["", "verify", "log-only", "off"]
 LogLevel = Annotated[Literal["debug", "info", "warning", "error", "critical"],
                      BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]

@@ -170,10 +170,13 @@ def test_lists_and_booleans_from_the_environment() -> None:
 def test_urls_are_typed() -> None:
     problems = _problems(environ={"LOKET_MAGDA__BASE_URL": "ftp://magda",
                                   "LOKET_STORE__URL": "sqlite://x.db",
-                                  "LOKET_BROKER__URL": "amqp://host:99999/"})
+                                  "LOKET_BROKER__URL": "amqp://host:99999/",
+                                  "LOKET_STATUS__LOCAL_TIMEZONE": "Europe/Brussel"})
     assert sorted(problems) == [
         "broker.url: not a valid URL: Port out of range 0-65535 (got 'amqp://host:99999/')",
         "magda.base_url: must be a URL starting with http:// or https:// (got 'ftp://magda')",
+        "status.local_timezone: not a known time zone (e.g. Europe/Brussels) "
+        "(got 'Europe/Brussel')",
         "store.url: a SQLite store is sqlite:///<path> (three slashes) (got 'sqlite://x.db')",
     ]
     assert load_settings(environ={"LOKET_STORE__URL": "postgresql://u@db:5432/hub"}).store.url \
