@@ -35,8 +35,11 @@ def _readable(label: str, path: Path) -> str | None:
 
 def key_pair_problems(label: str, key: Path | None, cert: Path | None) -> list[str]:
     """The key and the certificate can be read and belong together (same public key)."""
-    if key is None or cert is None:
+    if key is None and cert is None:
         return []
+    if key is None or cert is None:
+        return [f"{label}: a key and its certificate go together, only "
+                f"{'the certificate' if key is None else 'the key'} is set"]
     missing = [p for p in (_readable(f"{label} key", key), _readable(f"{label} certificate",
                                                                    cert)) if p]
     if missing:

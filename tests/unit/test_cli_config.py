@@ -115,3 +115,22 @@ def test_the_example_is_printed_without_reading_a_configuration(
     broken.write_text("[broker]\nurl = 1\n")
     assert _cli("--config", str(broken), "config-example") == 0
     assert capsys.readouterr().out == example_toml()
+
+
+def test_key_pairs_are_read_and_matched(tmp_path: Path) -> None:
+    from hub.config.checks import key_pair_problems
+
+    pki = REPO_ROOT / "var/dev-pki"
+    key, cert = pki / "magda-client.key", pki / "magda-client.crt"
+    assert key_pair_problems("TLS", key, cert) == []
+    assert key_pair_problems("TLS", None, None) == []
+    assert key_pair_problems("TLS", key, None) == [
+        "TLS: a key and its certificate go together, only the key is set"]
+    assert key_pair_problems("TLS", key, pki / "document-signing.crt") == [
+        f"TLS: key {key} does not belong to certificate {pki / 'document-signing.crt'}"]
+    assert key_pair_problems("TLS", tmp_path / "gone.key", cert) == [
+        f"TLS key: {tmp_path / 'gone.key'} not found"]
+    garbled = tmp_path / "garbled.crt"
+    garbled.write_text("not a certificate")
+    (problem,) = key_pair_problems("TLS", key, garbled)
+    assert problem.startswith(f"TLS: cannot read {key} with {garbled} as PEM")
