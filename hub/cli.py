@@ -182,12 +182,19 @@ def _check_config(settings: Settings, *, offline: bool = False) -> int:
 
 
 def _adapter_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
+    """What the adapters say of their own configuration; job types without a product id."""
     from hub.app import build_registry
+    from hub.status.mapping import product_for
 
     try:
-        return build_registry(settings, tenants).check_config()
+        registry = build_registry(settings, tenants)
     except ConfigurationError as exc:
         return [exc.message]
+    problems = registry.check_config()
+    for adapter in registry:
+        problems += [f"job type {t!r} has no product id in mappings/products.toml"
+                     for t in sorted(adapter.job_types) if product_for(t) is None]
+    return problems
 
 
 def _signing_problems(settings: Settings, tenants: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -230,8 +237,8 @@ def _file_and_route_problems(settings: Settings, tenants: dict[str, Any]) -> lis
             problems.append(f"admin.token_file: {exc.message}")
     try:
         routes = load_routes(settings.backoffice.routes_file)
-    except ConfigurationError as exc:
-        return [*problems, f"backoffice.routes_file: {exc.message}"]
+    except ConfigurationError:
+        return problems  # the back-office adapter names it (_adapter_problems)
     kinds = [key.split(":", 1)[1] for key in load_catalogue().entries
              if key.startswith("backoffice.forward:")]
     return problems + route_problems({p: r.tenants for p, r in routes.items()}, tenants, kinds)
@@ -248,10 +255,9 @@ async def _network_problems(settings: Settings) -> list[str]:
 
 
 def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    """Statuses without a Flemish phase and code or a Dutch text; job types without a product
-    id; tenants whose dossier manager lacks an address or whose language has no texts."""
-    from hub.app import build_registry
-    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts, product_for
+    """Statuses without a Flemish phase and code or a Dutch text; tenants whose dossier
+    manager lacks an address or whose language has no texts."""
+    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts
 
     table = load_status_table()
     problems = table.problems() + load_status_texts().problems(table.statuses)
@@ -261,9 +267,6 @@ def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
         if settings.status.enabled and not tenant.address.complete:
             problems.append(f"tenant {slug!r}: no complete [address]: its dossiers reach the "
                             "citizen profile without a dossier manager")
-    for adapter in build_registry(settings, tenants):
-        problems += [f"job type {t!r} has no product id in mappings/products.toml"
-                     for t in sorted(adapter.job_types) if product_for(t) is None]
     return problems
 
 

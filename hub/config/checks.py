@@ -86,8 +86,6 @@ def file_problems(settings: Settings, tenants: Mapping[str, TenantSettings]) -> 
     if settings.status.enabled:
         problem = _readable("status.client_key", settings.status.client_key)
         problems += [problem] if problem else []
-    problem = _readable("backoffice.routes_file", settings.backoffice.routes_file)
-    problems += [problem] if problem else []
     for slug, tenant in tenants.items():
         secret = tenant.backoffice_secret_path  # a missing one: the back-office adapter says so
         if secret.is_file() and _readable("", secret) is None and not secret.read_bytes().strip():

@@ -134,3 +134,15 @@ def test_key_pairs_are_read_and_matched(tmp_path: Path) -> None:
     garbled.write_text("not a certificate")
     (problem,) = key_pair_problems("TLS", key, garbled)
     assert problem.startswith(f"TLS: cannot read {key} with {garbled} as PEM")
+
+
+def test_a_missing_routes_file_is_one_problem_among_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[backoffice]\nroutes_file = "{tmp_path}/gone.toml"\n'
+                      f'[admin]\ntoken_file = "{tmp_path}/no-tokens"\n')
+    assert _cli("--config", str(config), "check-config", "--offline") == 1
+    problems = _problems(capsys.readouterr().out)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f"cannot read back-office routes {tmp_path}/gone.toml")
+    assert problems[1].startswith("admin.token_file: cannot read the admin token file")
