@@ -2,13 +2,14 @@
 every setting with its default, its description as the comment above it.
 
 ``loket-hub config-example`` prints it (``--write`` replaces the file); a test fails when the
-shipped file is not what the models say, and another when the README's settings table names a
-setting that does not exist or leaves one out.
+shipped file is not what the models say, and others when the README's settings table names a
+setting that does not exist, leaves one out or states another default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import re
 import textwrap
@@ -22,7 +23,13 @@ from hub.config.loader import Settings
 from hub.config.sections import BackendSettings
 from hub.config.types import BACKEND_NAMES, REPO_ROOT
 
-__all__ = ["EXAMPLE_FILE", "example_toml", "readme_settings", "setting_paths"]
+__all__ = [
+    "EXAMPLE_FILE",
+    "example_toml",
+    "readme_default_mismatches",
+    "readme_settings",
+    "setting_paths",
+]
 
 EXAMPLE_FILE = REPO_ROOT / "examples/loket-hub.toml"
 
@@ -121,8 +128,8 @@ def setting_paths() -> set[str]:
     return set(walk("", Settings))
 
 
-def readme_settings(readme: str) -> set[str]:
-    """The settings named in the first column of the README's settings table.
+def _readme_rows(readme: str) -> Iterator[tuple[list[str], str]]:
+    """Per row of the README's settings table: the settings it names, its default cell.
 
     In a cell, a name without a dot continues the previous name's section
     (``status.max_attempts`` / ``backoff_initial_s``), one starting with a dot its table
@@ -130,13 +137,13 @@ def readme_settings(readme: str) -> set[str]:
     """
     block = readme.split("| setting | default | meaning |", 1)[1].split("\n\n", 1)[0]
     roots = {item.name for item in dataclasses.fields(Settings)}
-    names: set[str] = set()
     for row in block.splitlines()[2:]:
-        cell = row.split("|")[1].strip()
-        if not cell.startswith("`"):
+        cells = row.split("|")
+        if not cells[1].strip().startswith("`"):
             continue  # a tenant file's setting
+        names: list[str] = []
         parent = ""
-        for token in re.findall(r"`([^`]+)`", cell):
+        for token in re.findall(r"`([^`]+)`", cells[1]):
             if token.startswith("."):
                 name = parent + token
             elif "." in token or token in roots or not parent:
@@ -144,5 +151,54 @@ def readme_settings(readme: str) -> set[str]:
             else:
                 name = f"{parent}.{token}"
             parent = name.rsplit(".", 1)[0] if "." in name else ""
-            names.add(name)
-    return names
+            names.append(name)
+        yield names, cells[2].strip()
+
+
+def readme_settings(readme: str) -> set[str]:
+    """The settings named in the first column of the README's settings table."""
+    return {name for names, _ in _readme_rows(readme) for name in names}
+
+
+def _default_of(name: str) -> Any:
+    value: Any = Settings()
+    for part in name.split("."):
+        value = BackendSettings() if part == "<name>" else (
+            value[part] if isinstance(value, dict) else getattr(value, part))
+    return value
+
+
+def _says(written: str, value: Any) -> bool | None:
+    """Whether the README's ``written`` default is ``value``; None: it describes, not states."""
+    literal = written.startswith("`")
+    text = re.sub(r"\s*\(.*\)$", "", written).strip("` ")
+    if text == "empty":
+        return value in ("", ())
+    if re.fullmatch(r"\d+(\.\d+)?(, \d+(\.\d+)?)*", text):
+        numbers = tuple(float(n) for n in text.split(", "))
+        return numbers == (tuple(value) if isinstance(value, tuple) else (value,))
+    if not literal and (" " in text or (text not in {"true", "false"} and "." not in text)):
+        return None
+    shown = _toml_value(value).strip('"')
+    return fnmatch.fnmatchcase(shown, text) if "*" in text else shown == text
+
+
+def readme_default_mismatches(readme: str) -> tuple[list[str], int]:
+    """Defaults the README's table states that the models do not have, and how many it
+    states (cells that describe, such as "dev values", are not compared)."""
+    wrong: list[str] = []
+    compared = 0
+    for names, cell in _readme_rows(readme):
+        parts = cell.split(" / ")
+        if len(parts) == 1:
+            parts = parts * len(names)
+        if len(parts) != len(names):
+            wrong.append(f"{' / '.join(names)}: {len(parts)} defaults for {len(names)} settings")
+            continue
+        for name, written in zip(names, parts, strict=True):
+            verdict = _says(written, _default_of(name))
+            compared += verdict is not None
+            if verdict is False:
+                wrong.append(f"{name}: the README says {written}, the default is "
+                             f"{_toml_value(_default_of(name))}")
+    return wrong, compared

@@ -7,7 +7,13 @@ import itertools
 import tomllib
 
 from hub.config import REPO_ROOT, Settings, load_settings
-from hub.config.example import EXAMPLE_FILE, example_toml, readme_settings, setting_paths
+from hub.config.example import (
+    EXAMPLE_FILE,
+    example_toml,
+    readme_default_mismatches,
+    readme_settings,
+    setting_paths,
+)
 
 
 def test_the_shipped_example_is_generated_from_the_models() -> None:
@@ -59,3 +65,26 @@ def test_the_readme_reader_expands_short_names() -> None:
               "| tenant file `language` | nl | w |\n\n")
     assert readme_settings(readme) == {"status.max_attempts", "status.backoff_initial_s",
                                        "documents.signing.key", "documents.signing.cert"}
+
+
+def test_the_readme_table_states_the_defaults_the_models_have() -> None:
+    wrong, compared = readme_default_mismatches(
+        (REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert wrong == []
+    assert compared >= 75  # the cells that describe ("dev values") are the few left out
+
+
+def test_a_wrong_default_in_the_readme_is_found() -> None:
+    readme = ("| setting | default | meaning |\n|---|---|---|\n"
+              "| `broker.prefetch` / `broker.concurrency` | 32 / 16 | x |\n"
+              "| `admin.enabled` / `admin.host` | true / 0.0.0.0 | x |\n"
+              "| `magda.signing_key` / `magda.signing_cert` | `var/dev-pki/magda-client.*` | x |\n"
+              "| `magda.client_identification` | dev values | x |\n"
+              "| `worker_id` / `log_level` | empty | x |\n\n")
+    wrong, compared = readme_default_mismatches(readme)
+    assert wrong == [
+        "broker.concurrency: the README says 16, the default is 32",
+        "admin.host: the README says 0.0.0.0, the default is \"127.0.0.1\"",
+        "log_level: the README says empty, the default is \"info\"",
+    ]
+    assert compared == 8
