@@ -107,6 +107,7 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
 async def _send(args: argparse.Namespace, settings: Settings) -> int:
     from aio_pika.exceptions import DeliveryError
 
+    from hub.runtime.probe import broker_problem, describe_broker_failure
     from hub.runtime.transport import BROKER_FAILURES
     from loket_hub.client import JobTimeout, LoketClient
 
@@ -115,6 +116,9 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
         kind = job["type"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _fail(f"send: cannot read a job from {args.file}: {exc!r}", 2)
+    problem = await broker_problem(settings.broker.url)
+    if problem:  # before the client, whose library logs a failed connection at length
+        return _fail(f"send: {_safe_url(settings.broker.url)}: {problem}")
     try:
         async with LoketClient.connect(settings.broker.url) as client:
             result = await client.request(job, timeout=args.timeout)
@@ -124,7 +128,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"send: no queue takes job type {kind!r}: no worker serves it (unroutable)")
     except BROKER_FAILURES as exc:
         return _fail(f"send: the broker at {_safe_url(settings.broker.url)} failed: "
-                     f"{str(exc) or type(exc).__name__}")
+                     f"{describe_broker_failure(exc)}")
     summary = result.to_dict()
     for document in summary["documents"]:
         document["content_base64"] = f"<{len(document['content_base64'])} base64 chars>"

@@ -14,7 +14,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, wait_expone
 
 from hub.runtime.transport import BROKER_FAILURES
 
-__all__ = ["broker_problem", "wait_for_broker"]
+__all__ = ["broker_problem", "describe_broker_failure", "wait_for_broker"]
 
 log = structlog.get_logger(__name__)
 
@@ -35,10 +35,18 @@ async def broker_problem(url: str, timeout_s: float = 5.0) -> str | None:
             await writer.wait_closed()
         connection = await aio_pika.connect(url, timeout=timeout_s)
     except BROKER_FAILURES as exc:
-        reason = str(exc) or type(exc).__name__
-        return f"the broker does not answer ({reason})"
+        return f"the broker does not answer ({describe_broker_failure(exc)})"
     await connection.close()
     return None
+
+
+def describe_broker_failure(exc: BaseException) -> str:
+    """What went wrong, in words: aio-pika says "Expected one of ['Connection.OpenOk'], got
+    <Connection.Close ...>" for a virtual host that does not exist or is not ours."""
+    text = str(exc)
+    if "Connection.OpenOk" in text and "Connection.Close" in text:
+        return "the broker closed the connection at once: no such virtual host, or no access to it"
+    return text or type(exc).__name__
 
 
 async def wait_for_broker(url: str, stop: asyncio.Event, *, first_wait_s: float = 0.5,

@@ -131,13 +131,14 @@ async def bound_type() -> AsyncIterator[str]:
         yield kind
 
 
-def _send(tmp_path: Path, kind: str, timeout: str = "1") -> subprocess.CompletedProcess[str]:
+def _send(tmp_path: Path, kind: str, timeout: str = "1",
+          url: str = AMQP_URL) -> subprocess.CompletedProcess[str]:
     job = json.loads((REPO_ROOT / "examples/household-composition.json").read_text())
     job.update(type=kind, job_id=f"test-{uuid.uuid4()}")
     file = tmp_path / "job.json"
     file.write_text(json.dumps(job))
     return subprocess.run([str(LOKET_HUB), "send", str(file), "--timeout", timeout],
-                          env=_environment(tmp_path, LOKET_BROKER__URL=AMQP_URL),
+                          env=_environment(tmp_path, LOKET_BROKER__URL=url),
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -157,3 +158,21 @@ def test_send_says_in_one_line_that_no_queue_takes_the_job_type(tmp_path: Path,
     assert sent.returncode == 1
     assert sent.stderr.strip().splitlines() == [
         f"send: no queue takes job type '{bound_type}-unbound': no worker serves it (unroutable)"]
+
+
+def test_send_says_in_one_line_that_the_broker_does_not_answer(tmp_path: Path) -> None:
+    port = _unused_port()
+    sent = _send(tmp_path, "population.attest", url=f"amqp://guest:secret@127.0.0.1:{port}/")
+    assert sent.returncode == 1
+    assert sent.stderr.strip().splitlines() == [
+        f"send: amqp://guest:***@127.0.0.1:{port}/: the broker does not answer ([Errno 111] "
+        f"Connect call failed ('127.0.0.1', {port}))"]
+
+
+@pytest.mark.broker
+def test_send_names_a_virtual_host_that_is_not_there(tmp_path: Path) -> None:
+    url = urlsplit(AMQP_URL)._replace(path=f"/no-such-vhost-{uuid.uuid4().hex[:6]}").geturl()
+    sent = _send(tmp_path, "population.attest", url=url)
+    assert sent.returncode == 1
+    (line,) = sent.stderr.strip().splitlines()
+    assert line.endswith("no such virtual host, or no access to it)")
