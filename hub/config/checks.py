@@ -85,6 +85,13 @@ def file_problems(settings: Settings, tenants: Mapping[str, TenantSettings]) -> 
         problems += key_pair_problems(label, key, cert)
     if settings.status.enabled:
         problem = _readable("status.client_key", settings.status.client_key)
+        if problem is None:
+            try:
+                serialization.load_pem_private_key(settings.status.client_key.read_bytes(),
+                                                   password=None)
+            except (ValueError, TypeError) as exc:
+                problem = f"status.client_key: {settings.status.client_key} is not a PEM " \
+                          f"private key without password ({exc})"
         problems += [problem] if problem else []
     for slug, tenant in tenants.items():
         secret = tenant.backoffice_secret_path  # a missing one: the back-office adapter says so

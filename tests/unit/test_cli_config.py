@@ -146,3 +146,13 @@ def test_a_missing_routes_file_is_one_problem_among_the_others(
     assert len(problems) == 2, problems
     assert problems[0].startswith(f"cannot read back-office routes {tmp_path}/gone.toml")
     assert problems[1].startswith("admin.token_file: cannot read the admin token file")
+
+
+def test_the_dosis_client_key_must_be_a_key_when_statuses_are_pushed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('[status]\nenabled = true\nclient_key = "var/dev-pki/dosis-client.crt"\n')
+    assert _cli("--config", str(config), "check-config", "--offline") == 1
+    (problem,) = _problems(capsys.readouterr().out)
+    assert problem.startswith(f"status.client_key: {REPO_ROOT}/var/dev-pki/dosis-client.crt is "
+                              "not a PEM private key")
