@@ -69,31 +69,70 @@ def test_a_worker_waits_for_a_broker_that_is_down_and_stops_cleanly(tmp_path: Pa
     assert "asked to stop while waiting for the broker" in rest
 
 
+async def _forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One connection to the forwarder, piped to the real broker and back."""
+    real = urlsplit(AMQP_URL)
+    upstream_reader, upstream_writer = await asyncio.open_connection(
+        real.hostname, real.port or 5672)
+
+    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+    await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+def _through(port: int) -> str:
+    """The test broker's URL by way of a forwarder on ``port``."""
+    real = urlsplit(AMQP_URL)
+    return real._replace(netloc=f"{real.username}:{real.password}@127.0.0.1:{port}").geturl()
+
+
+@pytest.mark.broker
+async def test_a_waiting_worker_starts_consuming_once_the_broker_answers(tmp_path: Path) -> None:
+    port = _unused_port()
+    worker = await asyncio.create_subprocess_exec(
+        str(LOKET_HUB), "run", stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env=_environment(tmp_path, LOKET_BROKER__URL=_through(port), LOKET_LOG_FORMAT="json"))
+    assert worker.stderr is not None
+    events: list[str] = []
+    server = None
+    try:
+        async with asyncio.timeout(90):
+            while "worker.consuming" not in events:
+                line = (await worker.stderr.readline()).decode()
+                assert line, f"the worker ended: {events}"
+                if line.startswith("{"):
+                    events.append(str(json.loads(line)["event"]))
+                if events.count("broker.waiting") == 2 and server is None:
+                    server = await asyncio.start_server(_forward, "127.0.0.1", port)
+        worker.send_signal(signal.SIGTERM)
+        rest = (await asyncio.wait_for(worker.stderr.read(), 60)).decode()
+        assert await worker.wait() == 0, rest
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+        if server is not None:
+            server.close()
+    assert events.index("broker.reachable") < events.index("worker.consuming")
+    assert "Traceback" not in rest
+
+
 @pytest.mark.broker
 async def test_the_wait_ends_when_the_broker_answers() -> None:
     """A forwarder to the real broker opens only after a few refused attempts."""
-    real = urlsplit(AMQP_URL)
     port = _unused_port()
-    url = AMQP_URL.replace(real.netloc, f"guest:guest@127.0.0.1:{port}")
-
-    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(
-            real.hostname, real.port or 5672)
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+    url = _through(port)
 
     async def open_later() -> asyncio.Server:
         # The captured log is what there is to watch: no event to wait on.
         while len([e for e in logs if e["event"] == "broker.waiting"]) < 2:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
-        return await asyncio.start_server(forward, "127.0.0.1", port)
+        return await asyncio.start_server(_forward, "127.0.0.1", port)
 
     with structlog.testing.capture_logs() as logs:
         opener = asyncio.create_task(open_later())
