@@ -17,7 +17,7 @@ from adapters.selfreg.links import (
     build_self_registration_url,
     selfreg_from_args,
 )
-from hub.config import REPO_ROOT, Settings, load_settings
+from hub.config import REPO_ROOT, Settings, SettingsProblems, load_settings
 from hub.devpki import generate_dev_pki
 from hub.errors import ConfigurationError, InvalidInput
 from hub.logging import configure_logging
@@ -37,6 +37,9 @@ async def _run(settings: Settings) -> int:
     from hub.app import running_hub
     from hub.config import resolve_path
 
+    if not await _wait_for_broker(settings):
+        log.info("worker.stopped", reason="asked to stop while waiting for the broker")
+        return 0
     async with running_hub(settings) as hub:
         hub.worker.install_signal_handlers()
         runner = None
@@ -51,6 +54,23 @@ async def _run(settings: Settings) -> int:
             if runner is not None:
                 await runner.cleanup()
     return 0
+
+
+async def _wait_for_broker(settings: Settings) -> bool:
+    """Until the broker answers (a log line per attempt) or SIGTERM/SIGINT: False then."""
+    import signal
+
+    from hub.runtime.probe import wait_for_broker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await wait_for_broker(settings.broker.url, stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,11 +105,30 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _send(args: argparse.Namespace, settings: Settings) -> int:
-    from loket_hub.client import LoketClient
+    from aio_pika.exceptions import DeliveryError
 
-    job = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    async with LoketClient.connect(settings.broker.url) as client:
-        result = await client.request(job, timeout=args.timeout)
+    from hub.runtime.probe import broker_problem, describe_broker_failure
+    from hub.runtime.transport import BROKER_FAILURES
+    from loket_hub.client import JobTimeout, LoketClient
+
+    try:
+        job = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        kind = job["type"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _fail(f"send: cannot read a job from {args.file}: {exc!r}", 2)
+    problem = await broker_problem(settings.broker.url)
+    if problem:  # before the client, whose library logs a failed connection at length
+        return _fail(f"send: {_safe_url(settings.broker.url)}: {problem}")
+    try:
+        async with LoketClient.connect(settings.broker.url) as client:
+            result = await client.request(job, timeout=args.timeout)
+    except JobTimeout as exc:
+        return _fail(f"send: {exc} (the job may still complete; send it again for its result)")
+    except DeliveryError:
+        return _fail(f"send: no queue takes job type {kind!r}: no worker serves it (unroutable)")
+    except BROKER_FAILURES as exc:
+        return _fail(f"send: the broker at {_safe_url(settings.broker.url)} failed: "
+                     f"{describe_broker_failure(exc)}")
     summary = result.to_dict()
     for document in summary["documents"]:
         document["content_base64"] = f"<{len(document['content_base64'])} base64 chars>"
@@ -102,51 +141,127 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _check_config(settings: Settings) -> int:
-    import datetime as dt
+def _fail(line: str, status: int = 1) -> int:
+    print(line, file=sys.stderr)
+    return status
 
-    from hub.app import build_registry, signing_identities
-    from hub.config import load_tenants
-    from hub.documents.keys import load_signing_identity
+
+def _safe_url(url: str) -> str:
+    """``url`` without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def _check_config(settings: Settings, *, offline: bool = False) -> int:
+    """Every problem ``run`` would meet, one line each; 1 when there is any."""
+    from hub.config import BackofficeSettings, load_tenants
 
     problems: list[str] = []
-    notes: list[str] = []
     tenants = {}
     try:
         tenants = load_tenants(settings.tenants_dir)
         if not tenants:
             problems.append(f"no tenants in {settings.tenants_dir}")
-    except ConfigurationError as exc:
-        problems.append(exc.message)
-    problems += build_registry(settings, tenants).check_config()
-    now = dt.datetime.now(dt.UTC)
-    try:
-        specs, _ = signing_identities(settings, tenants)
-        for ref, spec in specs.items():
-            try:
-                identity = load_signing_identity(spec, now=now)
-            except ConfigurationError as exc:
-                problems.append(f"document signing for {ref!r}: {exc.message}")
-                continue
-            if identity.expires_within(settings.documents.expiry_warning_days, now):
-                ends = f"{identity.not_after:%Y-%m-%d}"
-                notes.append(f"signing certificate of {ref!r} expires {ends}")
-    except ConfigurationError as exc:
-        problems.append(exc.message)
-    problems += _status_problems(settings, tenants)
+    except SettingsProblems as exc:
+        problems += exc.problems
+    problems += _adapter_problems(settings, tenants)
+    signing, notes = _signing_problems(settings, tenants)
+    if settings.backoffice.secret_file != BackofficeSettings().secret_file:
+        notes.append("backoffice.secret_file is no longer read: each tenant's own "
+                     "backoffice_secret_file is")
+    problems += signing + _status_problems(settings, tenants) + _file_and_route_problems(
+        settings, tenants)
+    if not offline:
+        problems += asyncio.run(_network_problems(settings))
     for note in notes:
         print(f"warning: {note}")
-    for problem in problems:
+    for problem in dict.fromkeys(problems):
         print(f"problem: {problem}")
-    print("configuration ok" if not problems else f"{len(problems)} problem(s)")
+    print("configuration ok" if not problems else f"{len(dict.fromkeys(problems))} problem(s)")
     return 0 if not problems else 1
 
 
-def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    """Statuses without a Flemish phase and code or a Dutch text; job types without a product
-    id; tenants whose dossier manager lacks an address or whose language has no texts."""
+def _adapter_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
+    """What the adapters say of their own configuration; job types without a product id."""
     from hub.app import build_registry
-    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts, product_for
+    from hub.status.mapping import product_for
+
+    try:
+        registry = build_registry(settings, tenants)
+    except ConfigurationError as exc:
+        return [exc.message]
+    problems = registry.check_config()
+    for adapter in registry:
+        problems += [f"job type {t!r} has no product id in mappings/products.toml"
+                     for t in sorted(adapter.job_types) if product_for(t) is None]
+    return problems
+
+
+def _signing_problems(settings: Settings, tenants: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Document-signing identities that cannot be loaded; notes on ones that expire soon."""
+    import datetime as dt
+
+    from hub.app import signing_identities
+    from hub.documents.keys import load_signing_identity
+
+    problems: list[str] = []
+    notes: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    try:
+        specs, _ = signing_identities(settings, tenants)
+    except ConfigurationError as exc:
+        return [exc.message], []
+    for ref, spec in specs.items():
+        try:
+            identity = load_signing_identity(spec, now=now)
+        except ConfigurationError as exc:
+            problems.append(f"document signing for {ref!r}: {exc.message}")
+            continue
+        if identity.expires_within(settings.documents.expiry_warning_days, now):
+            notes.append(f"signing certificate of {ref!r} expires {identity.not_after:%Y-%m-%d}")
+    return problems, notes
+
+
+def _file_and_route_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
+    from adapters.backoffice.routes import load_routes
+    from hub.admin.auth import TokenBook
+    from hub.config import resolve_path
+    from hub.config.checks import file_problems, route_problems
+    from hub.status.mapping import load_catalogue
+
+    problems = file_problems(settings, tenants)
+    if settings.admin.enabled and settings.admin.token_file:
+        try:
+            TokenBook.from_file(resolve_path(settings.admin.token_file))
+        except ConfigurationError as exc:
+            problems.append(f"admin.token_file: {exc.message}")
+    try:
+        routes = load_routes(settings.backoffice.routes_file)
+    except ConfigurationError:
+        return problems  # the back-office adapter names it (_adapter_problems)
+    kinds = [key.split(":", 1)[1] for key in load_catalogue().entries
+             if key.startswith("backoffice.forward:")]
+    return problems + route_problems({p: r.tenants for p, r in routes.items()}, tenants, kinds)
+
+
+async def _network_problems(settings: Settings) -> list[str]:
+    """The broker and the store answer within a few seconds."""
+    from hub.config.checks import store_problem
+    from hub.runtime.probe import broker_problem
+
+    broker, store = await asyncio.gather(broker_problem(settings.broker.url),
+                                         store_problem(settings.store.url))
+    return [f"broker.url: {broker}" for _ in (broker,) if broker] + [s for s in (store,) if s]
+
+
+def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
+    """Statuses without a Flemish phase and code or a Dutch text; tenants whose dossier
+    manager lacks an address or whose language has no texts."""
+    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts
 
     table = load_status_table()
     problems = table.problems() + load_status_texts().problems(table.statuses)
@@ -156,11 +271,6 @@ def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
         if settings.status.enabled and not tenant.address.complete:
             problems.append(f"tenant {slug!r}: no complete [address]: its dossiers reach the "
                             "citizen profile without a dossier manager")
-    for adapter in build_registry(settings, tenants):
-        problems += [f"job type {t!r} has no product id in mappings/products.toml"
-                     for t in sorted(adapter.job_types) if product_for(t) is None]
-    if settings.status.enabled and not settings.status.client_key.is_file():
-        problems.append(f"DOSIS client key not found: {settings.status.client_key}")
     return problems
 
 
@@ -196,7 +306,13 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--out", help="folder to write the documents to")
     pki = sub.add_parser("dev-pki", help="generate development keys and certificates")
     pki.add_argument("--dir", default=str(REPO_ROOT / "var/dev-pki"))
-    sub.add_parser("check-config", help="validate the configuration and exit")
+    check = sub.add_parser("check-config", help="check the configuration and what run needs")
+    check.add_argument("--offline", action="store_true",
+                       help="do not try the broker and the store")
+    example = sub.add_parser("config-example",
+                             help="print the example configuration (every setting, default)")
+    example.add_argument("--write", action="store_true",
+                         help="replace examples/loket-hub.toml with it")
     selfreg = sub.add_parser("selfreg-url", help="build a user-management self-registration link")
     add_selfreg_arguments(selfreg)
     verify = sub.add_parser("verify", help="check a delivered document's signature")
@@ -206,8 +322,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_example(*, write: bool) -> int:
+    from hub.config.example import EXAMPLE_FILE, example_toml
+
+    text = example_toml()
+    if write:
+        EXAMPLE_FILE.write_text(text, encoding="utf-8")
+        print(f"wrote {EXAMPLE_FILE}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from hub.runtime.transport import BROKER_FAILURES
+
     args = _parser().parse_args(argv)
+    if args.command == "config-example":
+        return _config_example(write=args.write)  # the defaults: no configuration is read
     try:
         settings = _settings(args)
         configure_logging(settings.log_format, settings.log_level)
@@ -227,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"{name}: {pair.key} {pair.cert}")
                 return 0
             case "check-config":
-                return _check_config(settings)
+                return _check_config(settings, offline=args.offline)
             case "verify":
                 return _verify(args, settings)
             case "selfreg-url":
@@ -237,9 +369,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"{refused.code}: {refused.message}", file=sys.stderr)
                     return 2
                 return 0
+    except SettingsProblems as exc:
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in the configuration", file=sys.stderr)
+        return 2
     except ConfigurationError as exc:
         print(f"configuration error: {exc.message}", file=sys.stderr)
         return 2
+    except BROKER_FAILURES as exc:
+        print(f"{args.command}: the broker failed: {str(exc) or type(exc).__name__}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2

@@ -34,6 +34,7 @@ from hub.runtime.decisions import DecisionHandler
 from hub.runtime.finish import Finisher
 from hub.runtime.jobs import JobHandler
 from hub.runtime.parked import ParkedJobs
+from hub.runtime.probe import wait_for_broker
 from hub.runtime.publisher import Publisher
 from hub.runtime.recovery import Recovery
 from hub.runtime.settle import Settlement, settle
@@ -162,6 +163,8 @@ class Worker:
             await self._close_quietly()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+            # While it is down: a probe and a log line per attempt, no client traceback.
+            await wait_for_broker(self._settings.broker.url, self._stopping)
             backoff = min(backoff * 2, 15.0)
         await self._drain_and_close()
 

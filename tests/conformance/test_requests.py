@@ -494,7 +494,7 @@ def test_the_shipped_tenants_have_a_hoedanigheid(repo_root: Path) -> None:
 
 
 def _check_config(config: Path) -> int:
-    """``loket-hub --config CONFIG check-config``, in this process."""
+    """``loket-hub --config CONFIG check-config --offline``, in this process."""
     from hub.cli import main
 
     # The command line sets up logging on this test's captured streams: put it back after.
@@ -502,7 +502,7 @@ def _check_config(config: Path) -> int:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        return main(["--config", str(config), "check-config"])
+        return main(["--config", str(config), "check-config", "--offline"])
     finally:
         structlog.configure(**structlog_config)
         root.handlers[:] = handlers
