@@ -269,8 +269,12 @@ class OutcomeStore(Protocol):
     async def add_dead_letter(self, letter: DeadLetter) -> int: ...
 
     async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           message_id: str | None = None, before_id: int | None = None,
                            limit: int = 500) -> list[DeadLetter]:
-        """Newest first."""
+        """Newest first; ``before_id``: only older ones (the next page)."""
+
+    async def count_dead_letters(self, *, state: str | None = None,
+                                 reason: str | None = None) -> int: ...
 
     async def dead_letter(self, letter_id: int) -> DeadLetter | None: ...
 

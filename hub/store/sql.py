@@ -28,6 +28,7 @@ __all__ = [
     "audit_insert",
     "audit_search",
     "audit_table",
+    "dead_letter_where",
     "page_of",
     "request_search",
 ]
@@ -61,6 +62,9 @@ REQUEST_INDEXES = (
     f" {_REGISTERED}",
     f"CREATE INDEX IF NOT EXISTS requests_by_dossier ON job_outcomes (dossier_id) {_REGISTERED}",
     "CREATE INDEX IF NOT EXISTS pushes_by_job ON status_pushes (job_id, pushed_at)",
+    # A dead letter's history: the other letters of the same message (each replay that failed
+    # again made one).
+    "CREATE INDEX IF NOT EXISTS dead_letters_by_message ON dead_letters (message_id, id)",
 )
 # The register's columns of job_outcomes (filled by the first claim of a job, from its message;
 # the outcome by each result), with their SQLite and PostgreSQL types.
@@ -227,3 +231,19 @@ def page_of(rows: Sequence[tuple[Any, ...]], total: int | None, search: Search, 
         last = shown[-1]
         after = Cursor(dialect.cursor_text(last[order[0]]), str(last[order[1]]))
     return Page([convert(row) for row in shown], total, after)
+
+
+def dead_letter_where(placeholder: str, *, state: str | None, reason: str | None,
+                      message_id: str | None = None,
+                      before_id: int | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause of a dead-letter list (``placeholder``: ``?`` or ``%s``)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in (("state", state), ("reason", reason), ("message_id", message_id)):
+        if value is not None:
+            clauses.append(f"{column} = {placeholder}")
+            params.append(value)
+    if before_id is not None:
+        clauses.append(f"id < {placeholder}")
+        params.append(before_id)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params

@@ -6,6 +6,7 @@ import datetime as dt
 
 from hub.store.base import DeadLetter
 from hub.store.postgres.connection import PostgresBase
+from hub.store.sql import dead_letter_where
 
 __all__ = ["PostgresLetters"]
 
@@ -31,14 +32,10 @@ class PostgresLetters(PostgresBase):
         return int(row[0]) if row else 0
 
     async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           message_id: str | None = None, before_id: int | None = None,
                            limit: int = 500) -> list[DeadLetter]:
-        clauses: list[str] = []
-        params: list[object] = []
-        for column, value in (("state", state), ("reason", reason)):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = dead_letter_where("%s", state=state, reason=reason,
+                                          message_id=message_id, before_id=before_id)
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 f"SELECT id, {_DL_COLS} FROM dead_letters {where} ORDER BY id DESC LIMIT %s",
@@ -47,6 +44,14 @@ class PostgresLetters(PostgresBase):
             rows = await cursor.fetchall()
         return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]), r[9],
                            r[10]) for r in rows]
+
+    async def count_dead_letters(self, *, state: str | None = None,
+                                 reason: str | None = None) -> int:
+        where, params = dead_letter_where("%s", state=state, reason=reason)
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(f"SELECT count(*) FROM dead_letters {where}", params)
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def dead_letter(self, letter_id: int) -> DeadLetter | None:
         async with self._pool.connection() as conn:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from hub.store.base import DeadLetter
+from hub.store.sql import dead_letter_where
 from hub.store.sqlite.connection import SqliteBase
 
 __all__ = ["SqliteLetters"]
@@ -32,13 +33,10 @@ class SqliteLetters(SqliteBase):
         return int(cursor.lastrowid or 0)
 
     async def dead_letters(self, *, state: str | None = None, reason: str | None = None,
+                           message_id: str | None = None, before_id: int | None = None,
                            limit: int = 500) -> list[DeadLetter]:
-        clauses, params = [], []
-        for column, value in (("state", state), ("reason", reason)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = dead_letter_where("?", state=state, reason=reason,
+                                          message_id=message_id, before_id=before_id)
         rows = await self._run(
             lambda c: c.execute(
                 f"SELECT id, {_DL_COLS} FROM dead_letters {where} ORDER BY id DESC LIMIT ?",
@@ -46,6 +44,13 @@ class SqliteLetters(SqliteBase):
             ).fetchall()
         )
         return [_dead_letter(r) for r in rows]
+
+    async def count_dead_letters(self, *, state: str | None = None,
+                                 reason: str | None = None) -> int:
+        where, params = dead_letter_where("?", state=state, reason=reason)
+        row = await self._run(lambda c: c.execute(
+            f"SELECT count(*) FROM dead_letters {where}", params).fetchone())
+        return int(row[0]) if row else 0
 
     async def dead_letter(self, letter_id: int) -> DeadLetter | None:
         row = await self._run(
