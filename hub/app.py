@@ -7,10 +7,13 @@ tenants) fails here, before the first message is consumed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
@@ -38,6 +41,7 @@ from hub.config import (
 )
 from hub.contract import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
+from hub.documents.levels import LongTermSpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
 from hub.maintenance import Maintenance
@@ -56,6 +60,8 @@ __all__ = [
     "Hub",
     "build_backends",
     "build_registry",
+    "pki_directory",
+    "pki_served_by",
     "running_hub",
     "signing_identities",
 ]
@@ -171,6 +177,11 @@ def _spec(signing: SigningSettings) -> SigningKeySpec:
         pkcs12=resolve_path(signing.pkcs12),
         password_file=resolve_path(signing.password_file),
         password_env=signing.password_env or None,
+        long_term=LongTermSpec(
+            level=signing.level, tsa_url=signing.tsa_url, ocsp_url=signing.ocsp_url,
+            crl_url=signing.crl_url, trust_roots=resolve_path(signing.trust_roots),
+            timeout_s=signing.timeout_s,
+        ),
     )
 
 
@@ -262,13 +273,42 @@ class Hub:
         app.add_routes(deadletters.routes)
 
 
+def pki_served_by(tenants: dict[str, TenantSettings], base_url: str) -> dict[str, TenantSettings]:
+    """The tenants with their TSA, OCSP and CRL addresses moved to ``base_url`` (same paths):
+    how the demo and the tests point the tenants at a PKI simulator on a free port."""
+    def moved(url: str) -> str:
+        return base_url.rstrip("/") + urlsplit(url).path if url else url
+
+    return {
+        slug: dataclasses.replace(tenant, signing=dataclasses.replace(
+            tenant.signing, tsa_url=moved(tenant.signing.tsa_url),
+            ocsp_url=moved(tenant.signing.ocsp_url), crl_url=moved(tenant.signing.crl_url),
+        ))
+        for slug, tenant in tenants.items()
+    }
+
+
+def pki_directory(tenants: dict[str, TenantSettings]) -> Path | None:
+    """Where the CA of the first tenant that needs time stamps lives (its trust roots' folder),
+    or None when no tenant signs above B-B."""
+    for tenant in tenants.values():
+        if tenant.signing.level != "B-B" and tenant.signing.trust_roots:
+            root = resolve_path(tenant.signing.trust_roots)
+            return root.parent if root is not None else None
+    return None
+
+
 @asynccontextmanager
-async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
+async def running_hub(
+    settings: Settings, *, clock: Clock | None = None,
+    tenants: dict[str, TenantSettings] | None = None,
+) -> AsyncIterator[Hub]:
     """Open the store, start adapters and document workers; close everything on exit.
 
     The caller runs ``hub.worker.run()``; it is not started here so tests can control it.
+    ``tenants``: instead of those in ``settings.tenants_dir`` (e.g. :func:`pki_served_by`).
     """
-    tenants = load_tenants(settings.tenants_dir)
+    tenants = tenants if tenants is not None else load_tenants(settings.tenants_dir)
     if not tenants:
         raise ConfigurationError(f"no tenants configured in {settings.tenants_dir}")
     specs, signing_refs = signing_identities(settings, tenants)

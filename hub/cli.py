@@ -56,6 +56,7 @@ async def _run(settings: Settings) -> int:
 async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
     from simulators.dosis import DosisSimulatorSettings, start_dosis_simulator
     from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+    from simulators.pki import PkiSimulatorSettings, start_pki_simulator
 
     generate_dev_pki(settings.magda.signing_cert.parent)
     simulator = await start_magda_simulator(
@@ -70,8 +71,11 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host, port=args.dosis_port,
         clients={settings.status.client_id: settings.status.client_key.with_suffix(".crt")},
     ))
+    pki = await start_pki_simulator(PkiSimulatorSettings(
+        ca_dir=settings.magda.signing_cert.parent / "ca", host=args.host, port=args.pki_port))
     print(f"MAGDA simulator listening on {simulator.base_url}", flush=True)
     print(f"DOSIS simulator listening on {dosis.base_url} (token {dosis.token_url})", flush=True)
+    print(f"PKI simulator (TSA, OCSP, CRL) listening on {pki.base_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     import signal
@@ -81,6 +85,7 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
     await stop.wait()
     await simulator.close()
     await dosis.close()
+    await pki.close()
     return 0
 
 
@@ -165,17 +170,37 @@ def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    from hub.app import signing_identities
-    from hub.config import load_tenants
+    import datetime as dt
+
     from hub.documents.verify import format_report, verify_document
 
     trusted = [Path(p) for p in args.trust]
-    if not trusted:
-        specs, _ = signing_identities(settings, load_tenants(settings.tenants_dir))
-        trusted = [spec.cert for spec in specs.values() if spec.cert is not None]
-    report = verify_document(Path(args.file).read_bytes(), trusted=trusted)
+    certificates = [] if trusted else _configured_trust(settings)
+    at = None
+    if args.at:
+        try:
+            at = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            raise ConfigurationError(f"--at {args.at!r} is not an ISO date or time") from None
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    report = verify_document(Path(args.file).read_bytes(), trusted=trusted,
+                             certificates=certificates, at=at)
     print(format_report(report))
     return 0 if report.valid else 1
+
+
+def _configured_trust(settings: Settings) -> list[Any]:
+    """Every configured identity's certificates (PEM or PKCS#12) and its CA roots."""
+    from hub.app import signing_identities
+    from hub.config import load_tenants
+    from hub.documents.keys import load_certificates
+    from hub.documents.longterm import load_roots
+
+    specs, _ = signing_identities(settings, load_tenants(settings.tenants_dir))
+    certificates: list[Any] = []
+    for spec in specs.values():
+        certificates += load_certificates(spec)[:1] + load_roots(spec.long_term)
+    return certificates
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -188,6 +213,8 @@ def _parser() -> argparse.ArgumentParser:
     sims.add_argument("--port", type=int, default=8701)
     sims.add_argument("--latency-ms", type=int, default=0)
     sims.add_argument("--dosis-port", type=int, default=8702)
+    sims.add_argument("--pki-port", type=int, default=8703,
+                      help="the TSA, OCSP responder and CRLs the tenant files name")
     demo = sub.add_parser("demo", help="simulators + hub + a few jobs, documents to a folder")
     demo.add_argument("--out", default=str(REPO_ROOT / "out/demo"))
     send = sub.add_parser("send", help="publish one job from a JSON file and wait for its result")
@@ -202,7 +229,10 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a delivered document's signature")
     verify.add_argument("file")
     verify.add_argument("--trust", action="append", default=[],
-                        help="trusted signing certificate (PEM); default: the tenants' own")
+                        help="trusted signing or CA certificate (PEM); default: the tenants' own "
+                             "and their CA roots")
+    verify.add_argument("--at", help="verify as of this ISO date or time (e.g. after the "
+                                     "signing certificate expired); default now")
     return parser
 
 

@@ -144,6 +144,16 @@ class SigningSettings:
     pkcs12: str = ""
     password_file: str = ""
     password_env: str = ""
+    # The signature level: B-B; B-T adds a time stamp from tsa_url (RFC 3161); B-LT also
+    # embeds the chain and OCSP (ocsp_url) and/or CRL (crl_url) answers, checked against
+    # trust_roots (the CA root certificates, PEM); B-LTA adds a document time stamp to the PDF.
+    level: str = "B-B"
+    tsa_url: str = ""
+    ocsp_url: str = ""
+    crl_url: str = ""
+    trust_roots: str = ""
+    # Per request to the TSA, the OCSP responder and the CRL distribution point.
+    timeout_s: float = 5.0
 
     @property
     def configured(self) -> bool:

@@ -181,8 +181,12 @@ def render_certificate_pdf(
     template_path: Path = DEFAULT_TEMPLATE,
     logo_dir: Path = DEFAULT_LOGO_DIR,
     engine: Literal["direct", "platypus"] | None = None,
+    signer: str | None = None,
 ) -> bytes:
     """The unsigned PDF certificate; same inputs, same bytes.
+
+    ``signer``: who will sign it, as its certificate names the organisation (the notice says
+    so); default the tenant's name.
 
     ``engine``: by default the direct writer, and platypus where it does not draw the document;
     ``"direct"`` raises :class:`~hub.documents.pdf_draw.NotDrawn` instead, ``"platypus"`` skips
@@ -210,7 +214,7 @@ def render_certificate_pdf(
     story += fact_blocks(styles, template, language, model.facts)
     story += notice(styles, [
         template.text(language, "availability", until=until),
-        template.text(language, "verification", issuer=tenant.name),
+        template.text(language, "verification", issuer=signer or tenant.name),
     ])
     footer_text = f"{tenant.name} · {template.text(language, 'reference')} {reference}"
     fingerprint = _fingerprint(model, tenant, reference, backend_reference, issued_at.isoformat())

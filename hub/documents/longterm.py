@@ -1,0 +1,276 @@
+"""Time stamps and validation data for one tenant's long-term signatures, cached.
+
+A :class:`LongTerm` belongs to one signing identity in one document worker. It asks the tenant's
+time-stamping authority (RFC 3161 over HTTP, one kept-alive connection) for every signature
+time stamp, and keeps the validation data of the chain: the certificates (signer, issuing CAs,
+the TSA's), an OCSP answer for each certificate below the root and the configured CRL. Those
+answers are fetched once, checked once with pyhanko-certvalidator (a revoked signer stops
+there) and reused until ``refresh_fraction`` of their validity has passed, so a B-LT signature
+costs one TSA round trip more than a B-T one, not an OCSP round trip and a path validation.
+
+A TSA that does not answer raises :class:`TimestampUnavailable`, no current OCSP/CRL answer
+:class:`RevocationUnavailable`: both retryable, and no document leaves without what its level
+promises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import http.client
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from asn1crypto import cms, tsp
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError, handle_tsp_response
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+
+from hub.documents.keys import SigningIdentity
+from hub.documents.levels import LongTermSpec
+from hub.errors import (
+    ConfigurationError,
+    RevocationUnavailable,
+    SignatureError,
+    TimestampUnavailable,
+)
+
+__all__ = ["LongTerm", "ValidationMaterial", "asn1_cert", "load_roots"]
+
+_DER = serialization.Encoding.DER
+
+
+def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(_DER))
+
+
+def load_roots(spec: LongTermSpec) -> list[x509.Certificate]:
+    if spec.trust_roots is None:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(spec.trust_roots.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the trust roots {spec.trust_roots}") from exc
+
+
+class _Http:
+    """POSTs to one URL over a kept-alive connection (reconnects once when it was closed)."""
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        parts = urlsplit(url)
+        self.url, self._timeout = url, timeout_s
+        self._https = parts.scheme == "https"
+        self._host, self._port = parts.hostname or "", parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=self._timeout)
+
+    def post(self, body: bytes, content_type: str, accept: str, path: str | None = None) -> bytes:
+        """The answer's body; raises :class:`OSError` for a transport error or non-200."""
+        for _ in (1, 2):
+            reused = self._conn is not None
+            conn = self._conn or self._connect()
+            try:
+                conn.request("POST", path or self._path, body,
+                             {"Content-Type": content_type, "Accept": accept})
+                reply = conn.getresponse()
+                data = reply.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                self._conn = None
+                if not reused:  # a fresh connection failed: the service is down
+                    raise OSError(f"{self.url}: {exc}") from exc
+                continue  # the kept-alive connection was closed by the server: once more
+            self._conn = conn
+            if reply.status != 200:
+                raise OSError(f"{self.url} answered HTTP {reply.status}")
+            return data
+        raise AssertionError("unreachable")
+
+    def get(self, url: str) -> bytes:
+        parts = urlsplit(url)
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = kind(parts.hostname or "", parts.port, timeout=self._timeout)
+        try:
+            conn.request("GET", parts.path or "/")
+            reply = conn.getresponse()
+            data = reply.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise OSError(f"{url}: {exc}") from exc
+        finally:
+            conn.close()
+        if reply.status != 200:
+            raise OSError(f"{url} answered HTTP {reply.status}")
+        return data
+
+
+class HttpTimeStamper(TimeStamper):
+    """pyHanko's time stamper interface over :class:`_Http` (no event loop, no session)."""
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        super().__init__(include_nonce=True)
+        self._http = _Http(url, timeout_s)
+
+    def stamp(self, digest: bytes) -> cms.ContentInfo:
+        """A time-stamp token over the SHA-256 ``digest``; :class:`TimestampUnavailable`."""
+        nonce, request = self.request_cms(digest, "sha256")
+        try:
+            reply = tsp.TimeStampResp.load(self._http.post(
+                request.dump(), "application/timestamp-query", "application/timestamp-reply"))
+            token: cms.ContentInfo = handle_tsp_response(reply, nonce)
+            token["content"]["encap_content_info"]["content"].parsed.native  # noqa: B018
+        except (OSError, ValueError, TimestampRequestError) as exc:
+            raise TimestampUnavailable(f"no time stamp from {self._http.url}: {exc}") from exc
+        return token
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        try:
+            return tsp.TimeStampResp.load(self._http.post(
+                req.dump(), "application/timestamp-query", "application/timestamp-reply"))
+        except (OSError, ValueError) as exc:
+            raise TimestampUnavailable(f"no time stamp from {self._http.url}: {exc}") from exc
+
+
+def token_certificates(token: cms.ContentInfo) -> list[x509.Certificate]:
+    """The certificates a time-stamp token embeds, the TSA's own first (then its CAs')."""
+    certs = [x509.load_der_x509_certificate(c.chosen.dump())
+             for c in token["content"]["certificates"] or []]
+    issuers = {c.issuer for c in certs if c.issuer != c.subject}
+    return sorted(certs, key=lambda c: c.subject in issuers)
+
+
+@dataclass(frozen=True)
+class ValidationMaterial:
+    """The chain's validation data, checked at ``fetched_at``, reused until ``refresh_at``."""
+
+    certs: tuple[x509.Certificate, ...]  # signer, its CAs, the TSA's chain, the root
+    ocsps: tuple[bytes, ...]  # DER OCSPResponse
+    crls: tuple[bytes, ...]  # DER CertificateList
+    fetched_at: dt.datetime
+    refresh_at: dt.datetime
+    context: ValidationContext
+
+    @property
+    def asn1_certs(self) -> list[asn1_x509.Certificate]:
+        return [asn1_cert(c) for c in self.certs]
+
+    @property
+    def asn1_ocsps(self) -> list[asn1_ocsp.OCSPResponse]:
+        return [asn1_ocsp.OCSPResponse.load(o) for o in self.ocsps]
+
+    @property
+    def asn1_crls(self) -> list[asn1_crl.CertificateList]:
+        return [asn1_crl.CertificateList.load(c) for c in self.crls]
+
+
+class LongTerm:
+    """One identity's time stamps and cached validation data (see the module text)."""
+
+    def __init__(self, spec: LongTermSpec, identity: SigningIdentity) -> None:
+        spec.check()
+        self.spec = spec
+        self.identity = identity
+        self.roots = load_roots(spec)
+        self.timestamper = HttpTimeStamper(spec.tsa_url, spec.timeout_s) if spec.tsa_url else None
+        self._ocsp = _Http(spec.ocsp_url, spec.timeout_s) if spec.ocsp_url else None
+        self._material: ValidationMaterial | None = None
+
+    def stamp(self, digest: bytes) -> cms.ContentInfo:
+        if self.timestamper is None:
+            raise ConfigurationError(f"level {self.spec.level} without a tsa_url")
+        return self.timestamper.stamp(digest)
+
+    def material(self, now: dt.datetime | None = None) -> ValidationMaterial:
+        """The cached validation data, fetched again once due."""
+        now = now or dt.datetime.now(dt.UTC)
+        if self._material is None or now >= self._material.refresh_at:
+            self._material = self._fetch(now)
+        return self._material
+
+    def _issuer_of(self, cert: x509.Certificate, pool: list[x509.Certificate]) -> x509.Certificate:
+        for candidate in pool:
+            if candidate.subject == cert.issuer and candidate != cert:
+                return candidate
+        raise ConfigurationError(f"no issuer certificate for {cert.subject.rfc4514_string()} "
+                                 "in the chain or the trust roots")
+
+    def _ocsp_for(self, cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bytes, dt.datetime]:
+        assert self._ocsp is not None
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
+        try:
+            der = self._ocsp.post(request.public_bytes(_DER), "application/ocsp-request",
+                                  "application/ocsp-response")
+            answer = ocsp.load_der_ocsp_response(der)
+        except (OSError, ValueError) as exc:
+            raise RevocationUnavailable(f"no OCSP answer from {self._ocsp.url}: {exc}") from exc
+        if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            raise RevocationUnavailable(f"the OCSP responder answered {answer.response_status.name}")
+        if answer.certificate_status == ocsp.OCSPCertStatus.REVOKED:
+            raise SignatureError(f"the certificate {cert.subject.rfc4514_string()} is revoked")
+        until = answer.next_update_utc or answer.this_update_utc + dt.timedelta(hours=1)
+        return der, until
+
+    def _crl(self) -> tuple[bytes, dt.datetime]:
+        try:
+            der = _Http(self.spec.crl_url, self.spec.timeout_s).get(self.spec.crl_url)
+            listed = x509.load_der_x509_crl(der)
+        except (OSError, ValueError) as exc:
+            raise RevocationUnavailable(f"no CRL from {self.spec.crl_url}: {exc}") from exc
+        return der, listed.next_update_utc or listed.last_update_utc + dt.timedelta(days=1)
+
+    def _fetch(self, now: dt.datetime) -> ValidationMaterial:
+        tsa_chain = token_certificates(self.stamp(b"\0" * 32)) if self.timestamper else []
+        chain = [self.identity.certificate, *self.identity.chain]
+        pool = [*chain, *tsa_chain, *self.roots]
+        ocsps: list[bytes] = []
+        until = [now + dt.timedelta(days=1)]
+        below_root = {c.fingerprint(hashes.SHA256()): c for c in [*chain, *tsa_chain]
+                      if c.subject != c.issuer}
+        if self._ocsp is not None:
+            for cert in below_root.values():
+                der, valid_until = self._ocsp_for(cert, self._issuer_of(cert, pool))
+                ocsps.append(der)
+                until.append(valid_until)
+        crls: list[bytes] = []
+        if self.spec.crl_url:
+            der, valid_until = self._crl()
+            crls.append(der)
+            until.append(valid_until)
+        unique = {c.fingerprint(hashes.SHA256()): c for c in pool}
+        context = ValidationContext(
+            trust_roots=[asn1_cert(r) for r in self.roots],
+            other_certs=[asn1_cert(c) for c in unique.values()], ocsps=ocsps, crls=crls,
+            allow_fetching=False, revocation_mode="hard-fail", moment=now,
+        )
+        self._check(context, chain, tsa_chain)
+        refresh = now + (min(until) - now) * self.spec.refresh_fraction
+        return ValidationMaterial(tuple(unique.values()), tuple(ocsps), tuple(crls), now,
+                                  refresh, context)
+
+    def _check(self, context: ValidationContext, chain: list[x509.Certificate],
+               tsa_chain: list[x509.Certificate]) -> None:
+        """The signer's (and the TSA's) path validates with exactly these answers."""
+        checks = [(chain[0], set(), None)]
+        if tsa_chain:
+            checks.append((tsa_chain[0], set(), {"time_stamping"}))
+        for leaf, usage, extended in checks:
+            validator = CertificateValidator(asn1_cert(leaf), validation_context=context)
+            try:
+                asyncio.run(validator.async_validate_usage(usage, extended))
+            except RevokedError as exc:
+                raise SignatureError(f"{leaf.subject.rfc4514_string()} is revoked") from exc
+            except (PathBuildingError, PathValidationError, SigningError) as exc:
+                raise RevocationUnavailable(
+                    f"the validation data for {leaf.subject.rfc4514_string()} does not validate "
+                    f"its chain: {exc}") from exc
