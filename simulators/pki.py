@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -104,12 +105,12 @@ class _Tsa(DummyTimeStamper):
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime
     ) -> tuple[bytes, cms.CMSAttributes]:
+        attribute: Any = simple_cms_attribute
         signed_attrs = cms.CMSAttributes([
-            simple_cms_attribute("content_type", "tst_info"),
-            simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-            simple_cms_attribute("signing_certificate",
-                                 general.as_signing_certificate(self.tsa_cert)),
-            simple_cms_attribute("message_digest", hashlib.sha256(tst_info_data).digest()),
+            attribute("content_type", "tst_info"),
+            attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+            attribute("message_digest", hashlib.sha256(tst_info_data).digest()),
         ])
         signature = self._key.sign(signed_attrs.dump(), PKCS1v15(), hashes.SHA256())
         return signature, signed_attrs
@@ -290,10 +291,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8703)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(PkiSimulatorSettings(Path(args.ca_dir), args.host, args.port)))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, handle_tsp_response
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
 
 from hub.documents.keys import SigningIdentity
 from hub.documents.levels import LongTermSpec
@@ -100,7 +100,8 @@ class _Http:
 
     def get(self, url: str) -> bytes:
         parts = urlsplit(url)
-        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        https = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
         conn = kind(parts.hostname or "", parts.port, timeout=self._timeout)
         try:
             conn.request("GET", parts.path or "/")
@@ -119,12 +120,12 @@ class HttpTimeStamper(TimeStamper):
     """pyHanko's time stamper interface over :class:`_Http` (no event loop, no session)."""
 
     def __init__(self, url: str, timeout_s: float) -> None:
-        super().__init__(include_nonce=True)
+        super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
         self._http = _Http(url, timeout_s)
 
     def stamp(self, digest: bytes) -> cms.ContentInfo:
         """A time-stamp token over the SHA-256 ``digest``; :class:`TimestampUnavailable`."""
-        nonce, request = self.request_cms(digest, "sha256")
+        nonce, request = self.request_cms(digest, "sha256")  # type: ignore[no-untyped-call]
         try:
             reply = tsp.TimeStampResp.load(self._http.post(
                 request.dump(), "application/timestamp-query", "application/timestamp-reply"))
@@ -205,7 +206,9 @@ class LongTerm:
         raise ConfigurationError(f"no issuer certificate for {cert.subject.rfc4514_string()} "
                                  "in the chain or the trust roots")
 
-    def _ocsp_for(self, cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bytes, dt.datetime]:
+    def _ocsp_for(
+        self, cert: x509.Certificate, issuer: x509.Certificate
+    ) -> tuple[bytes, dt.datetime]:
         assert self._ocsp is not None
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
         try:
@@ -215,7 +218,8 @@ class LongTerm:
         except (OSError, ValueError) as exc:
             raise RevocationUnavailable(f"no OCSP answer from {self._ocsp.url}: {exc}") from exc
         if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-            raise RevocationUnavailable(f"the OCSP responder answered {answer.response_status.name}")
+            raise RevocationUnavailable(
+                f"the OCSP responder answered {answer.response_status.name}")
         if answer.certificate_status == ocsp.OCSPCertStatus.REVOKED:
             raise SignatureError(f"the certificate {cert.subject.rfc4514_string()} is revoked")
         until = answer.next_update_utc or answer.this_update_utc + dt.timedelta(hours=1)
@@ -261,16 +265,17 @@ class LongTerm:
     def _check(self, context: ValidationContext, chain: list[x509.Certificate],
                tsa_chain: list[x509.Certificate]) -> None:
         """The signer's (and the TSA's) path validates with exactly these answers."""
-        checks = [(chain[0], set(), None)]
+        checks: list[tuple[x509.Certificate, set[str] | None]] = [(chain[0], None)]
         if tsa_chain:
-            checks.append((tsa_chain[0], set(), {"time_stamping"}))
-        for leaf, usage, extended in checks:
+            checks.append((tsa_chain[0], {"time_stamping"}))
+        for leaf, extended in checks:
             validator = CertificateValidator(asn1_cert(leaf), validation_context=context)
             try:
-                asyncio.run(validator.async_validate_usage(usage, extended))
+                asyncio.run(validator.async_validate_usage(  # type: ignore[no-untyped-call]
+                    set(), extended))
             except RevokedError as exc:
                 raise SignatureError(f"{leaf.subject.rfc4514_string()} is revoked") from exc
-            except (PathBuildingError, PathValidationError, SigningError) as exc:
+            except (PathError, ValidationError, SigningError) as exc:
                 raise RevocationUnavailable(
                     f"the validation data for {leaf.subject.rfc4514_string()} does not validate "
                     f"its chain: {exc}") from exc

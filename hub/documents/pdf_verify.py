@@ -33,8 +33,8 @@ from pyhanko.sign.validation import (
     validate_pdf_signature,
     validate_pdf_timestamp,
 )
-from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.errors import ValidationInfoReadingError
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -47,7 +47,8 @@ __all__ = ["KEY_USAGE", "VerifiedPdf", "verify_pades"]
 KEY_USAGE = KeyUsageConstraints(
     key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
 )
-_ALLOWED_AFTER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+# After the signed revision: only a document time stamp (and validation data), B-LTA.
+_ALLOWED_AFTER = (ModificationLevel.LTA_UPDATES,)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ def _dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
         return None
 
 
-def _context(roots: list[Any], dss: DocumentSecurityStore | None, **kwargs: Any) -> ValidationContext:
+def _context(
+    roots: list[Any], dss: DocumentSecurityStore | None, **kwargs: Any
+) -> ValidationContext:
     settings = {"trust_roots": roots, "allow_fetching": False, **kwargs}
     if dss is not None:
         return dss.as_validation_context(settings)
@@ -113,12 +116,14 @@ def _signature_timestamp(embedded: EmbeddedPdfSignature) -> dt.datetime | None:
 
 def _archive(reader: PdfFileReader, roots: list[Any], dss: DocumentSecurityStore | None,
              at: dt.datetime | None) -> dt.datetime | None:
-    """The time of a valid document time stamp after the signature, if there is one."""
+    """The time of a valid document time stamp that covers the whole file, if there is one."""
     stamps = reader.embedded_timestamp_signatures
     if not stamps:
         return None
     status = validate_pdf_timestamp(stamps[-1], _tsa_context(roots, dss, at))
-    return status.timestamp if status.intact and status.valid and status.trusted else None
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    return status.timestamp if status.intact and status.valid and status.trusted and whole \
+        else None
 
 
 def _level(timestamp: dt.datetime | None, long_term: bool, archive: dt.datetime | None) -> str:
@@ -165,7 +170,7 @@ def verify_pades(
         valid=status.valid,
         trusted=status.trusted,
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
-            status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+            status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and archive is not None
             and status.modification_level in _ALLOWED_AFTER and bool(status.docmdp_ok)
         ),
         summary=status.summary(),

@@ -97,7 +97,8 @@ def _verify_xml(
     except SignatureError as exc:
         return _invalid("xml", signer, exc.message)
     if not long_term.trusted:
-        return _invalid("xml", signer, f"the signer is not trusted: {long_term.reason}")
+        return _invalid("xml", signer, f"the signer is not a trusted certificate "
+                                       f"({long_term.reason})")
     return VerificationReport(
         "xml", True, verified.signer_subject, verified.signing_time,
         f"{_XML_NAMES[long_term.level]} signature valid; it covers the whole document",

@@ -25,7 +25,7 @@ from cryptography import x509
 from lxml import etree
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.errors import PathError, ValidationError
 
 from hub.documents.longterm import LongTerm, asn1_cert
 from hub.errors import SignatureError
@@ -131,7 +131,7 @@ def _validate_signer(leaf: x509.Certificate, context: ValidationContext) -> str 
     validator = CertificateValidator(asn1_cert(leaf), validation_context=context)
     try:
         asyncio.run(validator.async_validate_path())
-    except (PathBuildingError, PathValidationError) as exc:
+    except (PathError, ValidationError) as exc:
         return str(exc)
     return None
 

@@ -19,6 +19,8 @@ from hub.errors import ConfigurationError
 from hub.ports import CertificateModel
 
 TENANTS = load_tenants(REPO_ROOT / "mappings/tenants")
+# The shipped tenants without their own [signing] table: they sign with the default identity.
+BARE = {slug: dataclasses.replace(t, signing=SigningSettings()) for slug, t in TENANTS.items()}
 
 
 def test_a_tenant_without_a_key_is_a_clear_start_up_error() -> None:
@@ -27,14 +29,14 @@ def test_a_tenant_without_a_key_is_a_clear_start_up_error() -> None:
         settings, documents=dataclasses.replace(settings.documents, signing=SigningSettings())
     )
     with pytest.raises(ConfigurationError) as info:
-        signing_identities(settings, TENANTS)
+        signing_identities(settings, BARE)
     assert "antwerpen, gent, leuven" in info.value.message
     assert "[signing]" in info.value.message
 
 
 def test_a_tenant_with_its_own_key_signs_with_it(tmp_path: Path) -> None:
     own = generate_self_signed(tmp_path, "gent-docs", "Stad Gent document signing")
-    tenants = dict(TENANTS)
+    tenants = dict(BARE)
     tenants["gent"] = dataclasses.replace(
         tenants["gent"], signing=SigningSettings(key=str(own.key), cert=str(own.cert))
     )
@@ -43,9 +45,18 @@ def test_a_tenant_with_its_own_key_signs_with_it(tmp_path: Path) -> None:
     assert specs["gent"].cert == own.cert
 
 
+def test_every_shipped_tenant_signs_long_term_with_its_own_certificate() -> None:
+    specs, refs = signing_identities(load_settings(environ={}), TENANTS)
+    assert refs == {slug: slug for slug in TENANTS}
+    for slug, spec in specs.items():
+        assert spec.cert is not None and spec.cert.name == f"signing-{slug}.crt"
+        assert spec.long_term.level in ("B-LT", "B-LTA") and not spec.long_term.problems()
+    assert specs["antwerpen"].long_term.level == "B-LTA"
+
+
 def test_an_unusable_key_stops_the_pool_at_start(tmp_path: Path, pki: dict[str, KeyPair]) -> None:
     other = generate_self_signed(tmp_path, "other", "mismatch")
-    specs, _ = signing_identities(load_settings(environ={}), TENANTS)
+    specs, _ = signing_identities(load_settings(environ={}), BARE)
     broken = dataclasses.replace(specs["default"], key=other.key, cert=pki["document-signing"].cert)
     with pytest.raises(ConfigurationError, match="default"):
         DocumentWorkers(1, {"default": broken}, mode="thread")
@@ -54,7 +65,7 @@ def test_an_unusable_key_stops_the_pool_at_start(tmp_path: Path, pki: dict[str, 
 async def test_loket_hub_verify_says_who_signed_and_when(
     tmp_path: Path, pki: dict[str, KeyPair]
 ) -> None:
-    specs, _ = signing_identities(load_settings(environ={}), TENANTS)
+    specs, _ = signing_identities(load_settings(environ={}), BARE)
     pair = pki["document-signing"]
     spec = dataclasses.replace(specs["default"], key=pair.key, cert=pair.cert)
     workers = DocumentWorkers(1, {"default": spec}, mode="thread")
