@@ -253,6 +253,14 @@ class PkiSimulator:
         """Make ``service`` (tsa, ocsp, crl) answer 503 (or answer again)."""
         self.app[_STATE].down[service] = down
 
+    def revoke(self, serial: int, revoked: bool = True) -> None:
+        """Revoke a certificate of the issuing CA (or reinstate it)."""
+        table = self.app[_STATE].authorities["issuing"].revoked
+        if revoked:
+            table[serial] = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        else:
+            table.pop(serial, None)
+
     @property
     def stats(self) -> dict[str, int]:
         return dict(self.app[_STATE].stats)
