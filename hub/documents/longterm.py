@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import http.client
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -62,7 +63,9 @@ def load_roots(spec: LongTermSpec) -> list[x509.Certificate]:
 
 
 class _Http:
-    """POSTs to one URL over a kept-alive connection (reconnects once when it was closed)."""
+    """POSTs to one URL over kept-alive connections, one per thread at a time (thread-mode
+    document workers share a signer); a kept-alive connection the server closed is retried once
+    on a fresh one."""
 
     def __init__(self, url: str, timeout_s: float) -> None:
         parts = urlsplit(url)
@@ -70,41 +73,47 @@ class _Http:
         self._https = parts.scheme == "https"
         self._host, self._port = parts.hostname or "", parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._conn: http.client.HTTPConnection | None = None
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
-    def __del__(self) -> None:  # a worker's connection lives as long as its signer
+    def __del__(self) -> None:  # a worker's connections live as long as its signer
         self.close()
+
+    def _take(self) -> http.client.HTTPConnection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
 
     def _connect(self) -> http.client.HTTPConnection:
         kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         return kind(self._host, self._port, timeout=self._timeout)
 
-    def post(self, body: bytes, content_type: str, accept: str, path: str | None = None) -> bytes:
+    def post(self, body: bytes, content_type: str, accept: str) -> bytes:
         """The answer's body; raises :class:`OSError` for a transport error or non-200."""
-        for _ in (1, 2):
-            reused = self._conn is not None
-            conn = self._conn or self._connect()
+        while True:
+            conn = self._take()
+            reused = conn is not None
+            conn = conn or self._connect()
             try:
-                conn.request("POST", path or self._path, body,
+                conn.request("POST", self._path, body,
                              {"Content-Type": content_type, "Accept": accept})
                 reply = conn.getresponse()
                 data = reply.read()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                self._conn = None
                 if not reused:  # a fresh connection failed: the service is down
                     raise OSError(f"{self.url}: {exc}") from exc
-                continue  # the kept-alive connection was closed by the server: once more
-            self._conn = conn
+                continue  # a kept-alive connection the server had closed: a fresh one
+            with self._lock:
+                self._idle.append(conn)
             if reply.status != 200:
                 raise OSError(f"{self.url} answered HTTP {reply.status}")
             return data
-        raise AssertionError("unreachable")
 
     def get(self, url: str) -> bytes:
         parts = urlsplit(url)
@@ -130,6 +139,9 @@ class HttpTimeStamper(TimeStamper):
     def __init__(self, url: str, timeout_s: float) -> None:
         super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
         self._http = _Http(url, timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
 
     def stamp(self, digest: bytes) -> cms.ContentInfo:
         """A time-stamp token over the SHA-256 ``digest``; :class:`TimestampUnavailable`."""
@@ -194,6 +206,13 @@ class LongTerm:
         self.timestamper = HttpTimeStamper(spec.tsa_url, spec.timeout_s) if spec.tsa_url else None
         self._ocsp = _Http(spec.ocsp_url, spec.timeout_s) if spec.ocsp_url else None
         self._material: ValidationMaterial | None = None
+        self._refreshing = threading.Lock()
+
+    def close(self) -> None:
+        """Close the kept-alive connections (thread-mode workers at shutdown)."""
+        for client in (self.timestamper, self._ocsp):
+            if client is not None:
+                client.close()
 
     def stamp(self, digest: bytes) -> cms.ContentInfo:
         if self.timestamper is None:
@@ -203,9 +222,13 @@ class LongTerm:
     def material(self, now: dt.datetime | None = None) -> ValidationMaterial:
         """The cached validation data, fetched again once due."""
         now = now or dt.datetime.now(dt.UTC)
-        if self._material is None or now >= self._material.refresh_at:
-            self._material = self._fetch(now)
-        return self._material
+        material = self._material
+        if material is None or now >= material.refresh_at:
+            with self._refreshing:  # one fetch when several threads find it due
+                material = self._material
+                if material is None or now >= material.refresh_at:
+                    material = self._material = self._fetch(now)
+        return material
 
     def _issuer_of(self, cert: x509.Certificate, pool: list[x509.Certificate]) -> x509.Certificate:
         for candidate in pool:

@@ -234,6 +234,11 @@ class PadesSigner:
             signing_time=signing_time or dt.datetime.now(dt.UTC),
         )
 
+    def close(self) -> None:
+        """Close the TSA/OCSP connections of its :class:`LongTerm` (shared with the XML signer)."""
+        if self._long_term is not None:
+            self._long_term.close()
+
     def verify(self, pdf: bytes) -> VerifiedPdf:
         """Check the signature with this identity's certificate (and CA roots) as trust."""
         roots = self._long_term.roots if self._long_term is not None else []

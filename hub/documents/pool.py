@@ -202,3 +202,5 @@ class DocumentWorkers:
     def close(self) -> None:
         """Finish running jobs, then stop the workers."""
         self._executor.shutdown(wait=True, cancel_futures=False)
+        for _, pades in (self._signers or {}).values():
+            pades.close()
