@@ -80,6 +80,7 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
     asyncio.run_coroutine_threadsafe(box[0].close(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+    loop.close()
 
 
 @pytest.fixture(scope="module")
