@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
@@ -43,11 +44,10 @@ from pyhanko.sign.signers.pdf_cms import (
     CMSSignedAttributes,
 )
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hub.documents.keys import SigningIdentity
-from hub.documents.longterm import LongTerm
+from hub.documents.longterm import LongTerm, ValidationMaterial
 from hub.documents.pdf_verify import VerifiedPdf, verify_pades
 from hub.errors import HubError, SignatureError, TimestampUnavailable
 
@@ -62,6 +62,24 @@ _TOKEN_RESERVE = 2 * 8192
 def _asn1_certs(certs: Iterable[x509.Certificate]) -> list[Any]:
     pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
     return list(load_certs_from_pemder_data(pem))
+
+
+def _add_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
+    """The document security store (ISO 32000-2 12.8.4.3: /Certs, /OCSPs, /CRLs, no VRI) in
+    the revision about to be signed; what pyHanko's ``supply_dss_in_writer`` writes, from the
+    cached DER answers without its per-signature parsing."""
+    def streams(items: tuple[bytes, ...]) -> generic.ArrayObject:
+        return generic.ArrayObject(
+            writer.add_object(generic.StreamObject(stream_data=item)) for item in items)
+
+    dss = generic.DictionaryObject(  # type: ignore[no-untyped-call]
+        {generic.pdf_name("/Certs"): streams(material.cert_ders)})
+    if material.ocsps:
+        dss[generic.pdf_name("/OCSPs")] = streams(material.ocsps)
+    if material.crls:
+        dss[generic.pdf_name("/CRLs")] = streams(material.crls)
+    writer.root[generic.pdf_name("/DSS")] = writer.add_object(dss)
+    writer.update_root()  # type: ignore[no-untyped-call]
 
 
 class _CachedKeySigner(signers.SimpleSigner):
@@ -195,11 +213,7 @@ class PadesSigner:
         try:
             writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
             if long_term is not None and long_term.spec.long_term:
-                material = long_term.material()
-                DocumentSecurityStore.supply_dss_in_writer(
-                    writer, None, certs=material.asn1_certs, ocsps=material.asn1_ocsps,
-                    crls=material.asn1_crls,
-                )
+                _add_dss(writer, long_term.material())
             out: BytesIO = pdf_signer.sign_pdf(
                 writer, output=BytesIO(), bytes_reserved=self._reserved
             )

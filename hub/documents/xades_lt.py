@@ -69,20 +69,16 @@ def add_long_term(signed: etree._Element, long_term: LongTerm) -> None:
     etree.SubElement(stamp, _x("EncapsulatedTimeStamp")).text = _b64(token.dump())
     if not long_term.spec.long_term:
         return
-    material = long_term.material()
+    certs, ocsps, crls = long_term.material().base64
     values = etree.SubElement(unsigned, _x("CertificateValues"))
-    for cert in material.certs:
-        etree.SubElement(values, _x("EncapsulatedX509Certificate")).text = _b64(
-            asn1_cert(cert).dump())
+    for text in certs:
+        etree.SubElement(values, _x("EncapsulatedX509Certificate")).text = text
     revocation = etree.SubElement(unsigned, _x("RevocationValues"))
-    if material.crls:
-        crls = etree.SubElement(revocation, _x("CRLValues"))
-        for der in material.crls:
-            etree.SubElement(crls, _x("EncapsulatedCRLValue")).text = _b64(der)
-    if material.ocsps:
-        ocsps = etree.SubElement(revocation, _x("OCSPValues"))
-        for der in material.ocsps:
-            etree.SubElement(ocsps, _x("EncapsulatedOCSPValue")).text = _b64(der)
+    for kind, items in (("CRL", crls), ("OCSP", ocsps)):
+        if items:
+            parent = etree.SubElement(revocation, _x(f"{kind}Values"))
+            for text in items:
+                etree.SubElement(parent, _x(f"Encapsulated{kind}Value")).text = text
 
 
 @dataclass(frozen=True)
