@@ -200,12 +200,14 @@ class HubHarness:
 
 @asynccontextmanager
 async def running_test_hub(
-    settings: Settings, *, reset: bool = True, pki: PkiSimulator | None = None
+    settings: Settings, *, reset: bool = True, pki: PkiSimulator | None = None,
+    pki_url: str | None = None,
 ) -> AsyncIterator[HubHarness]:
     """A worker consuming in this event loop, and a connected front-office client.
 
-    Tenants that sign above B-B get their time stamps and OCSP/CRL answers from ``pki``, or
-    from a PKI simulator started here (on a free port, for their development CA).
+    Tenants that sign above B-B get their time stamps and OCSP/CRL answers from ``pki`` (or
+    the one at ``pki_url``, e.g. in another process), else from a PKI simulator started here
+    (on a free port, for their development CA).
     """
     if reset:
         await reset_broker(settings.broker.url, CAPABILITIES, settings.broker.retry_delays_s,
@@ -213,11 +215,11 @@ async def running_test_hub(
     tenants = load_tenants(settings.tenants_dir)
     ca_dir = pki_directory(tenants)
     own_pki = None
-    if pki is None and ca_dir is not None:
+    if pki is None and pki_url is None and ca_dir is not None:
         pki = own_pki = await start_pki_simulator(PkiSimulatorSettings(ca_dir=ca_dir, port=0))
     try:
-        if pki is not None:
-            tenants = pki_served_by(tenants, pki.base_url)
+        if pki is not None or pki_url is not None:
+            tenants = pki_served_by(tenants, pki.base_url if pki is not None else str(pki_url))
         async with running_hub(settings, tenants=tenants) as hub:
             task = asyncio.create_task(hub.worker.run())
             try:
