@@ -298,6 +298,38 @@ def pki_directory(tenants: dict[str, TenantSettings]) -> Path | None:
     return None
 
 
+async def _status_pusher(
+    settings: Settings, store: OutcomeStore, tenants: dict[str, TenantSettings],
+    metrics: HubMetrics, stack: AsyncExitStack,
+) -> StatusPusher | None:
+    """The citizen profile's pusher and its reconciler, when status pushes are enabled."""
+    if not settings.status.enabled:
+        return None
+    dosis = DosisClient(settings.status)
+    await dosis.open()
+    stack.push_async_callback(dosis.close)
+    pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
+                          table=load_status_table(), metrics=metrics)
+    reconciler = asyncio.create_task(pusher.reconcile_forever())
+    stack.callback(reconciler.cancel)
+    return pusher
+
+
+async def _background(
+    settings: Settings, store: OutcomeStore, worker: Worker, metrics: HubMetrics,
+    stack: AsyncExitStack,
+) -> None:
+    """The worker's recovery loop and the retention rounds, cancelled on exit."""
+    recovery = asyncio.create_task(worker.recover_forever())
+    stack.callback(recovery.cancel)
+    maintenance = Maintenance(settings, store, worker.worker_id, metrics)
+    # The first round before the first message: a worker that was down for a long time
+    # replays nothing past its retention.
+    await maintenance.run_once()
+    retention = asyncio.create_task(maintenance.run_forever())
+    stack.callback(retention.cancel)
+
+
 @asynccontextmanager
 async def running_hub(
     settings: Settings, *, clock: Clock | None = None,
@@ -334,15 +366,7 @@ async def running_hub(
             clock=clock or SystemClock(),
             audit=MeteredAudit(store, metrics),
         )
-        pusher: StatusPusher | None = None
-        if settings.status.enabled:
-            dosis = DosisClient(settings.status)
-            await dosis.open()
-            stack.push_async_callback(dosis.close)
-            pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
-                                  table=load_status_table(), metrics=metrics)
-            reconciler = asyncio.create_task(pusher.reconcile_forever())
-            stack.callback(reconciler.cancel)
+        pusher = await _status_pusher(settings, store, tenants, metrics, stack)
         secrets = TenantSecrets.from_files(
             {slug: tenant.backoffice_secret_path for slug, tenant in tenants.items()},
             max_age_s=settings.backoffice.signature_max_age_s,
@@ -352,14 +376,7 @@ async def running_hub(
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
             status_pusher=pusher, metrics=metrics, secrets=secrets, tenants=sorted(tenants),
         )
-        recovery = asyncio.create_task(worker.recover_forever())
-        stack.callback(recovery.cancel)
-        maintenance = Maintenance(settings, store, worker.worker_id, metrics)
-        # The first round before the first message: a worker that was down for a long time
-        # replays nothing past its retention.
-        await maintenance.run_once()
-        retention = asyncio.create_task(maintenance.run_forever())
-        stack.callback(retention.cancel)
+        await _background(settings, store, worker, metrics, stack)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=backends.breakers, documents=documents, status_pusher=pusher,
                   metrics=metrics, pipeline=pipeline)

@@ -140,21 +140,7 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
                       "insz": WELL_KNOWN["partner"]},
             )
             async with LoketClient.connect(settings.broker.url) as client:
-                started = time.perf_counter()
-                for index, case in enumerate(cases, start=1):
-                    subject = mask_insz(case.job["subject"]["identifier"])
-                    print(f"[{index}/{len(cases)}] {case.title} (subject {subject}) … ",
-                          end="", flush=True)
-                    result = await client.request(case.job, timeout=60)
-                    ok = result.outcome.value == case.expected and (
-                        case.expected_code is None
-                        or (result.error is not None and result.error.code == case.expected_code)
-                    )
-                    failures += 0 if ok else 1
-                    print(_describe(result, out_dir, pki["ca-root"].cert)
-                          + ("" if ok else f"  ✗ expected {case.expected}"))
-                print(f"{len(cases)} jobs in {time.perf_counter() - started:.1f} s; "
-                      f"documents in {out_dir}")
+                failures = await _run_cases(client, cases, out_dir, pki["ca-root"].cert)
                 await _show_citizen_profile(
                     http, dosis.base_url, {case.job["dossier_id"] for case in cases}
                 )
@@ -167,6 +153,26 @@ async def run_demo(settings: Settings, out_dir: Path) -> int:
     if failures:
         print(f"{failures} job(s) did not end as expected", file=sys.stderr)
     return 1 if failures else 0
+
+
+async def _run_cases(
+    client: LoketClient, cases: list[_Case], out_dir: Path, ca: Path
+) -> int:
+    """Each case's job in turn, its outcome printed; how many did not end as expected."""
+    failures = 0
+    started = time.perf_counter()
+    for index, case in enumerate(cases, start=1):
+        subject = mask_insz(case.job["subject"]["identifier"])
+        print(f"[{index}/{len(cases)}] {case.title} (subject {subject}) … ", end="", flush=True)
+        result = await client.request(case.job, timeout=60)
+        ok = result.outcome.value == case.expected and (
+            case.expected_code is None
+            or (result.error is not None and result.error.code == case.expected_code)
+        )
+        failures += 0 if ok else 1
+        print(_describe(result, out_dir, ca) + ("" if ok else f"  ✗ expected {case.expected}"))
+    print(f"{len(cases)} jobs in {time.perf_counter() - started:.1f} s; documents in {out_dir}")
+    return failures
 
 
 async def _show_citizen_profile(

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-__all__ = ["DEV_PKI_URL", "DevCa", "generate_dev_ca"]
+__all__ = ["DEV_PKI_URL", "DevCa", "generate_dev_ca", "write_key"]
 
 # Where the PKI simulator listens by default (``loket-hub simulators``); the certificates name it
 # as their OCSP responder and CRL distribution point.
@@ -59,7 +59,8 @@ def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     )
 
 
-def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+def write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+    """An unencrypted PKCS#8 PEM key, readable by its owner only."""
     path.write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -146,19 +147,19 @@ def generate_dev_ca(directory: Path, tenants: dict[str, str]) -> DevCa:
                      days=_LONG_DAYS["issuing"], ca=True, eku=None, now=now, issuer_slug="root")
     pem = serialization.Encoding.PEM
     for path, key, cert in ((ca.root_key, root_key, root), (ca.issuing_key, issuing_key, issuing)):
-        _write_key(path, key)
+        write_key(path, key)
         (ca.root if cert is root else ca.issuing).write_bytes(cert.public_bytes(pem))
     tsa_key = rsa.generate_private_key(65537, 2048)
     tsa = _issue(_name("loket-hub development", "loket-hub dev time-stamping authority"),
                  tsa_key, (issuing_name, issuing_key), days=_LONG_DAYS["tsa"], ca=False,
                  eku=ExtendedKeyUsageOID.TIME_STAMPING, now=now, issuer_slug="issuing")
-    _write_key(ca.tsa_key, tsa_key)
+    write_key(ca.tsa_key, tsa_key)
     ca.tsa.write_bytes(tsa.public_bytes(pem) + issuing.public_bytes(pem))
     for slug, (key_path, cert_path) in ca.signing.items():
         key = rsa.generate_private_key(65537, 2048)
         cert = _issue(_name(tenants[slug], f"{tenants[slug]} document signing (development)"),
                       key, (issuing_name, issuing_key), days=SIGNING_DAYS, ca=False, eku=None,
                       now=now, issuer_slug="issuing")
-        _write_key(key_path, key)
+        write_key(key_path, key)
         cert_path.write_bytes(cert.public_bytes(pem) + issuing.public_bytes(pem))
     return ca

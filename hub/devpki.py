@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.config import REPO_ROOT
-from hub.devca import generate_dev_ca
+from hub.devca import generate_dev_ca, write_key
 
 __all__ = ["KeyPair", "generate_dev_pki", "generate_self_signed", "generate_server_cert"]
 
@@ -90,14 +90,7 @@ def generate_self_signed(
         )
         .sign(key, hashes.SHA256())
     )
-    pair.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pair.key.chmod(0o600)
+    write_key(pair.key, key)
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pair
 
@@ -150,6 +143,17 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
     }
 
 
+def _alt_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    """An IP address or a DNS name per host (TLS clients check the name there)."""
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
+
+
 def generate_server_cert(
     directory: Path, name: str, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
 ) -> KeyPair:
@@ -164,12 +168,7 @@ def generate_server_cert(
     pair = KeyPair(key=directory / f"{name}.key", cert=directory / f"{name}.crt")
     if _reusable(pair):
         return pair
-    alt_names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt_names.append(x509.DNSName(host))
+    alt_names = _alt_names(hosts)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
         [
@@ -212,13 +211,6 @@ def generate_server_cert(
         )
         .sign(key, hashes.SHA256())
     )
-    pair.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pair.key.chmod(0o600)
+    write_key(pair.key, key)
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pair
