@@ -128,6 +128,7 @@ def _check_config(settings: Settings) -> int:
     try:
         specs, _ = signing_identities(settings, tenants)
         for ref, spec in specs.items():
+            problems += [f"document signing for {ref!r}: {p}" for p in spec.long_term.problems()]
             try:
                 identity = load_signing_identity(spec, now=now)
             except ConfigurationError as exc:
