@@ -41,6 +41,8 @@ from pyhanko.sign import general
 from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
+from simulators.control import start_site
+
 __all__ = ["PkiSimulator", "PkiSimulatorSettings", "start_pki_simulator"]
 
 OCSP_VALIDITY = dt.timedelta(hours=1)
@@ -272,16 +274,8 @@ class PkiSimulator:
 async def start_pki_simulator(settings: PkiSimulatorSettings) -> PkiSimulator:
     """Start on ``settings.host:settings.port`` (0 = a free port)."""
     app = create_pki_app(settings)
-    runner = web.AppRunner(app, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    return PkiSimulator(runner=runner, host=settings.host, port=int(runner.addresses[0][1]),
-                        app=app)
+    runner, port = await start_site(app, settings.host, settings.port, shutdown_timeout=2.0)
+    return PkiSimulator(runner=runner, host=settings.host, port=port, app=app)
 
 
 async def _serve(settings: PkiSimulatorSettings) -> None:
