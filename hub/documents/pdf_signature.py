@@ -28,6 +28,8 @@ from io import BytesIO
 from typing import Any
 
 from asn1crypto import cms
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -44,10 +46,11 @@ from pyhanko.sign.signers.pdf_cms import (
     CMSSignedAttributes,
 )
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hub.documents.keys import SigningIdentity
-from hub.documents.longterm import LongTerm, ValidationMaterial
+from hub.documents.longterm import LongTerm, ValidationMaterial, asn1_cert
 from hub.documents.pdf_verify import VerifiedPdf, verify_pades
 from hub.errors import HubError, SignatureError, TimestampUnavailable
 
@@ -68,6 +71,14 @@ def _add_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> 
     """The document security store (ISO 32000-2 12.8.4.3: /Certs, /OCSPs, /CRLs, no VRI) in
     the revision about to be signed; what pyHanko's ``supply_dss_in_writer`` writes, from the
     cached DER answers without its per-signature parsing."""
+    if "/DSS" in writer.root:  # a back-end PDF with a DSS of its own: pyHanko merges into it
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer, None, certs=[asn1_cert(c) for c in material.certs],
+            ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in material.ocsps],
+            crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
+        )
+        return
+
     def streams(items: tuple[bytes, ...]) -> generic.ArrayObject:
         return generic.ArrayObject(
             writer.add_object(generic.StreamObject(stream_data=item)) for item in items)

@@ -276,3 +276,30 @@ def test_the_pdf_names_the_signer_of_its_certificate(gent: SigningIdentity, tmp_
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "digitaal ondertekend door Stad Gent" in " ".join(text.split())
+
+
+def test_sealing_a_pdf_with_a_dss_of_its_own_keeps_its_validation_data(
+    authority: Authority, gent: SigningIdentity
+) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.validation import DocumentSecurityStore
+
+    from hub.documents.pdf_signature import _add_dss
+
+    long_term = LongTerm(authority.spec("B-LT"), gent)
+    rendered = render_certificate_pdf(model("household-composition"), tenant=GENT,
+                                      reference="job-1", backend_reference=None,
+                                      issued_at=_now())
+    foreign = generate_dev_ca(Path(str(authority.ca.directory) + "-other"), {"x": "Elders"})
+    writer = IncrementalPdfFileWriter(BytesIO(rendered), strict=False)
+    other = dataclasses.replace(long_term.material(), certs=(
+        x509.load_pem_x509_certificate(foreign.root.read_bytes()),), ocsps=(), crls=())
+    _add_dss(writer, other)  # what a back end's own long-term signature would have left
+    out = BytesIO()
+    writer.write(out)
+    sealed = PadesSigner(gent, long_term).seal(out.getvalue(), signing_time=_now())
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(sealed), strict=False))
+    assert foreign.root.read_bytes() != authority.ca.root.read_bytes()
+    assert len(dss.certs) == len(long_term.material().certs) + 1  # merged, not replaced
+    report = verify_document(sealed, certificates=[authority.root])
+    assert (report.valid, report.level) == (True, "B-LT"), report.reason
