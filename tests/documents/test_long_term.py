@@ -296,7 +296,7 @@ def test_sealing_a_pdf_with_a_dss_of_its_own_keeps_its_validation_data(
         x509.load_pem_x509_certificate(foreign.root.read_bytes()),), ocsps=(), crls=())
     _add_dss(writer, other)  # what a back end's own long-term signature would have left
     out = BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     sealed = PadesSigner(gent, long_term).seal(out.getvalue(), signing_time=_now())
     dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(sealed), strict=False))
     assert foreign.root.read_bytes() != authority.ca.root.read_bytes()
