@@ -13,7 +13,8 @@ reference points at::
         --id-attr:Id http://uri.etsi.org/01903/v1.3.2#:SignedProperties certificate.xml
 
 A valid document prints ``OK`` and ``SignedInfo References (ok/all): 3/3`` on stderr (exit 0);
-one changed byte, or another CA as ``--trusted-pem``, prints ``FAIL`` (exit 1). xmlsec1 1.2.37
+one changed byte prints ``FAIL``, another CA as ``--trusted-pem`` ``certificate verification
+failed`` and ``ERROR`` (exit 1 both). xmlsec1 1.2.37
 also finds the ``Id`` without the option; other builds do not, so the command keeps it.
 """
 
