@@ -21,12 +21,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from benchmarks.common import simulated_magda
+from benchmarks.documents import pki_service
 from benchmarks.ratios import PEOPLE, limit_pipeline
+from hub.app import pki_directory
+from hub.config import load_settings, load_tenants
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
@@ -45,15 +49,21 @@ def _batch(count: int) -> list[dict[str, Any]]:
 
 async def main(jobs: int, in_flight: int, latency_ms: int, amqp_url: str) -> None:
     configure_logging("console", "error")
+    ca_dir = pki_directory(load_tenants(load_settings(environ={}).tenants_dir))
+    with pki_service(ca_dir or Path("var/dev-pki/ca")) as pki_url:
+        await _measure(jobs, in_flight, latency_ms, amqp_url, pki_url)
+
+
+async def _measure(jobs: int, in_flight: int, latency_ms: int, amqp_url: str, pki_url: str) -> None:
     async with simulated_magda("latency", amqp_url=amqp_url, concurrency=in_flight,
                                enforce_repertorium=False, latency_ms=latency_ms) as bench:
         settings, simulator = bench.settings, bench.simulator
         await _backend_peak(simulator.base_url, reset=True)
-        async with limit_pipeline(settings, in_flight) as limit:
+        async with limit_pipeline(settings, in_flight, pki_url) as limit:
             limit_rate = jobs / (await limit(_batch(jobs))).elapsed_s
         limit_backend_peak = await _backend_peak(simulator.base_url)
 
-        async with running_test_hub(settings) as harness:
+        async with running_test_hub(settings, pki_url=pki_url) as harness:
             await asyncio.gather(*[await harness.client.publish(job) for job in _batch(3)])
             await _backend_peak(simulator.base_url, reset=True)
             worker = harness.hub.worker

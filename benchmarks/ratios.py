@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import aio_pika
@@ -39,8 +40,9 @@ from adapters.population.client import HOUSEHOLD, PopulationClients, person_inho
 from adapters.population.mapping import Issuer, build_certificate, household_from_inhoud
 from benchmarks.common import simulated_magda
 from benchmarks.documents import measure as measure_documents
-from hub.app import signing_identities
-from hub.config import load_tenants
+from benchmarks.documents import pki_service
+from hub.app import pki_directory, pki_served_by, signing_identities
+from hub.config import load_settings, load_tenants
 from hub.documents.pool import DocumentWorkers
 from hub.logging import configure_logging
 from hub.testing import make_job, running_test_hub
@@ -68,9 +70,9 @@ class Runner(Protocol):
 
 
 @asynccontextmanager
-async def limit_pipeline(settings: Any, concurrency: int) -> AsyncIterator[Runner]:
+async def limit_pipeline(settings: Any, concurrency: int, pki_url: str) -> AsyncIterator[Runner]:
     """The bare pipeline; per job, the seconds from publish to the result's arrival."""
-    tenants = load_tenants(settings.tenants_dir)
+    tenants = pki_served_by(load_tenants(settings.tenants_dir), pki_url)
     specs, refs = signing_identities(settings, tenants)
     documents = DocumentWorkers(settings.documents.pool_size, specs)
     await documents.start()
@@ -164,9 +166,9 @@ async def limit_pipeline(settings: Any, concurrency: int) -> AsyncIterator[Runne
 
 
 @asynccontextmanager
-async def hub_pipeline(settings: Any) -> AsyncIterator[Runner]:
+async def hub_pipeline(settings: Any, pki_url: str) -> AsyncIterator[Runner]:
     """The hub, in this process; per job, the seconds from publish to the result's arrival."""
-    async with running_test_hub(settings) as harness:
+    async with running_test_hub(settings, pki_url=pki_url) as harness:
 
         async def run(batch: list[dict[str, Any]], one_by_one: bool = False) -> Timed:
             first = time.perf_counter()
@@ -209,6 +211,16 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
     print(f"documents ms CPU per certificate: {documents['documents']:.2f}, "
           f"floor {documents['floor']:.2f}")
     print(f"ratio documents/floor: {documents['ratio documents/floor']:.2f}", flush=True)
+    ca_dir = pki_directory(load_tenants(load_settings(environ={}).tenants_dir))
+    # Both sides time-stamp through the same PKI simulator (the tenants sign B-LT), in a process
+    # of its own like the MAGDA simulator's back end would be.
+    with pki_service(ca_dir or Path("var/dev-pki/ca")) as pki_url:
+        await _rounds(jobs, concurrency, low_load, rounds, amqp_url, pki_url)
+
+
+async def _rounds(
+    jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url: str, pki_url: str
+) -> None:
     limit_rates: list[float] = []
     hub_rates: list[float] = []
     limit_low: list[float] = []
@@ -221,13 +233,14 @@ async def main(jobs: int, concurrency: int, low_load: int, rounds: int, amqp_url
         for _ in range(rounds):
             # Each side is timed from its first publish, after its warm-up jobs: start-up
             # (pool, connections, topology) is not part of a job.
-            async with limit_pipeline(settings, concurrency) as limit:
+            async with limit_pipeline(settings, concurrency, pki_url) as limit:
                 limit_rates.append(jobs / (await limit(_batch(jobs))).elapsed_s)
-            async with hub_pipeline(settings) as hub:
+            async with hub_pipeline(settings, pki_url) as hub:
                 hub_rates.append(jobs / (await hub(_batch(jobs))).elapsed_s)
         # Low load: both sides up at once, one job at a time, taking turns job by job, so that
         # a slow spell of the machine falls on both alike.
-        async with limit_pipeline(settings, 1) as limit, hub_pipeline(settings) as hub:
+        async with limit_pipeline(settings, 1, pki_url) as limit, \
+                hub_pipeline(settings, pki_url) as hub:
             for job_pair in range(low_load):
                 first, second = (limit, hub) if job_pair % 2 else (hub, limit)
                 for side in (first, second):

@@ -7,10 +7,13 @@ tenants) fails here, before the first message is consumed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -37,6 +40,7 @@ from hub.config import (
 )
 from hub.contract_decoding import prepare_job_checks
 from hub.documents.keys import SigningKeySpec
+from hub.documents.levels import LongTermSpec
 from hub.documents.pool import DocumentWorkers
 from hub.errors import ConfigurationError
 from hub.maintenance import Maintenance
@@ -56,6 +60,8 @@ __all__ = [
     "Hub",
     "build_backends",
     "build_registry",
+    "pki_directory",
+    "pki_served_by",
     "running_hub",
     "signing_identities",
 ]
@@ -181,6 +187,11 @@ def _spec(signing: SigningSettings) -> SigningKeySpec:
         pkcs12=resolve_path(signing.pkcs12),
         password_file=resolve_path(signing.password_file),
         password_env=signing.password_env or None,
+        long_term=LongTermSpec(
+            level=signing.level, tsa_url=signing.tsa_url, ocsp_url=signing.ocsp_url,
+            crl_url=signing.crl_url, trust_roots=resolve_path(signing.trust_roots),
+            timeout_s=signing.timeout_s,
+        ),
     )
 
 
@@ -254,13 +265,78 @@ class Hub:
         )
 
 
+def pki_served_by(tenants: dict[str, TenantSettings], base_url: str) -> dict[str, TenantSettings]:
+    """The tenants with their TSA, OCSP and CRL addresses moved to ``base_url`` (same paths):
+    how the demo and the tests point the tenants at a PKI simulator on a free port."""
+    def moved(url: str) -> str:
+        return base_url.rstrip("/") + urlsplit(url).path if url else url
+
+    return {
+        slug: dataclasses.replace(tenant, signing=dataclasses.replace(
+            tenant.signing, tsa_url=moved(tenant.signing.tsa_url),
+            ocsp_url=moved(tenant.signing.ocsp_url), crl_url=moved(tenant.signing.crl_url),
+        ))
+        for slug, tenant in tenants.items()
+    }
+
+
+def pki_directory(tenants: dict[str, TenantSettings]) -> Path | None:
+    """Where the CA of the first tenant that needs time stamps lives (its trust roots' folder),
+    or None when no tenant signs above B-B."""
+    for tenant in tenants.values():
+        if tenant.signing.level != "B-B" and tenant.signing.trust_roots:
+            root = resolve_path(tenant.signing.trust_roots)
+            return root.parent if root is not None else None
+    return None
+
+
+async def _status_pusher(
+    settings: Settings, store: OutcomeStore, tenants: dict[str, TenantSettings],
+    metrics: HubMetrics, stack: AsyncExitStack, gate: BackendGate | None,
+) -> StatusPusher | None:
+    """The citizen profile's pusher and its reconciler, when status pushes are enabled;
+    ``gate``: DOSIS's breaker and concurrency limit."""
+    if not settings.status.enabled:
+        return None
+    dosis = DosisClient(settings.status, gate=gate)
+    await dosis.open()
+    stack.push_async_callback(dosis.close)
+    pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
+                          table=load_status_table(), metrics=metrics)
+    reconciler = asyncio.create_task(pusher.reconcile_forever())
+    stack.callback(reconciler.cancel)
+    return pusher
+
+
+async def _background(
+    settings: Settings, store: OutcomeStore, worker: Worker, metrics: HubMetrics,
+    stack: AsyncExitStack,
+) -> None:
+    """The worker's recovery loop, the retention rounds and the event loop's lag watcher,
+    cancelled on exit."""
+    recovery = asyncio.create_task(worker.recover_forever())
+    stack.callback(recovery.cancel)
+    lag = asyncio.create_task(watch_event_loop(metrics))
+    stack.callback(lag.cancel)
+    maintenance = Maintenance(settings, store, worker.worker_id, metrics)
+    # The first round before the first message: a worker that was down for a long time
+    # replays nothing past its retention.
+    await maintenance.run_once()
+    retention = asyncio.create_task(maintenance.run_forever())
+    stack.callback(retention.cancel)
+
+
 @asynccontextmanager
-async def running_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
+async def running_hub(
+    settings: Settings, *, clock: Clock | None = None,
+    tenants: dict[str, TenantSettings] | None = None,
+) -> AsyncIterator[Hub]:
     """Open the store, start adapters and document workers; close everything on exit.
 
     The caller runs ``hub.worker.run()``; it is not started here so tests can control it.
+    ``tenants``: instead of those in ``settings.tenants_dir`` (e.g. :func:`pki_served_by`).
     """
-    tenants = load_tenants(settings.tenants_dir)
+    tenants = tenants if tenants is not None else load_tenants(settings.tenants_dir)
     if not tenants:
         raise ConfigurationError(f"no tenants configured in {settings.tenants_dir}")
     specs, signing_refs = signing_identities(settings, tenants)
@@ -286,15 +362,7 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             clock=clock or SystemClock(),
             audit=MeteredAudit(store, metrics),
         )
-        pusher: StatusPusher | None = None
-        if settings.status.enabled:
-            dosis = DosisClient(settings.status, gate=backends.dosis)
-            await dosis.open()
-            stack.push_async_callback(dosis.close)
-            pusher = StatusPusher(settings.status, client=dosis, store=store, tenants=tenants,
-                                  table=load_status_table(), metrics=metrics)
-            reconciler = asyncio.create_task(pusher.reconcile_forever())
-            stack.callback(reconciler.cancel)
+        pusher = await _status_pusher(settings, store, tenants, metrics, stack, backends.dosis)
         secrets = TenantSecrets.from_files(
             {slug: tenant.backoffice_secret_path for slug, tenant in tenants.items()},
             max_age_s=settings.backoffice.signature_max_age_s,
@@ -304,21 +372,12 @@ async def running_hub(settings: Settings, *, clock: Clock | None = None) -> Asyn
             settings, pipeline=pipeline, store=store, capabilities=registry.capabilities,
             status_pusher=pusher, metrics=metrics, secrets=secrets, tenants=sorted(tenants),
         )
-        recovery = asyncio.create_task(worker.recover_forever())
-        stack.callback(recovery.cancel)
-        maintenance = Maintenance(settings, store, worker.worker_id, metrics)
-        # The first round before the first message: a worker that was down for a long time
-        # replays nothing past its retention.
-        await maintenance.run_once()
-        retention = asyncio.create_task(maintenance.run_forever())
-        stack.callback(retention.cancel)
+        await _background(settings, store, worker, metrics, stack)
         operations = AmqpOperations(settings.broker.url, topology.declared_queues(
             registry.capabilities, settings.broker.retry_delays_s, settings.broker.poll_delays_s,
             approval_tenants=(sorted(tenants) if settings.backoffice.approval_queues
                               == "per-tenant" else None)))
         stack.push_async_callback(operations.close)
-        lag = asyncio.create_task(watch_event_loop(metrics))
-        stack.callback(lag.cancel)
         hub = Hub(settings=settings, store=store, registry=registry, worker=worker,
                   breakers=backends.breakers, documents=documents, broker=operations,
                   status_pusher=pusher,

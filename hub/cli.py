@@ -17,6 +17,7 @@ from adapters.selfreg.links import (
     build_self_registration_url,
     selfreg_from_args,
 )
+from hub.checkconfig import check_config
 from hub.config import REPO_ROOT, Settings, SettingsProblems, load_settings
 from hub.devpki import generate_dev_pki
 from hub.errors import ConfigurationError, InvalidInput
@@ -76,6 +77,7 @@ async def _wait_for_broker(settings: Settings) -> bool:
 async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
     from simulators.dosis import DosisSimulatorSettings, start_dosis_simulator
     from simulators.magda import MagdaSimulatorSettings, start_magda_simulator
+    from simulators.pki import PkiSimulatorSettings, start_pki_simulator
 
     generate_dev_pki(settings.magda.signing_cert.parent)
     simulator = await start_magda_simulator(
@@ -90,8 +92,11 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host, port=args.dosis_port,
         clients={settings.status.client_id: settings.status.client_key.with_suffix(".crt")},
     ))
+    pki = await start_pki_simulator(PkiSimulatorSettings(
+        ca_dir=settings.magda.signing_cert.parent / "ca", host=args.host, port=args.pki_port))
     print(f"MAGDA simulator listening on {simulator.base_url}", flush=True)
     print(f"DOSIS simulator listening on {dosis.base_url} (token {dosis.token_url})", flush=True)
+    print(f"PKI simulator (TSA, OCSP, CRL) listening on {pki.base_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     import signal
@@ -101,6 +106,7 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
     await stop.wait()
     await simulator.close()
     await dosis.close()
+    await pki.close()
     return 0
 
 
@@ -156,136 +162,38 @@ def _safe_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-def _check_config(settings: Settings, *, offline: bool = False) -> int:
-    """Every problem ``run`` would meet, one line each; 1 when there is any."""
-    from hub.config import BackofficeSettings, load_tenants
-
-    problems: list[str] = []
-    tenants = {}
-    try:
-        tenants = load_tenants(settings.tenants_dir)
-        if not tenants:
-            problems.append(f"no tenants in {settings.tenants_dir}")
-    except SettingsProblems as exc:
-        problems += exc.problems
-    problems += _adapter_problems(settings, tenants)
-    signing, notes = _signing_problems(settings, tenants)
-    if settings.backoffice.secret_file != BackofficeSettings().secret_file:
-        notes.append("backoffice.secret_file is no longer read: each tenant's own "
-                     "backoffice_secret_file is")
-    problems += signing + _status_problems(settings, tenants) + _file_and_route_problems(
-        settings, tenants)
-    if not offline:
-        problems += asyncio.run(_network_problems(settings))
-    for note in notes:
-        print(f"warning: {note}")
-    for problem in dict.fromkeys(problems):
-        print(f"problem: {problem}")
-    print("configuration ok" if not problems else f"{len(dict.fromkeys(problems))} problem(s)")
-    return 0 if not problems else 1
-
-
-def _adapter_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    """What the adapters say of their own configuration; job types without a product id."""
-    from hub.app import build_registry
-    from hub.status.mapping import product_for
-
-    try:
-        registry = build_registry(settings, tenants)
-    except ConfigurationError as exc:
-        return [exc.message]
-    problems = registry.check_config()
-    for adapter in registry:
-        problems += [f"job type {t!r} has no product id in mappings/products.toml"
-                     for t in sorted(adapter.job_types) if product_for(t) is None]
-    return problems
-
-
-def _signing_problems(settings: Settings, tenants: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Document-signing identities that cannot be loaded; notes on ones that expire soon."""
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as dt
 
-    from hub.app import signing_identities
-    from hub.documents.keys import load_signing_identity
-
-    problems: list[str] = []
-    notes: list[str] = []
-    now = dt.datetime.now(dt.UTC)
-    try:
-        specs, _ = signing_identities(settings, tenants)
-    except ConfigurationError as exc:
-        return [exc.message], []
-    for ref, spec in specs.items():
-        try:
-            identity = load_signing_identity(spec, now=now)
-        except ConfigurationError as exc:
-            problems.append(f"document signing for {ref!r}: {exc.message}")
-            continue
-        if identity.expires_within(settings.documents.expiry_warning_days, now):
-            notes.append(f"signing certificate of {ref!r} expires {identity.not_after:%Y-%m-%d}")
-    return problems, notes
-
-
-def _file_and_route_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    from adapters.backoffice.routes import load_routes
-    from hub.admin.auth import TokenBook
-    from hub.config import resolve_path
-    from hub.config.checks import file_problems, route_problems
-    from hub.status.mapping import load_catalogue
-
-    problems = file_problems(settings, tenants)
-    if settings.admin.enabled and settings.admin.token_file:
-        try:
-            TokenBook.from_file(resolve_path(settings.admin.token_file))
-        except ConfigurationError as exc:
-            problems.append(f"admin.token_file: {exc.message}")
-    try:
-        routes = load_routes(settings.backoffice.routes_file)
-    except ConfigurationError:
-        return problems  # the back-office adapter names it (_adapter_problems)
-    kinds = [key.split(":", 1)[1] for key in load_catalogue().entries
-             if key.startswith("backoffice.forward:")]
-    return problems + route_problems({p: r.tenants for p, r in routes.items()}, tenants, kinds)
-
-
-async def _network_problems(settings: Settings) -> list[str]:
-    """The broker and the store answer within a few seconds."""
-    from hub.config.checks import store_problem
-    from hub.runtime.probe import broker_problem
-
-    broker, store = await asyncio.gather(broker_problem(settings.broker.url),
-                                         store_problem(settings.store.url))
-    return [f"broker.url: {broker}" for _ in (broker,) if broker] + [s for s in (store,) if s]
-
-
-def _status_problems(settings: Settings, tenants: dict[str, Any]) -> list[str]:
-    """Statuses without a Flemish phase and code or a Dutch text; tenants whose dossier
-    manager lacks an address or whose language has no texts."""
-    from hub.status.mapping import LANGUAGES, load_status_table, load_status_texts
-
-    table = load_status_table()
-    problems = table.problems() + load_status_texts().problems(table.statuses)
-    for slug, tenant in tenants.items():
-        if tenant.language not in LANGUAGES:
-            problems.append(f"tenant {slug!r}: language must be one of {', '.join(LANGUAGES)}")
-        if settings.status.enabled and not tenant.address.complete:
-            problems.append(f"tenant {slug!r}: no complete [address]: its dossiers reach the "
-                            "citizen profile without a dossier manager")
-    return problems
-
-
-def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    from hub.app import signing_identities
-    from hub.config import load_tenants
     from hub.documents.verify import format_report, verify_document
 
     trusted = [Path(p) for p in args.trust]
-    if not trusted:
-        specs, _ = signing_identities(settings, load_tenants(settings.tenants_dir))
-        trusted = [spec.cert for spec in specs.values() if spec.cert is not None]
-    report = verify_document(Path(args.file).read_bytes(), trusted=trusted)
+    certificates = [] if trusted else _configured_trust(settings)
+    at = None
+    if args.at:
+        try:
+            at = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            raise ConfigurationError(f"--at {args.at!r} is not an ISO date or time") from None
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    report = verify_document(Path(args.file).read_bytes(), trusted=trusted,
+                             certificates=certificates, at=at)
     print(format_report(report))
     return 0 if report.valid else 1
+
+
+def _configured_trust(settings: Settings) -> list[Any]:
+    """Every configured identity's certificates (PEM or PKCS#12) and its CA roots."""
+    from hub.app import signing_identities
+    from hub.config import load_tenants
+    from hub.documents.keys import load_certificates
+    from hub.documents.longterm import load_roots
+
+    specs, _ = signing_identities(settings, load_tenants(settings.tenants_dir))
+    certificates: list[Any] = []
+    for spec in specs.values():
+        certificates += load_certificates(spec)[:1] + load_roots(spec.long_term)
+    return certificates
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -298,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
     sims.add_argument("--port", type=int, default=8701)
     sims.add_argument("--latency-ms", type=int, default=0)
     sims.add_argument("--dosis-port", type=int, default=8702)
+    sims.add_argument("--pki-port", type=int, default=8703,
+                      help="the TSA, OCSP responder and CRLs the tenant files name")
     demo = sub.add_parser("demo", help="simulators + hub + a few jobs, documents to a folder")
     demo.add_argument("--out", default=str(REPO_ROOT / "out/demo"))
     send = sub.add_parser("send", help="publish one job from a JSON file and wait for its result")
@@ -318,7 +228,10 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a delivered document's signature")
     verify.add_argument("file")
     verify.add_argument("--trust", action="append", default=[],
-                        help="trusted signing certificate (PEM); default: the tenants' own")
+                        help="trusted signing or CA certificate (PEM); default: the tenants' own "
+                             "and their CA roots")
+    verify.add_argument("--at", help="verify as of this ISO date or time (e.g. after the "
+                                     "signing certificate expired); default now")
     return parser
 
 
@@ -359,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"{name}: {pair.key} {pair.cert}")
                 return 0
             case "check-config":
-                return _check_config(settings, offline=args.offline)
+                return check_config(settings, offline=args.offline)
             case "verify":
                 return _verify(args, settings)
             case "selfreg-url":

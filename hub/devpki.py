@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import secrets
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.config import REPO_ROOT
+from hub.devca import generate_dev_ca, write_key
 
 __all__ = ["KeyPair", "generate_dev_pki", "generate_self_signed", "generate_server_cert"]
 
@@ -88,14 +90,7 @@ def generate_self_signed(
         )
         .sign(key, hashes.SHA256())
     )
-    pair.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pair.key.chmod(0o600)
+    write_key(pair.key, key)
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pair
 
@@ -104,12 +99,22 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
     """The development set: MAGDA client (WS-Security), MAGDA gateway (reply signing), document
     signing, DOSIS client.
 
+    Also the development CA (``ca/``, :mod:`hub.devca`): its root, issuing CA and
+    time-stamping certificate, and a signing certificate for every tenant (``signing-<tenant>``),
+    which the tenant files name as their own identity.
+
     Also each tenant's back-office secret (``backoffice-<tenant>.secret``, for every tenant in
     ``mappings/tenants``), which signs forwards to its back offices and authenticates their
     actions and its employees' decisions, and the older shared ``backoffice.secret``.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    tenants = sorted(p.stem for p in (REPO_ROOT / "mappings/tenants").glob("*.toml"))
+    files = sorted((REPO_ROOT / "mappings/tenants").glob("*.toml"))
+    tenants = [p.stem for p in files]
+    names = {p.stem: str(tomllib.loads(p.read_text(encoding="utf-8")).get("name", p.stem))
+             for p in files}
+    ca = generate_dev_ca(directory / "ca", names)
+    own = {f"signing-{slug}": KeyPair(key=key, cert=cert)
+           for slug, (key, cert) in ca.signing.items()}
     for name in ["backoffice", *(f"backoffice-{tenant}" for tenant in tenants)]:
         secret = directory / f"{name}.secret"
         if not secret.exists():
@@ -131,7 +136,22 @@ def generate_dev_pki(directory: Path) -> dict[str, KeyPair]:
         "dosis-client": generate_self_signed(
             directory, "dosis-client", "loket-hub dev DOSIS client"
         ),
+        "ca-root": KeyPair(key=ca.root_key, cert=ca.root),
+        "ca-issuing": KeyPair(key=ca.issuing_key, cert=ca.issuing),
+        "tsa": KeyPair(key=ca.tsa_key, cert=ca.tsa),
+        **own,
     }
+
+
+def _alt_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    """An IP address or a DNS name per host (TLS clients check the name there)."""
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
 
 
 def generate_server_cert(
@@ -148,12 +168,7 @@ def generate_server_cert(
     pair = KeyPair(key=directory / f"{name}.key", cert=directory / f"{name}.crt")
     if _reusable(pair):
         return pair
-    alt_names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt_names.append(x509.DNSName(host))
+    alt_names = _alt_names(hosts)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
         [
@@ -196,13 +211,6 @@ def generate_server_cert(
         )
         .sign(key, hashes.SHA256())
     )
-    pair.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pair.key.chmod(0o600)
+    write_key(pair.key, key)
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pair

@@ -5,8 +5,10 @@
     HubError                          code, message, retryable
     ├── TransientError                retryable = True  → delayed retry queue, then ``failed``
     │   ├── BrokerError               publish not confirmed, channel closed, confirm timeout
-    │   └── BackendError              HTTP 5xx, transport error, MAGDA technical exception
-    │       └── BackendTimeout        connect/read/total deadline passed
+    │   ├── BackendError              HTTP 5xx, transport error, MAGDA technical exception
+    │   │   └── BackendTimeout        connect/read/total deadline passed
+    │   ├── TimestampUnavailable      the time-stamping authority did not answer (B-T and up)
+    │   └── RevocationUnavailable     no current OCSP/CRL answer for a B-LT signature
     ├── PermanentError                retryable = False → ``rejected``
     │   ├── InvalidInput              bad JSON, schema violation, check digits
     │   ├── ApprovalRequired          a human must decide → ``awaiting-approval``
@@ -39,7 +41,9 @@ __all__ = [
     "NotFound",
     "OurFault",
     "PermanentError",
+    "RevocationUnavailable",
     "SignatureError",
+    "TimestampUnavailable",
     "TransientError",
 ]
 
@@ -83,6 +87,18 @@ class BackendError(TransientError):
 
 class BackendTimeout(BackendError):
     default_code = "BACKEND_TIMEOUT"
+
+
+class TimestampUnavailable(TransientError):
+    """A document that must carry a time stamp is never delivered without one: retried."""
+
+    default_code = "TIMESTAMP_UNAVAILABLE"
+
+
+class RevocationUnavailable(TransientError):
+    """A long-term signature needs current OCSP/CRL answers for its chain: retried."""
+
+    default_code = "REVOCATION_UNAVAILABLE"
 
 
 class PermanentError(HubError):

@@ -19,13 +19,14 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from adapters.backoffice.routes import load_routes
 from hub import topology
-from hub.app import Hub, running_hub
+from hub.app import Hub, pki_directory, pki_served_by, running_hub
 from hub.backoffice_auth import sign_message
 from hub.config import Settings, load_tenants
 from hub.policy import kind_of
 from hub.status.mapping import product_for
 from hub.store.base import DeadLetter
 from loket_hub.client import LoketClient
+from simulators.pki import PkiSimulator, PkiSimulatorSettings, start_pki_simulator
 
 __all__ = [
     "CAPABILITIES",
@@ -176,6 +177,8 @@ class HubHarness:
     client: LoketClient
     settings: Settings
     worker_task: asyncio.Task[None]
+    # The TSA, OCSP responder and CRLs the tenants sign with (None: every tenant signs B-B).
+    pki: PkiSimulator | None = None
 
     async def status_events(self) -> list[dict[str, Any]]:
         messages = await read_queue(self.settings.broker.url, topology.STATUS_QUEUE)
@@ -196,17 +199,37 @@ class HubHarness:
 
 
 @asynccontextmanager
-async def running_test_hub(settings: Settings, *, reset: bool = True) -> AsyncIterator[HubHarness]:
-    """A worker consuming in this event loop, and a connected front-office client."""
+async def running_test_hub(
+    settings: Settings, *, reset: bool = True, pki: PkiSimulator | None = None,
+    pki_url: str | None = None,
+) -> AsyncIterator[HubHarness]:
+    """A worker consuming in this event loop, and a connected front-office client.
+
+    Tenants that sign above B-B get their time stamps and OCSP/CRL answers from ``pki`` (or
+    the one at ``pki_url``, e.g. in another process), else from a PKI simulator started here
+    (on a free port, for their development CA).
+    """
     if reset:
         await reset_broker(settings.broker.url, CAPABILITIES, settings.broker.retry_delays_s,
                            settings.broker.poll_delays_s)
-    async with running_hub(settings) as hub:
-        task = asyncio.create_task(hub.worker.run())
-        try:
-            await asyncio.wait_for(hub.worker.ready.wait(), timeout=30)
-            async with LoketClient.connect(settings.broker.url) as client:
-                yield HubHarness(hub=hub, client=client, settings=settings, worker_task=task)
-        finally:
-            hub.worker.request_stop()
-            await asyncio.wait_for(task, timeout=30)
+    tenants = load_tenants(settings.tenants_dir)
+    ca_dir = pki_directory(tenants)
+    own_pki = None
+    if pki is None and pki_url is None and ca_dir is not None:
+        pki = own_pki = await start_pki_simulator(PkiSimulatorSettings(ca_dir=ca_dir, port=0))
+    try:
+        if pki is not None or pki_url is not None:
+            tenants = pki_served_by(tenants, pki.base_url if pki is not None else str(pki_url))
+        async with running_hub(settings, tenants=tenants) as hub:
+            task = asyncio.create_task(hub.worker.run())
+            try:
+                await asyncio.wait_for(hub.worker.ready.wait(), timeout=30)
+                async with LoketClient.connect(settings.broker.url) as client:
+                    yield HubHarness(hub=hub, client=client, settings=settings,
+                                     worker_task=task, pki=pki)
+            finally:
+                hub.worker.request_stop()
+                await asyncio.wait_for(task, timeout=30)
+    finally:
+        if own_pki is not None:
+            await own_pki.close()

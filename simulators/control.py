@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-__all__ = ["bad_request", "json_body", "parse_rules"]
+__all__ = ["bad_request", "json_body", "parse_rules", "start_site"]
 
 R = TypeVar("R")
 
@@ -36,3 +36,18 @@ def parse_rules(
         return [parse(item) for item in items]
     except error as exc:
         return bad_request(str(exc))
+
+
+async def start_site(
+    app: web.Application, host: str, port: int, **runner_options: Any
+) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on ``host:port`` (0 = a free port): its runner and the port it got."""
+    runner = web.AppRunner(app, **runner_options)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, int(runner.addresses[0][1])

@@ -5,7 +5,9 @@ field is its description (the example configuration's comment)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from hub.config.types import (
     REPO_ROOT,
@@ -13,6 +15,7 @@ from hub.config.types import (
     AmqpUrl,
     FloatList,
     HttpUrl,
+    OptionalHttpUrl,
     Positive,
     ReplyPolicy,
     RepoPath,
@@ -176,6 +179,20 @@ class SigningSettings:
     """A file holding the key's password."""
     password_env: str = ""
     """The name of an environment variable holding the key's password."""
+    level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
+    """The signature level: B-B; B-T adds a time stamp from tsa_url (RFC 3161); B-LT also
+    embeds the chain and OCSP (ocsp_url) and/or CRL (crl_url) answers, checked against
+    trust_roots; B-LTA adds a document time stamp to the PDF."""
+    tsa_url: OptionalHttpUrl = ""
+    """The time-stamp authority (RFC 3161 over HTTP), for B-T and up."""
+    ocsp_url: OptionalHttpUrl = ""
+    """The OCSP responder for the signing certificate, for B-LT and up."""
+    crl_url: OptionalHttpUrl = ""
+    """The CRL distribution point of the signing certificate's issuer, for B-LT and up."""
+    trust_roots: str = ""
+    """The CA root certificates (PEM) the validation data is checked against."""
+    timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    """Per request to the TSA, the OCSP responder and the CRL distribution point."""
 
     @property
     def configured(self) -> bool:

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
+from hub.documents.levels import LongTermSpec
 from hub.errors import ConfigurationError
 
-__all__ = ["SigningIdentity", "SigningKeySpec", "load_signing_identity"]
+__all__ = ["SigningIdentity", "SigningKeySpec", "load_certificates", "load_signing_identity"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class SigningKeySpec:
     """Where a signing identity lives: ``key`` + ``cert`` (PEM) or ``pkcs12``, and its password.
 
     The password source is a file path or an environment variable *name*, never the value.
+    ``long_term``: the signature level and the TSA/OCSP/CRL services it needs.
     """
 
     key: Path | None = None
@@ -38,6 +41,7 @@ class SigningKeySpec:
     pkcs12: Path | None = None
     password_file: Path | None = None
     password_env: str | None = None
+    long_term: LongTermSpec = field(default_factory=LongTermSpec)
 
     def __post_init__(self) -> None:
         # Settings readers hand over strings for optional paths; accept them as paths.
@@ -74,6 +78,16 @@ class SigningIdentity:
     def subject(self) -> str:
         """The certificate subject as an RFC 4514 string."""
         return self.certificate.subject.rfc4514_string()
+
+    @property
+    def signer_name(self) -> str:
+        """Who signs, as a document names it: the certificate's organisation, else its common
+        name, else the whole subject."""
+        for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
+            found = self.certificate.subject.get_attributes_for_oid(oid)
+            if found:
+                return str(found[0].value)
+        return self.subject
 
     @property
     def not_before(self) -> dt.datetime:
@@ -146,6 +160,19 @@ def _from_pem(spec: SigningKeySpec) -> tuple[object, list[x509.Certificate]]:
     except ValueError as exc:
         raise ConfigurationError(f"cannot load the signing certificate {spec.cert}") from exc
     return key, certs
+
+
+def load_certificates(spec: SigningKeySpec) -> list[x509.Certificate]:
+    """The identity's certificate and chain, without the validity checks (``verify`` trusts
+    them, also once expired). A PEM identity needs no password for this; PKCS#12 does."""
+    if spec.pkcs12:
+        return _from_pkcs12(spec, spec.pkcs12)[1]
+    if spec.cert is None:
+        raise ConfigurationError("a signing identity needs either pkcs12, or both key and cert")
+    try:
+        return x509.load_pem_x509_certificates(_read(spec.cert, "signing certificate"))
+    except ValueError as exc:
+        raise ConfigurationError(f"cannot load the signing certificate {spec.cert}") from exc
 
 
 def load_signing_identity(spec: SigningKeySpec, *, now: dt.datetime) -> SigningIdentity:

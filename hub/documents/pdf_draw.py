@@ -5,9 +5,8 @@ tables measured several times, a font subset made and compressed per document. T
 draws the same blocks (:mod:`hub.documents.pdf_layout`) itself: the same line breaks (platypus's
 greedy rule, 5 % space shrinkage), the same frame, paddings, row heights and rules, the same
 drawing operators, so the page looks the same (``tests/documents/test_pdf_pixels.py``). What is
-fixed per process is made once: each font is embedded as one subset of the 256 characters
-Belgian register data uses (ASCII, Latin-1, the common Central European letters, typographic
-punctuation), compressed once, with its widths and ToUnicode map for text extraction.
+fixed per process is made once: the embedded font subsets (:mod:`hub.documents.pdf_objects`,
+which also writes the file).
 
 It only draws what fits on one page and only text it can encode; anything else raises
 :class:`NotDrawn` and the caller lays the document out with platypus instead.
@@ -15,18 +14,16 @@ It only draws what fits on one page and only text it can encode; anything else r
 
 from __future__ import annotations
 
-import functools
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, makeToUnicodeCMap
 
 from hub.documents.pdf_layout import Block, Gap, Grid, Picture, Styles, Text, Together
+from hub.documents.pdf_objects import EmbeddedFont, NotDrawn, PageSetup, embedded_font, write_pdf
 
 __all__ = ["FooterText", "NotDrawn", "PageSetup", "draw_document"]
 
@@ -36,87 +33,6 @@ _FRAME_PAD = 6.0  # a platypus Frame's default padding on every side
 # Table cell defaults (reportlab CellStyle): padding, and the leading of a string cell.
 _CELL_PAD = {"LEFTPADDING": 6.0, "RIGHTPADDING": 6.0, "TOPPADDING": 3.0, "BOTTOMPADDING": 3.0}
 _STRING_CELL_LEADING = 12.0
-
-# Codes 1-31 and 128-255 of the embedded subset (32-126 are ASCII, as in reportlab's subsets).
-# Left out on purpose: no-break space and soft hyphen, which platypus treats specially.
-_EXTRA = (
-    "–—‘’‚“”„•…€‹›"
-    "ĄąĆćĘęŁłŃńŚśŹźŻżČčĎďĚěŇňŘřŠšŤťŮůŽžŐőŰűĞğİıŞş"
-    + "".join(chr(c) for c in range(0xA1, 0x100) if c != 0xAD)
-)
-_CODES = [*range(1, 32), *range(128, 256)]
-
-
-class NotDrawn(Exception):
-    """This document needs platypus: more than a page, a word wider than its column, or a
-    character outside the fixed font subset."""
-
-
-@dataclass(frozen=True)
-class PageSetup:
-    """The page and its one frame, as SimpleDocTemplate sets them up."""
-
-    width: float
-    height: float
-    left: float
-    right: float
-    top: float
-    bottom: float
-
-
-@dataclass(frozen=True)
-class _Font:
-    """One embedded subset: the code of every character, and its objects' bytes."""
-
-    name: str  # registered reportlab font name, for widths
-    codes: Mapping[str, int]
-    objects: Callable[[int], list[bytes]]  # first object number -> font, descriptor, cmap, file
-
-
-def _stream(dictionary: str, data: bytes) -> bytes:
-    return (f"<< {dictionary} /Length {len(data)} >>\nstream\n").encode("latin-1") + data + (
-        b"\nendstream"
-    )
-
-
-@functools.lru_cache(maxsize=8)
-def _font(name: str, path: Path) -> _Font:
-    face = pdfmetrics.getFont(name).face  # the registered font: the widths platypus uses
-    if Path(face.filename) != path:
-        raise NotDrawn(f"font {name} is registered from {face.filename}, not {path}")
-    subset = [0] * 256
-    for code in range(32, 127):
-        subset[code] = code
-    usable = [c for c in dict.fromkeys(_EXTRA) if ord(c) in face.charToGlyph]
-    for code, char in zip(_CODES, usable, strict=False):
-        subset[code] = ord(char)
-    codes = {chr(u): i for i, u in enumerate(subset) if i and u}
-    base = "AAAAAA+" + face.name.decode("latin-1")
-    font_file = face.makeSubset(subset)
-    widths = " ".join(fp_str(face.getCharWidth(u)) for u in subset)
-    flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
-    cmap = zlib.compress(makeToUnicodeCMap(base, subset).encode("latin-1"))
-    packed = zlib.compress(font_file)
-
-    @functools.cache
-    def objects(first: int) -> list[bytes]:
-        descriptor, tounicode, file = first + 1, first + 2, first + 3
-        return [
-            (f"<< /Type /Font /Subtype /TrueType /BaseFont /{base} /FirstChar 0 /LastChar 255 "
-             f"/Widths [ {widths} ] /FontDescriptor {descriptor} 0 R "
-             f"/ToUnicode {tounicode} 0 R >>").encode("latin-1"),
-            (f"<< /Type /FontDescriptor /FontName /{base} /Flags {flags} "
-             f"/FontBBox [ {fp_str(*face.bbox)} ] /ItalicAngle {fp_str(face.italicAngle)} "
-             f"/Ascent {fp_str(face.ascent)} /Descent {fp_str(face.descent)} "
-             f"/CapHeight {fp_str(face.capHeight)} /StemV {fp_str(face.stemV)} "
-             f"/MissingWidth {fp_str(face.defaultWidth)} /FontFile2 {file} 0 R >>"
-             ).encode("latin-1"),
-            _stream("/Filter /FlateDecode", cmap),
-            _stream(f"/Filter /FlateDecode /Length1 {len(font_file)}", packed),
-        ]
-
-    return _Font(name, codes, objects)
-
 
 # PDF literal string bytes: ( ) \ escaped, codes outside printable ASCII as octal.
 _ESCAPED = [
@@ -128,7 +44,7 @@ _ESCAPED = [
 class _Page:
     """The content stream of one page and the fonts it uses."""
 
-    def __init__(self, fonts: Mapping[str, tuple[str, _Font]]) -> None:
+    def __init__(self, fonts: Mapping[str, tuple[str, EmbeddedFont]]) -> None:
         self.code: list[str] = []
         self.fonts = fonts  # reportlab font name -> (resource name, font)
         self.pictures: dict[str, Picture] = {}
@@ -233,8 +149,24 @@ class _Table:
             width = width + w
             self.colpositions.append(width)
         self.width = width
-        covered = {(c, r) for (sc, r), (ec, _) in self.spans for c in range(sc + 1, ec + 1)}
         self.cells: dict[tuple[int, int], _Lines] = {}
+        heights = self._row_heights(styles, grid)
+        # Row positions from the bottom up, with reportlab's compensated sum.
+        positions: list[float] = []
+        height = comp = 0.0
+        for h in reversed(heights):
+            positions.append(height)
+            y = h - comp
+            t = height + y
+            comp = (t - height) - y
+            height = t
+        positions.append(height)
+        positions.reverse()
+        self.rowpositions, self.heights, self.height = positions, heights, height
+
+    def _row_heights(self, styles: Styles, grid: Grid) -> list[float]:
+        """Each row's height; the cells' lines broken into ``self.cells``."""
+        covered = {(c, r) for (sc, r), (ec, _) in self.spans for c in range(sc + 1, ec + 1)}
         heights: list[float] = []
         for r, row in enumerate(grid.rows):
             h = 0.0
@@ -252,18 +184,7 @@ class _Table:
                 t += pad["BOTTOMPADDING"] + pad["TOPPADDING"]
                 h = max(h, t)
             heights.append(h)
-        # Row positions from the bottom up, with reportlab's compensated sum.
-        positions: list[float] = []
-        height = comp = 0.0
-        for h in reversed(heights):
-            positions.append(height)
-            y = h - comp
-            t = height + y
-            comp = (t - height) - y
-            height = t
-        positions.append(height)
-        positions.reverse()
-        self.rowpositions, self.heights, self.height = positions, heights, height
+        return heights
 
     def _norm(self, start: tuple[int, int], stop: tuple[int, int]) -> tuple[tuple[int, int], ...]:
         rows, cols = len(self.grid.rows), len(self.grid.widths)
@@ -365,7 +286,7 @@ def draw_document(
     more catalog entries; ``fonts``: reportlab font name -> TrueType file, the order of the
     resource names.
     """
-    page = _Page({name: (f"F{i}", _font(name, path)) for i, (name, path) in
+    page = _Page({name: (f"F{i}", embedded_font(name, path)) for i, (name, path) in
                   enumerate(fonts.items(), start=1)})
     frame_x = setup.left + _FRAME_PAD
     frame_width = setup.width - setup.left - setup.right - 2 * _FRAME_PAD
@@ -404,18 +325,23 @@ def draw_document(
             at_top = False
         y = new_y
     if footer:
-        code = ["q"]
-        colour = None
-        for item in footer:
-            if item.colour != colour:
-                code.append(_colour(item.colour, "rg"))
-                colour = item.colour
-            code.append(f"BT 1 0 0 1 {fp_str(item.x, item.y)} Tm "
-                        f"/{page.fonts[item.font][0]} {fp_str(item.size)} Tf "
-                        f"{fp_str(item.size * 1.2)} TL {page.literal(item.font, item.text)} "
-                        "Tj T* ET")
-        page.code.append("\n".join([*code, "Q"]))
-    return _write(page, setup, info, catalog, document_id)
+        _draw_footer(page, footer)
+    return write_pdf(page.code, page.fonts.values(), page.pictures, setup, info, catalog,
+                     document_id)
+
+
+def _draw_footer(page: _Page, footer: Sequence[FooterText]) -> None:
+    code = ["q"]
+    colour = None
+    for item in footer:
+        if item.colour != colour:
+            code.append(_colour(item.colour, "rg"))
+            colour = item.colour
+        code.append(f"BT 1 0 0 1 {fp_str(item.x, item.y)} Tm "
+                    f"/{page.fonts[item.font][0]} {fp_str(item.size)} Tf "
+                    f"{fp_str(item.size * 1.2)} TL {page.literal(item.font, item.text)} "
+                    "Tj T* ET")
+    page.code.append("\n".join([*code, "Q"]))
 
 
 def _draw_picture(page: _Page, picture: Picture, x: float, y: float) -> None:
@@ -424,61 +350,3 @@ def _draw_picture(page: _Page, picture: Picture, x: float, y: float) -> None:
     page.code.append(f"q\n1 0 0 1 {fp_str(x, y)} cm\nq\n"
                      f"{fp_str(picture.width)} 0 0 {fp_str(picture.height)} 0 0 cm\n"
                      f"/{name} Do\nQ\nQ")
-
-
-@functools.lru_cache(maxsize=64)
-def _image_object(image: Any) -> bytes:
-    """The image XObject's bytes, from reportlab's encoded image (shared by a process)."""
-    if image.mask or getattr(image, "smask", None) or getattr(image, "_decode", None):
-        raise NotDrawn("an image with a mask or a decode array")
-    filters = " ".join(f"/{f}" for f in image._filters)
-    return _stream(
-        f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-        f"/BitsPerComponent {image.bitsPerComponent} /ColorSpace /{image.colorSpace} "
-        f"/Filter [ {filters} ]", image.streamContent)
-
-
-def _write(
-    page: _Page, setup: PageSetup, info: Mapping[str, str], catalog: str, document_id: bytes,
-) -> bytes:
-    content = zlib.compress("\n".join(page.code).encode("latin-1"))
-    objects: list[bytes] = [b"", b""]  # 1 catalog, 2 pages: filled in below
-    page_number = 3
-    objects.append(b"")
-    objects.append(_stream("/Filter /FlateDecode", content))
-    font_refs = []
-    for resource, font in page.fonts.values():
-        first = len(objects) + 1
-        objects += font.objects(first)
-        font_refs.append(f"/{resource} {first} 0 R")
-    image_refs = []
-    for name, picture in page.pictures.items():
-        objects.append(_image_object(picture.image))
-        image_refs.append(f"/{name} {len(objects)} 0 R")
-    info_number = len(objects) + 1
-    objects.append(("<< " + " ".join(f"/{k} {v}" for k, v in info.items()) + " >>")
-                   .encode("latin-1"))
-    objects[0] = f"<< /Type /Catalog /Pages 2 0 R {catalog} >>".encode("latin-1")
-    objects[1] = f"<< /Type /Pages /Kids [ {page_number} 0 R ] /Count 1 >>".encode("latin-1")
-    resources = f"/Font << {' '.join(font_refs)} >> /ProcSet [ /PDF /Text /ImageB /ImageC /ImageI ]"
-    if image_refs:
-        resources += f" /XObject << {' '.join(image_refs)} >>"
-    objects[2] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 {fp_str(setup.width)} "
-                  f"{fp_str(setup.height)} ] /Resources << {resources} >> /Contents 4 0 R "
-                  "/Rotate 0 >>").encode("latin-1")
-    out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
-    offsets = []
-    position = len(out[0])
-    for number, body in enumerate(objects, start=1):
-        chunk = b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        offsets.append(position)
-        out.append(chunk)
-        position += len(chunk)
-    xref = [b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)]
-    xref += [b"%010d 00000 n \n" % offset for offset in offsets]
-    identifier = document_id.hex().encode("ascii")
-    out += xref
-    out.append(b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /ID [ <%s> <%s> ] >>\n"
-               b"startxref\n%d\n%%%%EOF\n"
-               % (len(objects) + 1, info_number, identifier, identifier, position))
-    return b"".join(out)

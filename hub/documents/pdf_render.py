@@ -181,8 +181,12 @@ def render_certificate_pdf(
     template_path: Path = DEFAULT_TEMPLATE,
     logo_dir: Path = DEFAULT_LOGO_DIR,
     engine: Literal["direct", "platypus"] | None = None,
+    signer: str | None = None,
 ) -> bytes:
     """The unsigned PDF certificate; same inputs, same bytes.
+
+    ``signer``: who will sign it, as its certificate names the organisation (the notice says
+    so); default the tenant's name.
 
     ``engine``: by default the direct writer, and platypus where it does not draw the document;
     ``"direct"`` raises :class:`~hub.documents.pdf_draw.NotDrawn` instead, ``"platypus"`` skips
@@ -192,26 +196,8 @@ def render_certificate_pdf(
     language = template.language(model.language)
     margin = float(template.page["margin_mm"]) * mm
     styles = _styles(template, template.accent(tenant.slug), A4[0] - 2 * margin)
-    until = template.date(language, (issued_at + AVAILABILITY).date())
-
-    story: list[Block] = []
-    logo = _logo(logo_dir / f"{tenant.slug}.png", float(template.page["logo_height_mm"]) * mm)
-    story.append(logo if logo is not None else Text(tenant.name, "issuer"))
-    story += [Gap(6 * mm), Text(model.title, "title"), Gap(4 * mm)]
-    story.append(
-        info_box(styles, template, language, [
-            ("issued_by", tenant.name),
-            ("subject", template.value(language, "Identifier", model.subject_identifier)),
-            ("reference", reference),
-            ("backend_reference", backend_reference),
-            ("issued_on", template.moment(language, issued_at)),
-        ])
-    )
-    story += fact_blocks(styles, template, language, model.facts)
-    story += notice(styles, [
-        template.text(language, "availability", until=until),
-        template.text(language, "verification", issuer=tenant.name),
-    ])
+    story = _story(model, tenant, template, language, styles, logo_dir, signer or tenant.name,
+                   (reference, backend_reference, issued_at))
     footer_text = f"{tenant.name} · {template.text(language, 'reference')} {reference}"
     fingerprint = _fingerprint(model, tenant, reference, backend_reference, issued_at.isoformat())
     bottom = margin + 6 * mm
@@ -240,6 +226,49 @@ def render_certificate_pdf(
             raise
         # more than a page, or something only platypus lays out: on to platypus
 
+    return _platypus(styles, story, template, language, (margin, bottom), footer_text,
+                     model, tenant.name, issued_at, fingerprint)
+
+
+def _story(
+    model: CertificateModel, tenant: TenantSettings, template: CertificateTemplate,
+    language: str, styles: Styles, logo_dir: Path, signer: str,
+    job: tuple[str, str | None, dt.datetime],
+) -> list[Block]:
+    """The blocks of the certificate: logo, title, the information box, the facts, the notice
+    (which names ``signer``); ``job``: reference, back-end reference, issue time."""
+    reference, backend_reference, issued_at = job
+    until = template.date(language, (issued_at + AVAILABILITY).date())
+    story: list[Block] = []
+    logo = _logo(logo_dir / f"{tenant.slug}.png", float(template.page["logo_height_mm"]) * mm)
+    story.append(logo if logo is not None else Text(tenant.name, "issuer"))
+    story += [Gap(6 * mm), Text(model.title, "title"), Gap(4 * mm)]
+    story.append(
+        info_box(styles, template, language, [
+            ("issued_by", tenant.name),
+            ("subject", template.value(language, "Identifier", model.subject_identifier)),
+            ("reference", reference),
+            ("backend_reference", backend_reference),
+            ("issued_on", template.moment(language, issued_at)),
+        ])
+    )
+    story += fact_blocks(styles, template, language, model.facts)
+    story += notice(styles, [
+        template.text(language, "availability", until=until),
+        template.text(language, "verification", issuer=signer),
+    ])
+    return story
+
+
+def _platypus(
+    styles: Styles, story: list[Block], template: CertificateTemplate, language: str,
+    margins: tuple[float, float], footer_text: str, model: CertificateModel, author: str,
+    issued_at: dt.datetime, fingerprint: bytes,
+) -> bytes:
+    """The certificate laid out by platypus (more than a page, or what the direct writer does
+    not draw); ``margins``: the page margin and the frame's bottom."""
+    margin, bottom = margins
+
     def footer(canvas: Any, page: int, pages: int) -> None:
         canvas.saveState()
         canvas.setFont(styles.regular, _FOOTER_SIZE)
@@ -253,7 +282,7 @@ def render_certificate_pdf(
     document = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
         bottomMargin=bottom, invariant=1, pageCompression=1, displayDocTitle=1,
-        title=model.title, author=tenant.name, subject=model.kind, creator="loket-hub",
+        title=model.title, author=author, subject=model.kind, creator="loket-hub",
         lang=language,
     )
     document.build(flowables(styles, story, lambda p: _Logo(p.image, p.width, p.height)),

@@ -1,8 +1,15 @@
-"""PAdES baseline B-B signatures on PDF certificates (pyHanko), and their check.
+"""PAdES baseline signatures on PDF certificates (pyHanko): B-B, B-T, B-LT and B-LTA.
 
 One invisible signature field, SHA-256, the signer's certificate (and chain) embedded, written as
 an incremental update: the signed PDF starts with the exact bytes it was given. That is how a
 back-end PDF (a civil-status act, a criminal-record extract) is sealed without re-rendering.
+
+B-T adds the TSA's signature time stamp (an unsigned attribute). B-LT also writes the document
+security store (DSS: the chain's certificates, OCSP answers and CRLs, cached per tenant by
+:class:`~hub.documents.longterm.LongTerm`) in the signed revision itself, before the signature,
+as pyHanko's ``SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE`` does, without pyHanko's
+per-signature path validation. B-LTA adds a document time stamp as a second revision. The check
+is :mod:`hub.documents.pdf_verify`.
 
 Independent check with poppler (Debian ``poppler-utils``): ``pdfsig certificate.pdf``. For a
 self-signed development certificate it prints ``- Signature Validation: Signature is Valid.`` and
@@ -17,19 +24,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from asn1crypto import cms
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
 from pyhanko.sign.general import SigningError, as_signing_certificate_v2, simple_cms_attribute
@@ -37,27 +45,52 @@ from pyhanko.sign.signers.pdf_cms import (
     CAdESSignedAttributeProviderSpec,
     CMSSignedAttributes,
 )
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hub.documents.keys import SigningIdentity
-from hub.errors import SignatureError
+from hub.documents.longterm import LongTerm, ValidationMaterial, asn1_cert
+from hub.documents.pdf_verify import VerifiedPdf, verify_pades
+from hub.errors import HubError, SignatureError, TimestampUnavailable
 
-__all__ = ["FIELD_NAME", "PadesSigner", "VerifiedPdf", "verify_pades"]
+__all__ = ["FIELD_NAME", "TIMESTAMP_FIELD", "PadesSigner", "VerifiedPdf", "verify_pades"]
 
 FIELD_NAME = "LoketHubSignature"
-# A municipality's server certificate may carry either usage; one of them is enough.
-_KEY_USAGE = KeyUsageConstraints(
-    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-)
+TIMESTAMP_FIELD = "LoketHubArchiveTimestamp"
+# Room for a signature time stamp (the token with the TSA's certificate chain), hex-encoded.
+_TOKEN_RESERVE = 2 * 8192
 
 
 def _asn1_certs(certs: Iterable[x509.Certificate]) -> list[Any]:
     pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
     return list(load_certs_from_pemder_data(pem))
+
+
+def _add_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
+    """The document security store (ISO 32000-2 12.8.4.3: /Certs, /OCSPs, /CRLs, no VRI) in
+    the revision about to be signed; what pyHanko's ``supply_dss_in_writer`` writes, from the
+    cached DER answers without its per-signature parsing."""
+    if "/DSS" in writer.root:  # a back-end PDF with a DSS of its own: pyHanko merges into it
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer, None, certs=[asn1_cert(c) for c in material.certs],
+            ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in material.ocsps],
+            crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
+        )
+        return
+
+    def streams(items: tuple[bytes, ...]) -> generic.ArrayObject:
+        return generic.ArrayObject(
+            writer.add_object(generic.StreamObject(stream_data=item)) for item in items)
+
+    dss = generic.DictionaryObject(  # type: ignore[no-untyped-call]
+        {generic.pdf_name("/Certs"): streams(material.cert_ders)})
+    if material.ocsps:
+        dss[generic.pdf_name("/OCSPs")] = streams(material.ocsps)
+    if material.crls:
+        dss[generic.pdf_name("/CRLs")] = streams(material.crls)
+    writer.root[generic.pdf_name("/DSS")] = writer.add_object(dss)
+    writer.update_root()  # type: ignore[no-untyped-call]
 
 
 class _CachedKeySigner(signers.SimpleSigner):
@@ -137,27 +170,10 @@ class _FixedTimeSigner(signers.PdfSigner):
         return session
 
 
-@dataclass(frozen=True)
-class VerifiedPdf:
-    """The outcome of checking the last signature of a PDF."""
-
-    signer_subject: str
-    signing_time: dt.datetime | None
-    intact: bool  # the signed byte range hashes to the signed digest
-    valid: bool  # the cryptographic signature checks out
-    trusted: bool  # the signer chains to a certificate we trust
-    covers_whole_file: bool  # nothing was appended after the signature
-    summary: str
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted and self.covers_whole_file
-
-
 class PadesSigner:
     """Signs and seals PDFs with one tenant's identity (converted once for pyHanko)."""
 
-    def __init__(self, identity: SigningIdentity) -> None:
+    def __init__(self, identity: SigningIdentity, long_term: LongTerm | None = None) -> None:
         key_pem = identity.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -176,16 +192,22 @@ class PadesSigner:
         # one attribute spec serves them all.
         self._signer.signed_attr_prov_spec = _PadesAttributes(certs[0])
         self._identity = identity
+        self._long_term = long_term
+        self.level = long_term.spec.level if long_term is not None else "B-B"
         # Reserving the CMS space up front skips pyHanko's estimate, a full dummy signature
         # (half of the signing time). The bound (hex digits, hence x2) holds for our signed
         # attributes with a wide margin.
         cms_bytes = 4096 + identity.key.key_size // 8 + sum(len(c.dump()) for c in certs)
-        self._reserved = 2 * cms_bytes
+        self._reserved = 2 * cms_bytes + (_TOKEN_RESERVE if self.level != "B-B" else 0)
 
     def sign(
         self, pdf: bytes, *, reason: str, location: str | None, signing_time: dt.datetime
     ) -> bytes:
-        """``pdf`` with a PAdES B-B signature appended as an incremental update."""
+        """``pdf`` signed at this signer's level, as incremental updates.
+
+        Raises :class:`TimestampUnavailable` (retryable) when the TSA does not answer: a
+        document is never delivered below its level.
+        """
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             md_algorithm="sha256",
@@ -193,18 +215,39 @@ class PadesSigner:
             reason=reason,
             location=location,
         )
+        long_term = self._long_term if self.level != "B-B" else None
         pdf_signer = _FixedTimeSigner(
             meta, self._signer, signing_time=signing_time,
+            timestamper=long_term.timestamper if long_term is not None else None,
             new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME),
         )
         try:
             writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+            if long_term is not None and long_term.spec.long_term:
+                _add_dss(writer, long_term.material())
             out: BytesIO = pdf_signer.sign_pdf(
                 writer, output=BytesIO(), bytes_reserved=self._reserved
             )
+            if long_term is not None and self.level == "B-LTA":
+                out = self._archive_timestamp(out, long_term)
+        except HubError:
+            raise
+        except TimestampRequestError as exc:
+            raise TimestampUnavailable(f"the TSA refused the time stamp: {exc}") from exc
         except (PdfError, SigningError, ValueError) as exc:
             raise SignatureError(f"PAdES signing failed: {exc}") from exc
         return out.getvalue()
+
+    @staticmethod
+    def _archive_timestamp(signed: BytesIO, long_term: LongTerm) -> BytesIO:
+        """B-LTA: a document time stamp over the signed revision and its DSS."""
+        assert long_term.timestamper is not None
+        stamper = signers.PdfTimeStamper(long_term.timestamper, field_name=TIMESTAMP_FIELD)
+        result: BytesIO = stamper.timestamp_pdf(
+            IncrementalPdfFileWriter(signed, strict=False), "sha256", output=BytesIO(),
+            bytes_reserved=_TOKEN_RESERVE,
+        )
+        return result
 
     def seal(
         self, pdf: bytes, *, reason: str = "Sealed as received from the source",
@@ -216,40 +259,12 @@ class PadesSigner:
             signing_time=signing_time or dt.datetime.now(dt.UTC),
         )
 
+    def close(self) -> None:
+        """Close the TSA/OCSP connections of its :class:`LongTerm` (shared with the XML signer)."""
+        if self._long_term is not None:
+            self._long_term.close()
+
     def verify(self, pdf: bytes) -> VerifiedPdf:
-        """Check the last signature with this identity's certificate as the only trust root."""
-        return verify_pades(pdf, [self._identity.certificate])
-
-
-def verify_pades(pdf: bytes, trusted: Iterable[x509.Certificate]) -> VerifiedPdf:
-    """Check the last signature of ``pdf`` against ``trusted`` roots; no network is used.
-
-    The certificate is checked at the signing time the signature reports, so a document stays
-    verifiable after its signer's certificate was renewed.
-    """
-    try:
-        reader = PdfFileReader(BytesIO(pdf), strict=False)
-        signatures = reader.embedded_signatures
-    except (PdfError, ValueError) as exc:
-        raise SignatureError(f"not a readable PDF: {exc}") from exc
-    if not signatures:
-        raise SignatureError("the PDF carries no signature")
-    embedded = signatures[-1]
-    claimed = embedded.self_reported_timestamp
-    context = ValidationContext(
-        trust_roots=_asn1_certs(trusted), moment=claimed, allow_fetching=False
-    )
-    try:
-        status = validate_pdf_signature(embedded, context, key_usage_settings=_KEY_USAGE)
-    except (PdfError, ValueError) as exc:
-        raise SignatureError(f"the PDF signature cannot be checked: {exc}") from exc
-    return VerifiedPdf(
-        signer_subject=x509.load_der_x509_certificate(status.signing_cert.dump())
-        .subject.rfc4514_string(),
-        signing_time=status.signer_reported_dt or claimed,
-        intact=status.intact,
-        valid=status.valid,
-        trusted=status.trusted,
-        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        summary=status.summary(),
-    )
+        """Check the signature with this identity's certificate (and CA roots) as trust."""
+        roots = self._long_term.roots if self._long_term is not None else []
+        return verify_pades(pdf, [self._identity.certificate, *roots])

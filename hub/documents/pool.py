@@ -28,6 +28,7 @@ from typing import Literal, TypeVar
 
 from hub.config import TenantSettings
 from hub.documents.keys import SigningIdentity, SigningKeySpec, load_signing_identity
+from hub.documents.longterm import LongTerm
 from hub.documents.pdf_render import render_certificate_pdf
 from hub.documents.pdf_signature import PadesSigner
 from hub.documents.render import render_certificate_xml
@@ -44,8 +45,17 @@ Signers = dict[str, tuple[XadesSigner, PadesSigner]]
 _WORKER_SIGNERS: Signers = {}
 
 
-def _signers_for(identities: Mapping[str, SigningIdentity]) -> Signers:
-    return {ref: (XadesSigner(i), PadesSigner(i)) for ref, i in identities.items()}
+def _signers_for(
+    identities: Mapping[str, SigningIdentity], specs: Mapping[str, SigningKeySpec]
+) -> Signers:
+    """Both signers of each identity, sharing one :class:`LongTerm` (its TSA connection and
+    cached validation data) when the identity's level needs one."""
+    signers: Signers = {}
+    for ref, identity in identities.items():
+        wanted = specs[ref].long_term
+        long_term = LongTerm(wanted, identity) if wanted.timestamped else None
+        signers[ref] = (XadesSigner(identity, long_term), PadesSigner(identity, long_term))
+    return signers
 
 
 def _init_worker(
@@ -54,7 +64,7 @@ def _init_worker(
     # `checked_at` is the parent's start-up check: a worker started later must not refuse a
     # certificate the running hub accepted (expiry shows on the health output instead).
     identities = {ref: load_signing_identity(spec, now=checked_at) for ref, spec in specs.items()}
-    _WORKER_SIGNERS.update(_signers_for(identities))
+    _WORKER_SIGNERS.update(_signers_for(identities, specs))
     if hub_pid is not None:
         threading.Thread(target=_exit_when_gone, args=(hub_pid,), daemon=True,
                          name="hub-lifeline").start()
@@ -93,7 +103,7 @@ def _render_and_sign(
     )
     pdf = render_certificate_pdf(
         model, tenant=tenant, reference=reference, backend_reference=backend_reference,
-        issued_at=issued_at,
+        issued_at=issued_at, signer=xades.signer_name,
     )
     return (
         xades.sign(root, signing_time=issued_at),
@@ -134,6 +144,7 @@ class DocumentWorkers:
         self.identities: dict[str, SigningIdentity] = {}
         for ref, spec in identities.items():
             try:
+                spec.long_term.check()
                 self.identities[ref] = load_signing_identity(spec, now=checked_at)
             except ConfigurationError as exc:
                 raise ConfigurationError(f"document signing for {ref!r}: {exc.message}") from exc
@@ -142,7 +153,7 @@ class DocumentWorkers:
         # Thread mode passes its own signers with each job; processes use their initializer's.
         self._signers: Signers | None = None
         if mode == "thread":
-            self._signers = _signers_for(self.identities)
+            self._signers = _signers_for(self.identities, identities)
             self._executor = ThreadPoolExecutor(size, thread_name_prefix="documents")
         else:
             # forkserver: never fork a process that runs an event loop and broker threads.
@@ -191,3 +202,5 @@ class DocumentWorkers:
     def close(self) -> None:
         """Finish running jobs, then stop the workers."""
         self._executor.shutdown(wait=True, cancel_futures=False)
+        for _, pades in (self._signers or {}).values():
+            pades.close()

@@ -1,16 +1,21 @@
-"""Enveloped XAdES-BES signatures over whole certificate documents (signxml), and their check.
+"""Enveloped XAdES signatures over whole certificate documents (signxml), and their check.
 
 The signature carries three references, all SHA-256 with exclusive C14N: the document (enveloped),
-the XAdES ``SignedProperties`` (``SigningTime``, ``SigningCertificateV2`` digest) and ``KeyInfo``.
-Independent check with xmlsec1 (Debian ``xmlsec1``); the ``--id-attr`` option names the ``Id``
-attribute the ``SignedProperties`` reference points at::
+the XAdES ``SignedProperties`` (``SigningTime``, ``SigningCertificateV2`` digest) and ``KeyInfo``,
+whose ``X509Data`` holds the signing certificate and its chain. A tenant at level B-T and up also
+gets a signature time stamp (XAdES-T), at B-LT the validation data (:mod:`hub.documents.xades_lt`).
+Independent check with xmlsec1 (Debian ``xmlsec1``), which takes the key from the certificate in
+``X509Data`` only (``--enabled-key-data x509``) and checks that certificate's chain up to the
+trusted CA; the ``--id-attr`` option names the ``Id`` attribute the ``SignedProperties``
+reference points at::
 
-    xmlsec1 --verify --trusted-pem signer.crt \\
+    xmlsec1 --verify --enabled-key-data x509 --trusted-pem var/dev-pki/ca/root.crt \\
         --id-attr:Id http://uri.etsi.org/01903/v1.3.2#:SignedProperties certificate.xml
 
 A valid document prints ``OK`` and ``SignedInfo References (ok/all): 3/3`` on stderr (exit 0);
-one changed byte prints ``FAIL`` (exit 1). xmlsec1 1.2.37 also finds the ``Id`` without the
-option; other builds do not, so the command keeps it.
+one changed byte prints ``FAIL``, another CA as ``--trusted-pem`` ``certificate verification
+failed`` and ``ERROR`` (exit 1 both). xmlsec1 1.2.37
+also finds the ``Id`` without the option; other builds do not, so the command keeps it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.xades.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
 from hub.documents.keys import SigningIdentity
+from hub.documents.longterm import LongTerm
+from hub.documents.xades_lt import add_long_term
 from hub.errors import SignatureError
 
 __all__ = ["XADES_NS", "VerifiedXml", "XadesSigner", "verify_xades"]
@@ -97,8 +104,10 @@ class VerifiedXml:
 class XadesSigner:
     """Signs certificate documents with one tenant's identity (loaded once, reused)."""
 
-    def __init__(self, identity: SigningIdentity) -> None:
+    def __init__(self, identity: SigningIdentity, long_term: LongTerm | None = None) -> None:
         self._identity = identity
+        self._long_term = long_term
+        self.signer_name = identity.signer_name
 
     def sign(self, root: etree._Element, *, signing_time: dt.datetime | None = None) -> bytes:
         """The signed document as UTF-8 bytes with an XML declaration.
@@ -111,6 +120,8 @@ class XadesSigner:
             signed = _Signer(when).sign(root, key=self._identity.key, cert=chain)
         except (InvalidInput, ValueError) as exc:
             raise SignatureError(f"XAdES signing failed: {exc}") from exc
+        if self._long_term is not None and self._long_term.spec.timestamped:
+            add_long_term(signed, self._long_term)
         out: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
         return out
 

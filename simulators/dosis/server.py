@@ -7,6 +7,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from simulators.control import start_site
 from simulators.dosis.api import add_api_routes
 from simulators.dosis.control import control_routes
 from simulators.dosis.dossiers import DossierRegister
@@ -110,13 +111,6 @@ async def start_dosis_simulator(settings: DosisSimulatorSettings) -> DosisSimula
     """Start the simulator on ``settings.host:settings.port`` (0 = a free port)."""
     app = create_dosis_app(settings)
     # handler_cancellation: a client that gives up on an injected timeout ends its handler too.
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=5.0)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    port = int(runner.addresses[0][1])
+    runner, port = await start_site(app, settings.host, settings.port,
+                                    handler_cancellation=True, shutdown_timeout=5.0)
     return DosisSimulator(runner=runner, host=settings.host, port=port)

@@ -14,10 +14,18 @@ import aiohttp
 import pytest
 
 from hub import topology
-from hub.config import BackendSettings, Settings, SigningSettings, load_settings
+from hub.config import (
+    BackendSettings,
+    Settings,
+    SigningSettings,
+    load_settings,
+    load_tenants,
+    resolve_path,
+)
 from hub.contract import Outcome
 from hub.devpki import KeyPair
 from hub.documents import external
+from hub.documents.verify import verify_document
 from hub.messages import StatusEvent
 from hub.testing import HubHarness, job_body, make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
@@ -26,6 +34,8 @@ from tests.conftest import AMQP_URL
 pytestmark = pytest.mark.broker
 
 RETRY_DELAYS = (0.2, 0.4)
+# The shipped tenants sign with their own certificates from the development CA (B-LT).
+TENANT_CA = resolve_path(load_tenants(Settings().tenants_dir)["gent"].signing.trust_roots)
 POLL_DELAYS = (0.2, 0.5)
 
 
@@ -86,9 +96,14 @@ async def test_round_trip_for_a_known_citizen(
     for document in (xml, pdf):
         path = tmp_path / document.file_name
         path.write_bytes(document.content)
+        assert TENANT_CA is not None
         ok, said = (external.pdfsig_verify(path) if document.media_type == "application/pdf"
-                    else external.xmlsec1_verify(path, pki["document-signing"].cert))
+                    else external.xmlsec1_verify(path, TENANT_CA))
         assert ok, said
+        # Blocking (pyHanko runs its own event loop): off this test's loop.
+        report = await asyncio.to_thread(verify_document, document.content, trusted=[TENANT_CA])
+        assert (report.valid, report.level) == (True, "B-LT"), report.reason
+        assert report.signer.startswith("CN=Stad Gent document signing")
     # A status event was confirmed before the job was acked.
     events = await harness.status_events()
     assert [(e["job_id"], e["status"]) for e in events] == [
@@ -96,6 +111,21 @@ async def test_round_trip_for_a_known_citizen(
     ]
     assert events[0]["product_id"] == 1473
     assert len({e["event_id"] for e in events}) == 2
+
+
+async def test_a_tsa_that_is_down_retries_the_job_and_never_delivers_unstamped(
+    harness: HubHarness,
+) -> None:
+    assert harness.pki is not None
+    harness.pki.set_down("tsa")
+    try:
+        result = await harness.client.request(make_job(WELL_KNOWN["household_head"]), timeout=30)
+    finally:
+        harness.pki.set_down("tsa", False)
+    assert result.outcome is Outcome.FAILED
+    assert result.error is not None and result.error.code == "TIMESTAMP_UNAVAILABLE"
+    assert result.error.retryable
+    assert result.attempts == 1 + len(RETRY_DELAYS) and not result.documents
 
 
 async def test_unknown_citizen_is_rejected(harness: HubHarness) -> None:

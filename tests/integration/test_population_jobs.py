@@ -15,7 +15,7 @@ from hub.devpki import KeyPair
 from hub.documents import external
 from hub.testing import make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
-from tests.integration.test_end_to_end import control, hub_settings
+from tests.integration.test_end_to_end import TENANT_CA, control, hub_settings
 from tests.integration.test_population_certificates import DELIVERED, REFUSED
 
 pytestmark = pytest.mark.broker
@@ -40,7 +40,7 @@ async def test_every_certificate_from_a_job_to_a_verified_document(
                 path.write_bytes(document.content)
                 ok, said = (
                     external.pdfsig_verify(path) if path.suffix == ".pdf"
-                    else external.xmlsec1_verify(path, pki["document-signing"].cert)
+                    else external.xmlsec1_verify(path, TENANT_CA)
                 )
                 assert ok, (attest, said)
         records = await harness.hub.store.audit_records(limit=100)

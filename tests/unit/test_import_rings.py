@@ -15,7 +15,7 @@ import hub
 ROOT = Path(__file__).resolve().parents[2]
 # The composition root: the only code that may import adapters and simulators, so no contract
 # lists it as a source.
-COMPOSITION_ROOT = {"hub.app", "hub.cli", "hub.demo", "hub.testing"}
+COMPOSITION_ROOT = {"hub.app", "hub.checkconfig", "hub.cli", "hub.demo", "hub.testing"}
 
 
 def _contracts() -> dict[str, dict[str, object]]:
