@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -31,7 +32,14 @@ log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 
 STATES = frozenset({"new", "replayed", "discarded"})
-LIST_LIMIT = 500
+LIST_LIMIT = 100
+"""Letters per page of the list (``limit`` up to 1,000; ``before`` = the page's ``next``)."""
+HISTORY_LIMIT = 50
+REPLAY_AFTER_FIX = frozenset({"our-fault", "crashed", "unexpected", "delivery_limit"})
+"""Reasons that are a defect or an outage on our side: replayed once it is fixed, whatever the
+error says. Any other letter whose cause is not retryable (a body that is not a valid job, a
+message without reply_to, a refused signature, a status DOSIS refused) fails the same way
+again, so it is replayed only with ``force``."""
 PEEK_LIMIT = 1024 * 1024  # a listing peeks into bodies up to 1 MiB for the job type
 SHOW_LIMIT = 1024 * 1024  # the detail shows the first MiB of a body
 MAX_DEPTH = 16  # headers nested deeper are shown (and replayed) as text
@@ -171,14 +179,34 @@ def _route(letter: DeadLetter) -> tuple[Target, str]:
     return target, routed
 
 
-async def replay(hub: AdminHub, letter: DeadLetter, operator: str) -> None:
+def cause(letter: DeadLetter) -> tuple[str | None, bool | None]:
+    """The code and retryability of the letter's error (``x-loket-error``), when it says."""
+    try:
+        error = json.loads(letter.error or "")
+    except (RecursionError, ValueError, TypeError):
+        return None, None
+    if not isinstance(error, dict):
+        return None, None
+    code, retryable = error.get("code"), error.get("retryable")
+    return (code if isinstance(code, str) else None,
+            retryable if isinstance(retryable, bool) else None)
+
+
+async def replay(hub: AdminHub, letter: DeadLetter, operator: str, *,
+                 force: bool = False) -> None:
     """Publish the dead letter where it belongs, with confirms; raise when it cannot go back
     (:class:`NotReplayable`, with the reason) or the broker cannot be reached
-    (:class:`BrokerUnavailable`)."""
+    (:class:`BrokerUnavailable`). A letter whose cause is not retryable goes back only with
+    ``force`` (see :data:`REPLAY_AFTER_FIX`)."""
     if letter.reason == "unroutable-result":
         raise NotReplayable("a result whose reply queue is gone cannot be delivered again")
     if letter.state != "new":
         raise NotReplayable(f"this dead letter was {letter.state} already")
+    code, retryable = cause(letter)
+    if retryable is False and letter.reason not in REPLAY_AFTER_FIX and not force:
+        raise NotReplayable(
+            f"its cause {code or '?'} is not retryable: sent again it fails the same way "
+            "(and comes back here); replay it with force to send it anyway", forceable=True)
     target, routing_key = _route(letter)
     headers = {k: v for k, v in _amqp(stored_headers(letter) or {}).items()
                if not k.startswith(("x-loket-", "x-death", "x-first-death", "x-last-death"))}
@@ -202,7 +230,7 @@ async def replay(hub: AdminHub, letter: DeadLetter, operator: str) -> None:
     assert letter.id is not None
     await hub.store.mark_dead_letter(letter.id, "replayed", operator)
     log.info("admin.dead_letter.replayed", operator=operator, dead_letter=letter.id,
-             reason=letter.reason)
+             reason=letter.reason, forced=force)
 
 
 async def _letter(request: web.Request) -> DeadLetter:
@@ -215,49 +243,94 @@ async def _letter(request: web.Request) -> DeadLetter:
 
 @routes.get("/api/dead-letters")
 async def list_letters(request: web.Request) -> web.Response:
-    letters = await request.app[HUB].store.dead_letters(
-        state=guard.query_choice(request, "state", STATES),
-        reason=guard.query_text(request, "reason"),
-        limit=guard.query_limit(request, default=LIST_LIMIT, maximum=10_000))
-    return web.json_response([_summary(letter) for letter in letters])
+    """A page of letters, newest first: ``{"letters", "total", "next"}`` (``next``: pass it
+    as ``before`` for the page after; null on the last)."""
+    store = request.app[HUB].store
+    state = guard.query_choice(request, "state", STATES)
+    reason = guard.query_text(request, "reason")
+    limit = guard.query_limit(request, default=LIST_LIMIT, maximum=1000)
+    letters = await store.dead_letters(state=state, reason=reason, limit=limit + 1,
+                                       before_id=guard.query_whole(request, "before"))
+    page = letters[:limit]
+    more = len(letters) > limit
+    return web.json_response({
+        "letters": [_summary(letter) for letter in page],
+        "total": await store.count_dead_letters(state=state, reason=reason),
+        "next": page[-1].id if more and page else None,
+    })
 
 
 @routes.get("/api/dead-letters/{id}")
 async def show_letter(request: web.Request) -> web.Response:
-    return web.json_response(_detail(await _letter(request)))
+    """One letter in full, with its history: the other letters of the same message (each
+    replay that failed again made one), newest first."""
+    letter = await _letter(request)
+    history: list[DeadLetter] = []
+    if letter.message_id:
+        history = [other for other in await request.app[HUB].store.dead_letters(
+            message_id=letter.message_id, limit=HISTORY_LIMIT + 1) if other.id != letter.id]
+    code, retryable = cause(letter)
+    return web.json_response({
+        **_detail(letter), "cause": {"code": code, "retryable": retryable},
+        "needs_force": retryable is False and letter.reason not in REPLAY_AFTER_FIX,
+        "history": [_summary(other) for other in history[:HISTORY_LIMIT]],
+    })
+
+
+def _force(body: dict[str, Any]) -> bool:
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        guard.bad_request("force: expected true or false")
+    return force
 
 
 @routes.post("/api/dead-letters/{id}/replay")
 async def replay_one(request: web.Request) -> web.Response:
-    await guard.json_object_body(request)  # none expected; a bad one is still a 400
+    """Replay one letter; ``{"force": true}`` sends one whose cause is not retryable too."""
+    force = _force(await guard.json_object_body(request))
     letter = await _letter(request)
     try:
-        await replay(request.app[HUB], letter, request[OPERATOR])
+        await replay(request.app[HUB], letter, request[OPERATOR], force=force)
     except NotReplayable as exc:
-        return guard.json_error(409, str(exc), id=letter.id)
+        return guard.json_error(409, str(exc), id=letter.id, forceable=exc.forceable)
     except BrokerUnavailable as exc:
         return guard.json_error(503, str(exc), id=letter.id)
     return web.json_response({"replayed": [letter.id]})
 
 
+async def _new_letters(hub: AdminHub, reason: str | None) -> AsyncIterator[DeadLetter]:
+    """Every new letter (matching ``reason``), page by page: no cap."""
+    before: int | None = None
+    while True:
+        page = await hub.store.dead_letters(state="new", reason=reason, before_id=before,
+                                            limit=LIST_LIMIT)
+        for letter in page:
+            yield letter
+        if len(page) < LIST_LIMIT:
+            return
+        before = page[-1].id
+
+
 @routes.post("/api/dead-letters/replay")
 async def replay_matching(request: web.Request) -> web.Response:
-    """Replay every new dead letter matching ``{"reason": …}`` (all new ones without)."""
+    """Replay every new dead letter matching ``{"reason": …}`` (all new ones without); those
+    whose cause is not retryable are skipped unless ``"force": true``."""
     body = await guard.json_object_body(request)
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         guard.bad_request("reason: expected a string")
     if reason:
         guard.checked_text("reason", reason)
+    force = _force(body)
     hub = request.app[HUB]
     replayed: list[int | None] = []
     skipped: list[dict[str, Any]] = []
-    for letter in await hub.store.dead_letters(state="new", reason=reason or None):
+    async for letter in _new_letters(hub, reason or None):
         try:
-            await replay(hub, letter, request[OPERATOR])
+            await replay(hub, letter, request[OPERATOR], force=force)
             replayed.append(letter.id)
         except NotReplayable as exc:
-            skipped.append({"id": letter.id, "why": str(exc)})
+            skipped.append({"id": letter.id, "why": str(exc), "forceable": exc.forceable})
         except BrokerUnavailable as exc:
             return guard.json_error(503, str(exc), replayed=replayed, skipped=skipped)
     return web.json_response({"replayed": replayed, "skipped": skipped})

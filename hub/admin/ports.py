@@ -35,7 +35,14 @@ __all__ = [
 
 
 class NotReplayable(Exception):
-    """A message that cannot go back on the broker; the text says why (HTTP 409)."""
+    """A message that cannot go back on the broker; the text says why (HTTP 409).
+
+    ``forceable``: it could go back, but would fail the same way (its cause is not
+    retryable); an operator who knows better may send it with ``force``."""
+
+    def __init__(self, message: str, *, forceable: bool = False) -> None:
+        super().__init__(message)
+        self.forceable = forceable
 
 
 class BrokerUnavailable(Exception):

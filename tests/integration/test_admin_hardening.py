@@ -296,7 +296,7 @@ async def test_any_dead_letter_is_listed_shown_and_answered_on_replay(
 
     status, listed, _ = await _call("GET", f"{base}/api/dead-letters", BEARER)
     assert status == 200
-    assert {d["id"] for d in listed} >= set(ids.values())
+    assert {d["id"] for d in listed["letters"]} >= set(ids.values())
     for name, letter_id in ids.items():
         status, shown, _ = await _call("GET", f"{base}/api/dead-letters/{letter_id}", BEARER)
         assert status == 200, name

@@ -7,6 +7,8 @@ the admin change anything.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +27,9 @@ pytestmark = [
     pytest.mark.broker,
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed"),
 ]
+# Screenshots are kept after the run (CI keeps this folder): what each page test saw.
+SCREENSHOTS = Path(os.environ.get("LOKET_TEST_SCREENSHOTS",
+                                  Path(__file__).resolve().parents[2] / "out/screenshots"))
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -42,6 +47,8 @@ async def _signed_in(base: str) -> AsyncIterator[tuple[Any, list[str]]]:
         )
         try:
             page = await browser.new_page()
+            # Destructive actions ask first: the operator here says yes.
+            page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
             console: list[str] = []
             page.on("console", lambda message: console.append(message.text))
             await page.goto(base + "/")
@@ -51,6 +58,11 @@ async def _signed_in(base: str) -> AsyncIterator[tuple[Any, list[str]]]:
             yield page, console
         finally:
             await browser.close()
+
+
+def _shot(name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
 
 
 async def test_replay_a_dead_letter_from_the_page(
@@ -65,7 +77,7 @@ async def test_replay_a_dead_letter_from_the_page(
         assert "signed in as anne" in await page.inner_text("#who")
         await page.wait_for_selector(f"button.replay[data-id='{letter.id}']")
         assert "our-fault" in await page.inner_text("#dead")
-        await page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
+        await page.screenshot(path=str(_shot("replay-before.png")), full_page=True)
         await page.click(f"button.replay[data-id='{letter.id}']")
         # The page's CSP forbids eval, so no wait_for_function: a locator (Playwright's
         # own isolated world) waits for the text.
@@ -73,7 +85,7 @@ async def test_replay_a_dead_letter_from_the_page(
         await page.click("#audit button")
         await page.wait_for_selector("#audit-rows tbody tr")
         assert "GeefGezinssamenstelling" in await page.inner_text("#audit-rows")
-        await page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
+        await page.screenshot(path=str(_shot("replay-after.png")), full_page=True)
         assert await page.inner_text("#message") == ""
         assert not [text for text in console if "Content Security Policy" in text]
     (after,) = await harness.hub.store.dead_letters()
@@ -123,6 +135,7 @@ async def test_discard_and_replay_all_from_the_page_and_no_other_origin_can(
             try:
                 context = await browser.new_context()
                 page = await context.new_page()
+                page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
                 await page.goto(base + "/")
                 await page.fill("#token", TOKEN)
                 await page.click("#login button")
@@ -171,9 +184,59 @@ async def test_search_the_register_and_save_the_search_from_the_page(
         await page.fill("#audit input[name=subject]", WELL_KNOWN["single"])
         await page.click("#audit button")
         await page.locator("#audit-rows tbody td", has_text="population.attest").wait_for()
-        await page.screenshot(path=str(tmp_path / "searches.png"), full_page=True)
+        await page.screenshot(path=str(_shot("searches.png")), full_page=True)
         assert await page.inner_text("#message") == ""
         assert not [text for text in console if "Content Security Policy" in text]
     (saved,) = [f for f in await harness.hub.store.saved_filters("requests", "anne")
                 if f.name == "this dossier"]
     assert saved.filters == {"dossier": job["dossier_id"]} and saved.shared
+
+
+async def test_a_refused_replay_is_shown_and_goes_only_when_the_operator_insists(
+    admin: tuple[HubHarness, str]  # noqa: F811
+) -> None:
+    """A letter whose cause is not retryable: the replay is refused and the page says why and
+    asks; declined, nothing happens; accepted, it is sent with force. The detail view shows the
+    letter's body and cause, and the letter that came back shows the first in its history."""
+    from playwright.async_api import async_playwright
+
+    harness, base = admin
+    job = make_job("46061400106")
+    await harness.client.publish(job, reply=False)
+    (letter,) = await harness.dead_letters(expect=1)
+    answers: list[bool] = [False, True]  # decline the first "replay anyway?", accept the next
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if answers.pop(0) else dialog.dismiss())
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                                   args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            page.on("dialog", lambda dialog: asyncio.ensure_future(answer(dialog)))
+            await page.goto(base + "/")
+            await page.fill("#token", TOKEN)
+            await page.click("#login button")
+            await page.click(f"button.detail[data-id='{letter.id}']")
+            await page.locator("#detail-cause", has_text="INVALID_INSZ").wait_for()
+            assert "not retryable" in await page.inner_text("#detail-cause")
+            assert job["job_id"] in await page.inner_text("#detail-body")
+            await page.click(f"button.replay[data-id='{letter.id}']")
+            await page.locator("#message", has_text="409").wait_for()
+            assert "not retryable" in await page.inner_text("#message")
+            assert await harness.hub.store.dead_letter(letter.id) is not None
+            assert (await harness.hub.store.dead_letter(letter.id)).state == "new"  # type: ignore[union-attr]
+            await page.click(f"button.replay[data-id='{letter.id}']")
+            await page.locator("#outcome", has_text="replayed (forced)").wait_for()
+            _, again = await harness.dead_letters(expect=2)
+            await page.click("#dead-filter button")
+            await page.click(f"button.detail[data-id='{again.id}']")
+            await page.locator("#detail-history td", has_text=f"#{letter.id}").wait_for()
+            await page.screenshot(path=str(_shot("refused-replay.png")), full_page=True)
+        finally:
+            await browser.close()
+    assert len(asked) == 2 and all("Replay" in text for text in asked)
+    assert (await harness.hub.store.dead_letter(letter.id)).state == "replayed"  # type: ignore[union-attr]

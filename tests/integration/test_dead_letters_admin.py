@@ -42,8 +42,8 @@ async def test_a_dead_letter_replayed_from_the_api_is_processed(
     job = await _our_fault(harness, simulator)
     (letter,) = await harness.dead_letters(expect=1)
     status, listed = await _api("GET", f"{base}/api/dead-letters")
-    assert status == 200
-    assert [(d["id"], d["reason"], d["job_type"]) for d in listed] == [
+    assert status == 200 and listed["total"] == 1 and listed["next"] is None
+    assert [(d["id"], d["reason"], d["job_type"]) for d in listed["letters"]] == [
         (letter.id, "our-fault", "population.attest")]
     status, shown = await _api("GET", f"{base}/api/dead-letters/{letter.id}")
     assert job["job_id"] in shown["body"] and "BACKEND_REQUEST_INVALID" in shown["error"]
@@ -74,3 +74,37 @@ async def test_discard_and_replay_all(
     assert body == {"replayed": [second.id], "skipped": []}
     states = {d.id: d.state for d in await harness.hub.store.dead_letters()}
     assert states == {first.id: "discarded", second.id: "replayed"}
+
+
+async def test_a_letter_whose_cause_is_not_retryable_goes_back_only_when_forced(
+    admin: tuple[HubHarness, str]  # noqa: F811
+) -> None:
+    """A job with a wrong INSZ and no reply_to is kept as a dead letter (INVALID_INSZ, not
+    retryable). Replayed it would fail the same way and come back: refused (409, forceable)
+    unless forced; forced, it does come back, and its history shows the first letter."""
+    harness, base = admin
+    job = make_job("46061400106")
+    await harness.client.publish(job, reply=False)
+    (first,) = await harness.dead_letters(expect=1)
+    status, shown = await _api("GET", f"{base}/api/dead-letters/{first.id}")
+    assert shown["cause"] == {"code": "INVALID_INSZ", "retryable": False}
+    assert shown["needs_force"] is True and shown["history"] == []
+    status, refused = await _api("POST", f"{base}/api/dead-letters/{first.id}/replay")
+    assert status == 409 and refused["forceable"] is True
+    assert "not retryable" in refused["error"]
+    status, body = await _api("POST", f"{base}/api/dead-letters/replay", {})
+    assert body["replayed"] == [] and [s["id"] for s in body["skipped"]] == [first.id]
+    status, forced = await _api("POST", f"{base}/api/dead-letters/{first.id}/replay",
+                                {"force": True})
+    assert (status, forced) == (200, {"replayed": [first.id]})
+    _, again = await harness.dead_letters(expect=2)
+    assert again.message_id == job["job_id"] and again.reason == "unreadable"
+    status, shown = await _api("GET", f"{base}/api/dead-letters/{again.id}")
+    assert [(h["id"], h["state"], h["handled_by"]) for h in shown["history"]] == [
+        (first.id, "replayed", "anne")]
+    # Paging: one letter a page, newest first, then the next page, then none.
+    status, page = await _api("GET", f"{base}/api/dead-letters?limit=1")
+    assert [d["id"] for d in page["letters"]] == [again.id]
+    assert page["total"] == 2 and page["next"] == again.id
+    status, page = await _api("GET", f"{base}/api/dead-letters?limit=1&before={page['next']}")
+    assert [d["id"] for d in page["letters"]] == [first.id] and page["next"] is None
