@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 
 from hub.admin.auth import TokenBook
 from hub.admin.server import start_admin_server
-from hub.config import SigningSettings
+from hub.config import REPO_ROOT, SigningSettings
 from hub.devpki import KeyPair, generate_self_signed
 from hub.testing import HubHarness, make_job, running_test_hub
 from simulators.population_data import WELL_KNOWN
@@ -30,10 +31,18 @@ TOKEN = "s3cret-token-for-the-tests"
 async def admin(
     simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> AsyncIterator[tuple[HubHarness, str]]:
-    # A signing certificate that ends in 10 days: the health output must say so.
+    # A signing certificate that ends in 10 days: the health output must say so. Gent signs
+    # with the default identity here (its own [signing] table left out of a copy of the files).
     short = generate_self_signed(tmp_path / "short", "gent-docs", "Stad Gent documents", days=10)
+    tenants_dir = tmp_path / "tenants"
+    shutil.copytree(REPO_ROOT / "mappings/tenants", tenants_dir)
+    gent = (tenants_dir / "gent.toml").read_text(encoding="utf-8")
+    start = gent.index("\n[signing]\n")
+    end = gent.find("\n[", start + 1)
+    (tenants_dir / "gent.toml").write_text(gent[:start] + (gent[end:] if end != -1 else "\n"),
+                                           encoding="utf-8")
     settings = hub_settings(simulator, pki, tmp_path)
-    settings = dataclasses.replace(settings, documents=dataclasses.replace(
+    settings = dataclasses.replace(settings, tenants_dir=tenants_dir, documents=dataclasses.replace(
         settings.documents, signing=SigningSettings(key=str(short.key), cert=str(short.cert))))
     async with running_test_hub(settings) as harness:
         book = TokenBook({TOKEN: "anne"})

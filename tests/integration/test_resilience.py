@@ -9,28 +9,58 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 import pytest
 
+from hub.app import pki_directory
+from hub.config import REPO_ROOT, load_tenants
 from hub.contract import Outcome
 from hub.devpki import KeyPair
 from hub.testing import CAPABILITIES, make_job, reset_broker, running_test_hub
 from loket_hub.client import LoketClient
+from simulators.pki import PkiSimulatorSettings, start_pki_simulator
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 from tests.integration.test_end_to_end import RETRY_DELAYS, control, hub_settings
 
 pytestmark = pytest.mark.broker
+# Where the shipped tenant files expect the PKI simulator (`loket-hub simulators`).
+DEFAULT_PKI = "http://127.0.0.1:8703"
+
+
+@pytest.fixture
+async def pki_url() -> AsyncIterator[str]:
+    """A PKI simulator (TSA, OCSP, CRL) for the development CA, for worker processes."""
+    tenants = load_tenants(REPO_ROOT / "mappings/tenants")
+    ca_dir = pki_directory(tenants)
+    assert ca_dir is not None, "the tenants sign with the development CA (make setup)"
+    authority = await start_pki_simulator(PkiSimulatorSettings(ca_dir=ca_dir, port=0))
+    try:
+        yield authority.base_url
+    finally:
+        await authority.close()
+
+
+def _tenants_served_by(pki_url: str, tmp_path: Path) -> Path:
+    """A copy of the shipped tenant files whose TSA, OCSP and CRL are at ``pki_url``."""
+    folder = tmp_path / "tenants"
+    shutil.copytree(REPO_ROOT / "mappings/tenants", folder, dirs_exist_ok=True)
+    for path in folder.glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(DEFAULT_PKI, pki_url.rstrip("/")), encoding="utf-8")
+    return folder
 
 
 def _worker_env(
-    sim: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float
+    sim: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float, *, pki_url: str
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOKET_")}
     env.update(
+        LOKET_TENANTS_DIR=str(_tenants_served_by(pki_url, tmp_path)),
         LOKET_BROKER__URL=AMQP_URL,
         LOKET_BROKER__RETRY_DELAYS_S=",".join(str(d) for d in RETRY_DELAYS),
         LOKET_BROKER__SHUTDOWN_GRACE_S=str(grace_s),
@@ -83,12 +113,13 @@ async def _start_worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 @pytest.mark.parametrize("grace_s", [10.0, 0.2], ids=["drains-in-time", "requeues-the-rest"])
 async def test_sigterm_during_in_flight_jobs_loses_nothing(
-    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, grace_s: float, pki_url: str
 ) -> None:
     await reset_broker(AMQP_URL, CAPABILITIES, RETRY_DELAYS)
     await control(simulator, "POST", "latency", {"latency_ms": 1000})
     jobs = [make_job(WELL_KNOWN[k]) for k in ("household_head", "single", "partner") * 3]
-    process = await _start_worker_process(_worker_env(simulator, pki, tmp_path, grace_s))
+    process = await _start_worker_process(_worker_env(simulator, pki, tmp_path, grace_s,
+                                                          pki_url=pki_url))
     async with LoketClient.connect(AMQP_URL) as client:
         futures = [await client.publish(job) for job in jobs]
         await _wait_until_all_taken(len(jobs))
@@ -179,12 +210,12 @@ async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go
 
 
 async def test_a_worker_killed_with_sigkill_leaves_no_document_processes_behind(
-    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
+    simulator: Any, pki: dict[str, KeyPair], tmp_path: Path, pki_url: str
 ) -> None:
     from benchmarks.procfs import descendants
 
     await reset_broker(AMQP_URL, CAPABILITIES, RETRY_DELAYS)
-    env = _worker_env(simulator, pki, tmp_path, grace_s=1.0)
+    env = _worker_env(simulator, pki, tmp_path, grace_s=1.0, pki_url=pki_url)
     process = await _start_worker_process(env)
     try:
         family = [pid for pid in descendants(process.pid) if pid != process.pid]

@@ -28,6 +28,7 @@ import aio_pika
 import pytest
 
 from hub import topology
+from hub.config import BackendSettings
 from hub.contract import Outcome, Result
 from hub.devpki import KeyPair
 from hub.status.mapping import load_status_table
@@ -36,7 +37,12 @@ from hub.testing import CAPABILITIES, make_job, read_queue, reset_broker, runnin
 from simulators.population_data import WELL_KNOWN
 from tests.conftest import AMQP_URL
 from tests.integration.test_end_to_end import RETRY_DELAYS, control, hub_settings
-from tests.integration.test_resilience import RABBITMQCTL, _rabbitmqctl, _worker_env
+from tests.integration.test_resilience import (  # noqa: F401 - pki_url is a fixture
+    RABBITMQCTL,
+    _rabbitmqctl,
+    _worker_env,
+    pki_url,
+)
 from tests.integration.test_status_push import dosis, dosis_control, pushing
 
 __all__ = ["dosis"]  # the DOSIS simulator fixture, shared with the status-push tests
@@ -88,6 +94,8 @@ def _status_env(dosis: Any, pki: dict[str, KeyPair]) -> dict[str, str]:
         "LOKET_STATUS__RECONCILE_INTERVAL_S": "3600",
         "LOKET_BACKENDS__POPULATION__TOTAL_TIMEOUT_S": str(MAGDA_TIMEOUT_S),
         "LOKET_BACKENDS__POPULATION__BREAKER_FAILURE_THRESHOLD": "100000",
+        # DOSIS's breaker opens under these faults now and then; closed again within a second.
+        "LOKET_BACKENDS__DOSIS__BREAKER_RESET_TIMEOUT_S": "1",
         "LOKET_STORE__RECOVERY_GRACE_S": str(RECOVERY_GRACE_S),
         "LOKET_STORE__RECOVERY_INTERVAL_S": "1",
     }
@@ -150,7 +158,7 @@ def _restart_broker() -> float:
 
 
 async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
-    simulator: Any, dosis: Any, pki: dict[str, KeyPair], tmp_path: Path
+    simulator: Any, dosis: Any, pki: dict[str, KeyPair], tmp_path: Path, pki_url: str,  # noqa: F811
 ) -> None:
     if _rabbitmqctl("status").returncode != 0:
         pytest.skip("rabbitmqctl cannot reach the broker node")
@@ -169,8 +177,10 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
         status=dataclasses.replace(settings.status, timeout_s=0.5, backoff_initial_s=0.02,
                                    backoff_max_s=0.2),
         store=dataclasses.replace(settings.store, recovery_grace_s=RECOVERY_GRACE_S,
-                                  recovery_interval_s=1.0))
-    env = _worker_env(simulator, pki, tmp_path, grace_s=5.0) | _status_env(dosis, pki)
+                                  recovery_interval_s=1.0),
+        backends=settings.backends | {"dosis": BackendSettings(breaker_reset_timeout_s=1.0)})
+    env = _worker_env(simulator, pki, tmp_path, grace_s=5.0, pki_url=pki_url) | _status_env(
+        dosis, pki)
     doomed_log = (tmp_path / "doomed.log").open("wb")
     doomed = subprocess.Popen([sys.executable, "-m", "hub.cli", "run"], env=env,
                               stdout=doomed_log, stderr=doomed_log)
@@ -183,7 +193,7 @@ async def test_no_loss_no_duplicate_under_faults_a_kill_and_a_broker_restart(
     away_s = 0.0
     started = time.monotonic()
     try:
-        async with running_test_hub(settings, reset=False) as survivor:
+        async with running_test_hub(settings, reset=False, pki_url=pki_url) as survivor:
             await _wait_for(lambda: _consumers_at_least(2), "both workers", 30)
             await _publish_all(jobs, poison)
 
