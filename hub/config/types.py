@@ -38,8 +38,9 @@ SECTION = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 """Every settings dataclass: unknown keys are errors, the docstring under a field describes it
 (``loket-hub config-example`` writes it as the field's comment)."""
 
-BACKEND_NAMES = ("population", "civil-status", "criminal-record", "backoffice")
-"""The back ends with their own ``[backends.<name>]`` table (``backoffice``: every back office)."""
+BACKEND_NAMES = ("population", "civil-status", "criminal-record", "backoffice", "dosis")
+"""The back ends with their own ``[backends.<name>]`` table (``backoffice``: every back office;
+``dosis``: the status pusher's breaker and concurrency limit, its timeouts being ``status.*``)."""
 
 
 def resolve_path(value: str) -> Path | None:

@@ -151,7 +151,7 @@ def test_an_unknown_back_end_or_variable_is_refused_by_name() -> None:
     assert problems == [
         "LOKET_BROKR__URL: no such setting ('brokr' is not a section or setting)",
         "backends.criminal_records: unknown back end "
-        "(known: population, civil-status, criminal-record, backoffice)",
+        "(known: population, civil-status, criminal-record, backoffice, dosis)",
     ]
 
 
