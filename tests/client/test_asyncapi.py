@@ -18,8 +18,8 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from hub.contract import Outcome, Requester, Subject
 from hub.contract import Job as HubJob
+from hub.contract import Outcome, Requester, Subject
 from hub.messages import StatusEvent
 from loket_hub.contract import Document, ErrorInfo, Result
 from tests.client.test_jobs import EXAMPLES
