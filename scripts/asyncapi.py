@@ -76,7 +76,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
         if len(kinds) == 1 and "type" in kinds[0]:
             return {"type": [kinds[0]["type"], "null"] if nullable else kinds[0]["type"]}
         return {"oneOf": [*kinds, {"type": "null"}] if nullable else kinds}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return {"$ref": f"#/components/schemas/Status{hint.__name__}"}
     simple = {str: "string", int: "integer", bool: "boolean", float: "number"}
     return {"type": simple[hint]}
@@ -85,7 +85,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
 def _dataclass_schema(cls: type[Any], description: str, optional: tuple[str, ...] = ()
                       ) -> dict[str, Any]:
     hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
-    fields = [f for f in dataclasses.fields(cls)]
+    fields = dataclasses.fields(cls)
     return {
         "type": "object",
         "description": description,
@@ -233,7 +233,8 @@ def build() -> dict[str, Any]:
 
 
 def render() -> str:
-    return HEADER + yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=100)
+    body: str = yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=100)
+    return HEADER + body
 
 
 def main(argv: list[str] | None = None) -> int:
