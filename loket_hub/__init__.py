@@ -16,9 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from loket_hub.client import CorruptResult, JobTimeout, LoketClient, UnroutableJob
+    from loket_hub.client import (
+        ClientClosed,
+        CorruptResult,
+        JobTimeout,
+        LoketClient,
+        UnroutableJob,
+    )
 
-__all__ = ["CorruptResult", "JobTimeout", "LoketClient", "UnroutableJob"]
+__all__ = ["ClientClosed", "CorruptResult", "JobTimeout", "LoketClient", "UnroutableJob"]
 
 
 def __getattr__(name: str) -> Any:

@@ -47,6 +47,7 @@ from loket_hub.contract import Result
 
 __all__ = [
     "JOBS_EXCHANGE",
+    "ClientClosed",
     "CorruptResult",
     "JobTimeout",
     "LoketClient",
@@ -102,6 +103,12 @@ class CorruptResult(LoketClientError):
         self.correlation_id, self.reason, self.body = correlation_id, reason, body
 
 
+class ClientClosed(LoketClientError):
+    """The client closed while the request waited; the job may still complete (idempotent)."""
+
+    retryable = True
+
+
 class JobBody(Protocol):
     """A typed job (see :mod:`loket_hub.jobs`): anything that gives its JSON body."""
 
@@ -145,6 +152,7 @@ class LoketClient:
             url, timeout=10, reconnect_interval=reconnect_interval_s,
             client_properties={"connection_name": connection_name or f"loket-client {queue_name}"},
         )
+        client: LoketClient | None = None
         try:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             assert isinstance(channel, AbstractRobustChannel)
@@ -158,6 +166,8 @@ class LoketClient:
             yield client
         finally:
             await connection.close()
+            if client is not None:
+                client._close_pending()
 
     @property
     def reply_queue_name(self) -> str:
@@ -215,6 +225,14 @@ class LoketClient:
             del self._pending[key]
             if not pending.future.done():
                 pending.future.set_result(result)
+
+    def _close_pending(self) -> None:
+        """Nothing waits for ever: a request still open when the client closes fails."""
+        for correlation_id, pending in list(self._pending.items()):
+            self._fail(correlation_id, ClientClosed(
+                f"the client closed before job {pending.job_id} got its result"))
+            # Marked as seen: a future nobody awaits any more is not logged as an error.
+            pending.future.exception()
 
     def _fail(self, correlation_id: str, error: Exception) -> None:
         pending = self._pending.pop(correlation_id, None)

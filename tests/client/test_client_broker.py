@@ -14,7 +14,7 @@ import aio_pika
 import pytest
 
 from hub.testing import HubHarness, make_job
-from loket_hub.client import CorruptResult, LoketClient, UnroutableJob
+from loket_hub.client import ClientClosed, CorruptResult, LoketClient, UnroutableJob
 from loket_hub.contract import Outcome
 from loket_hub.jobs import Person, PopulationAttest
 from simulators.population_data import WELL_KNOWN
@@ -138,3 +138,14 @@ async def test_results_kept_are_bounded_and_typed_jobs_are_answered(harness: Hub
         kept = list(client.received)
     assert {r.outcome for r in results} == {Outcome.DELIVERED}, [r.error for r in results]
     assert [r.job_id for r in kept] == [j.job_id for j in jobs[1:]]
+
+
+async def test_a_request_open_when_the_client_closes_fails_instead_of_waiting(
+    harness: HubHarness, simulator: Any
+) -> None:
+    await control(simulator, "POST", "latency", {"latency_ms": 1500})
+    async with LoketClient.connect(AMQP_URL) as client:
+        future = await client.publish(make_job(WELL_KNOWN["single"]))
+    with pytest.raises(ClientClosed, match="closed before job"):
+        await future
+    await control(simulator, "POST", "latency", {"latency_ms": 0})
