@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aio_pika
 from aio_pika.abc import (
@@ -154,12 +154,12 @@ class LoketClient:
         )
         client: LoketClient | None = None
         try:
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            assert isinstance(channel, AbstractRobustChannel)
+            channel = cast(AbstractRobustChannel, await connection.channel(
+                publisher_confirms=True, on_return_raises=True))
             # Exclusive: it goes when the connection goes; declared again under the same name
             # on reconnect, so jobs still queued keep a reply_to that exists.
-            reply_queue = await channel.declare_queue(queue_name, exclusive=True,
-                                                      auto_delete=True)
+            reply_queue = cast(AbstractRobustQueue, await channel.declare_queue(
+                queue_name, exclusive=True, auto_delete=True))
             client = cls(connection, channel, reply_queue, keep_results=keep_results)
             connection.reconnect_callbacks.add(client._on_reconnect)
             await reply_queue.consume(client._on_reply, no_ack=True)
@@ -187,16 +187,18 @@ class LoketClient:
     async def _resend_pending(self) -> None:
         """Publish again every job without its final result (its answer may have been lost
         with the old connection's queue); the same correlation id, so the same future."""
+        sent = 0
         for correlation_id, pending in list(self._pending.items()):
             if pending.future.done() or self._pending.get(correlation_id) is not pending:
                 continue
             try:
                 await self._send(pending)
+                sent += 1
             except UnroutableJob as error:
                 self._fail(correlation_id, error)
             except _DISCONNECTED:
                 return  # down again: the next reconnect sends what is still pending
-        log.info("loket client reconnected; %d job(s) sent again", len(self._pending))
+        log.info("loket client reconnected; %d job(s) sent again", sent)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         try:
