@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import aio_pika
 from aio_pika.abc import (
@@ -154,12 +154,11 @@ class LoketClient:
         )
         client: LoketClient | None = None
         try:
-            channel = cast(AbstractRobustChannel, await connection.channel(
-                publisher_confirms=True, on_return_raises=True))
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             # Exclusive: it goes when the connection goes; declared again under the same name
             # on reconnect, so jobs still queued keep a reply_to that exists.
-            reply_queue = cast(AbstractRobustQueue, await channel.declare_queue(
-                queue_name, exclusive=True, auto_delete=True))
+            reply_queue = await channel.declare_queue(queue_name, exclusive=True,
+                                                      auto_delete=True)
             client = cls(connection, channel, reply_queue, keep_results=keep_results)
             connection.reconnect_callbacks.add(client._on_reconnect)
             await reply_queue.consume(client._on_reply, no_ack=True)
