@@ -333,10 +333,20 @@ def _job_id_of(job: Mapping[str, Any] | JobBody) -> Any:
 
 
 def _peek(body: bytes) -> dict[str, Any]:
-    """Job id and type of a body if it shows them; {} for anything odd (never raises)."""
+    """Job id and type of a body if it shows them and they fit an AMQP short string (UTF-8,
+    at most 255 bytes; a lone surrogate such as ``\\udfff`` does not); {} for anything odd
+    (never raises)."""
     with suppress(RecursionError, ValueError, TypeError):
         data = json.loads(body)
         if isinstance(data, dict):
-            return {key: data[key][:200] for key in ("job_id", "type")
-                    if isinstance(data.get(key), str)}
+            return {key: data[key] for key in ("job_id", "type") if _short_string(data.get(key))}
     return {}
+
+
+def _short_string(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return 0 < len(value.encode("utf-8")) <= 255
+    except UnicodeEncodeError:
+        return False

@@ -11,7 +11,7 @@ from typing import Any, cast
 import aio_pika
 import pytest
 
-from loket_hub.client import CorruptResult, LoketClient, _Pending
+from loket_hub.client import CorruptResult, LoketClient, _encode, _Pending
 from loket_hub.contract import Document, Outcome, Result
 
 
@@ -70,3 +70,11 @@ async def test_an_interim_result_does_not_answer_a_request_for_the_final_one() -
     assert not future.done()
     await client._on_reply(_Message(_result("job-0001-x"), "c"))  # type: ignore[arg-type]
     assert (await future).outcome is Outcome.DELIVERED
+
+
+@pytest.mark.parametrize("job_id", ["test-1\udfff", "x" * 300, 7, ""])
+def test_a_raw_body_lends_only_a_job_id_amqp_can_carry(job_id: Any) -> None:
+    body = json.dumps({"job_id": job_id, "type": "population.attest"}).encode()
+    assert _encode(body, None, None) == (body, "population.attest", None)
+    good = json.dumps({"job_id": "job-0000-0001", "type": "prefill.form"}).encode()
+    assert _encode(good, None, None) == (good, "prefill.form", "job-0000-0001")
