@@ -7,6 +7,7 @@ into a :class:`~hub.contract.Job` or raises a typed :class:`~hub.errors.HubError
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -85,8 +86,10 @@ def _job_is_valid() -> Callable[[Any], bool]:
     checker = FormatChecker()
     formats = {name: functools.partial(checker.conforms, format=name)
                for name in ("date-time", "email")}
-    # use_default off: the check must not fill in defaults, the body stays as sent.
-    compiled = fastjsonschema.compile(job_schema(), formats=formats, use_default=False)
+    # use_default off: the check must not fill in defaults, the body stays as sent. A copy:
+    # fastjsonschema rewrites the schema's $refs in place, and job_schema() is shared.
+    compiled = fastjsonschema.compile(copy.deepcopy(job_schema()), formats=formats,
+                                      use_default=False)
 
     def is_valid(data: Any) -> bool:
         try:

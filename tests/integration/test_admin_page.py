@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from aiohttp import web
 
@@ -180,6 +181,16 @@ async def test_search_the_register_and_save_the_search_from_the_page(
         await page.click("#requests-save")
         await page.locator("#requests-saved option",
                            has_text="this dossier (shared, anne)").wait_for(state="attached")
+        # The Excel report of the search, as the browser downloads it: the request is in it.
+        async with page.expect_download() as downloading:
+            await page.click("#requests-xlsx")
+        download = await downloading.value
+        report = _shot("requests-report.xlsx")
+        await download.save_as(str(report))
+        sheet = openpyxl.load_workbook(report, read_only=True).active
+        assert sheet is not None
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert any(job["dossier_id"] in row for row in rows[1:]), rows[:3]
         await page.fill("#audit input[name=subject]", WELL_KNOWN["single"])
         await page.click("#audit button")
         await page.locator("#audit-rows tbody td", has_text="population.attest").wait_for()

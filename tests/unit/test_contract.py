@@ -134,3 +134,17 @@ def test_values_in_the_sixteenth_level_are_allowed() -> None:
     from hub.contract_decoding import load_bounded
 
     assert load_bounded(b'[' * 15 + b'{"a": 1}' + b"]" * 15) is not None
+
+
+def test_preparing_the_job_check_leaves_the_shared_schema_as_it_is() -> None:
+    """fastjsonschema rewrites the schema it compiles; it gets a copy, not job_schema(): after
+    the check is prepared (here or by any earlier test), the schema is still the file's."""
+    import json as _json
+    from pathlib import Path
+
+    from hub.contract_decoding import job_schema, prepare_job_checks
+
+    prepare_job_checks()
+    on_disk = _json.loads((Path(__file__).resolve().parents[2] / "hub/schemas/job-v1.json")
+                          .read_text(encoding="utf-8"))
+    assert job_schema() == on_disk
