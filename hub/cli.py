@@ -111,11 +111,9 @@ async def _simulators(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _send(args: argparse.Namespace, settings: Settings) -> int:
-    from aio_pika.exceptions import DeliveryError
-
     from hub.runtime.probe import broker_problem, describe_broker_failure
     from hub.runtime.transport import BROKER_FAILURES
-    from loket_hub.client import JobTimeout, LoketClient
+    from loket_hub.client import JobTimeout, LoketClient, UnroutableJob
 
     try:
         job = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -130,7 +128,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
             result = await client.request(job, timeout=args.timeout)
     except JobTimeout as exc:
         return _fail(f"send: {exc} (the job may still complete; send it again for its result)")
-    except DeliveryError:
+    except UnroutableJob:
         return _fail(f"send: no queue takes job type {kind!r}: no worker serves it (unroutable)")
     except BROKER_FAILURES as exc:
         return _fail(f"send: the broker at {_safe_url(settings.broker.url)} failed: "

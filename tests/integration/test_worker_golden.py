@@ -61,8 +61,10 @@ def _headers(headers: Any) -> dict[str, Any]:
 
 
 def _key(routing_key: str) -> str:
-    # The front-office client's reply queue is named by the broker, anew each run.
-    return "(reply queue)" if routing_key.startswith("amq.gen-") else routing_key
+    # The front-office client's reply queue is named anew each run (by the broker, or by the
+    # client: loket-client.<uuid>, which survives its reconnects).
+    return "(reply queue)" if routing_key.startswith(("amq.gen-", "loket-client.")) \
+        else routing_key
 
 
 class Recorder:
