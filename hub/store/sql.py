@@ -31,6 +31,7 @@ __all__ = [
     "dead_letter_where",
     "page_of",
     "request_search",
+    "where_equal",
 ]
 
 T = TypeVar("T")
@@ -233,17 +234,24 @@ def page_of(rows: Sequence[tuple[Any, ...]], total: int | None, search: Search, 
     return Page([convert(row) for row in shown], total, after)
 
 
+def where_equal(placeholder: str, **columns: object) -> tuple[str, list[object]]:
+    """``WHERE a = ? AND b = ?`` for the columns given a value (None: no condition), and its
+    parameters (``placeholder``: ``?`` for SQLite, ``%s`` for PostgreSQL)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in columns.items():
+        if value is not None:
+            clauses.append(f"{column} = {placeholder}")
+            params.append(value)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
 def dead_letter_where(placeholder: str, *, state: str | None, reason: str | None,
                       message_id: str | None = None,
                       before_id: int | None = None) -> tuple[str, list[object]]:
     """The WHERE clause of a dead-letter list (``placeholder``: ``?`` or ``%s``)."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for column, value in (("state", state), ("reason", reason), ("message_id", message_id)):
-        if value is not None:
-            clauses.append(f"{column} = {placeholder}")
-            params.append(value)
+    where, params = where_equal(placeholder, state=state, reason=reason, message_id=message_id)
     if before_id is not None:
-        clauses.append(f"id < {placeholder}")
+        where += f" {'AND' if where else 'WHERE'} id < {placeholder}"
         params.append(before_id)
-    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+    return where, params

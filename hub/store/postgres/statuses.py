@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub.store.base import StatusPush
 from hub.store.postgres.connection import PostgresBase
+from hub.store.sql import where_equal
 
 __all__ = ["PostgresStatuses"]
 
@@ -36,13 +37,7 @@ class PostgresStatuses(PostgresBase):
 
     async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
                      limit: int = 1000) -> list[StatusPush]:
-        clauses: list[str] = []
-        params: list[object] = []
-        for column, value in (("dossier_id", dossier_id), ("result", result)):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = where_equal("%s", dossier_id=dossier_id, result=result)
         return await self._select_pushes(where, tuple(params), limit)
 
     async def _select_pushes(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hub.store.base import StatusPush
+from hub.store.sql import where_equal
 from hub.store.sqlite.connection import SqliteBase
 
 __all__ = ["SqliteStatuses"]
@@ -40,12 +41,7 @@ class SqliteStatuses(SqliteBase):
 
     async def pushes(self, *, dossier_id: str | None = None, result: str | None = None,
                      limit: int = 1000) -> list[StatusPush]:
-        clauses, params = [], []
-        for column, value in (("dossier_id", dossier_id), ("result", result)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = where_equal("?", dossier_id=dossier_id, result=result)
         return await self._select_pushes(where, tuple(params), limit)
 
     async def _select_pushes(
