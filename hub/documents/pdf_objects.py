@@ -19,7 +19,10 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, makeToUnicodeCMap
 
-__all__ = ["EmbeddedFont", "NotDrawn", "PageSetup", "embedded_font", "write_pdf"]
+__all__ = [
+    "DrawnPdf", "EmbeddedFont", "NotDrawn", "PageSetup", "Revision", "embedded_font",
+    "text_string", "write_pdf",
+]
 
 # Codes 1-31 and 128-255 of the embedded subset (32-126 are ASCII, as in reportlab's subsets).
 # Left out on purpose: no-break space and soft hyphen, which platypus treats specially.
@@ -46,6 +49,46 @@ class PageSetup:
     right: float
     top: float
     bottom: float
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What a later revision of a written file needs (``hub.documents.pdf_increment``): the
+    entries of the dictionaries it rewrites and where the cross-reference table is."""
+
+    catalog: str  # the catalog's entries (object 1), without the << >>
+    page: str  # the page's entries (object 3)
+    page_number: int
+    size: int  # the trailer's /Size: the next free object number
+    info: int  # the information dictionary's object number
+    document_id: bytes  # the first string of the trailer's /ID
+    startxref: int
+
+
+class DrawnPdf(bytes):
+    """A PDF file :func:`write_pdf` wrote: its bytes, and its :class:`Revision` (so that it is
+    signed in one pass). Pickled, it becomes plain bytes."""
+
+    revision: Revision
+
+    def __new__(cls, data: bytes, revision: Revision) -> DrawnPdf:
+        self = super().__new__(cls, data)
+        self.revision = revision
+        return self
+
+    def __reduce__(self) -> tuple[type[bytes], tuple[bytes]]:
+        return bytes, (bytes(self),)
+
+
+def text_string(text: str) -> str:
+    """A PDF text string: PDFDocEncoding where it can, UTF-16 otherwise (as reportlab does;
+    its codecs, registered by ``pdfmetrics``)."""
+    try:
+        encoded = text.encode("pdfdoc")
+    except UnicodeEncodeError:
+        encoded = "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")
+    escaped = encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    return "(" + escaped.decode("latin-1") + ")"
 
 
 @dataclass(frozen=True)
@@ -117,7 +160,7 @@ def _image_object(image: Any) -> bytes:
 def write_pdf(
     code: list[str], fonts: Iterable[tuple[str, EmbeddedFont]], pictures: Mapping[str, Any],
     setup: PageSetup, info: Mapping[str, str], catalog: str, document_id: bytes,
-) -> bytes:
+) -> DrawnPdf:
     """The file: catalog, page tree, the page, its content stream (``code``), its ``fonts``
     (resource name, font) and ``pictures`` (XObject name -> Picture), the information
     dictionary."""
@@ -138,14 +181,15 @@ def write_pdf(
     info_number = len(objects) + 1
     objects.append(("<< " + " ".join(f"/{k} {v}" for k, v in info.items()) + " >>")
                    .encode("latin-1"))
-    objects[0] = f"<< /Type /Catalog /Pages 2 0 R {catalog} >>".encode("latin-1")
+    catalog = f"/Type /Catalog /Pages 2 0 R {catalog}"
+    objects[0] = f"<< {catalog} >>".encode("latin-1")
     objects[1] = f"<< /Type /Pages /Kids [ {page_number} 0 R ] /Count 1 >>".encode("latin-1")
     resources = f"/Font << {' '.join(font_refs)} >> /ProcSet [ /PDF /Text /ImageB /ImageC /ImageI ]"
     if image_refs:
         resources += f" /XObject << {' '.join(image_refs)} >>"
-    objects[2] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 {fp_str(setup.width)} "
-                  f"{fp_str(setup.height)} ] /Resources << {resources} >> /Contents 4 0 R "
-                  "/Rotate 0 >>").encode("latin-1")
+    page = (f"/Type /Page /Parent 2 0 R /MediaBox [ 0 0 {fp_str(setup.width)} "
+            f"{fp_str(setup.height)} ] /Resources << {resources} >> /Contents 4 0 R /Rotate 0")
+    objects[2] = f"<< {page} >>".encode("latin-1")
     out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
     offsets = []
     position = len(out[0])
@@ -161,4 +205,5 @@ def write_pdf(
     out.append(b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /ID [ <%s> <%s> ] >>\n"
                b"startxref\n%d\n%%%%EOF\n"
                % (len(objects) + 1, info_number, identifier, identifier, position))
-    return b"".join(out)
+    return DrawnPdf(b"".join(out), Revision(
+        catalog, page, page_number, len(objects) + 1, info_number, document_id, position))

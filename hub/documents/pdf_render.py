@@ -45,6 +45,7 @@ from hub.documents.pdf_layout import (
     info_box,
     notice,
 )
+from hub.documents.pdf_objects import text_string
 from hub.documents.pdf_template import (
     DEFAULT_LOGO_DIR,
     DEFAULT_TEMPLATE,
@@ -161,16 +162,6 @@ def _styles(template: CertificateTemplate, accent: str, width: float) -> Styles:
     return _STYLES[key]
 
 
-def _literal(text: str) -> str:
-    """A PDF text string: PDFDocEncoding where it can, UTF-16 otherwise (as reportlab does)."""
-    try:
-        encoded = text.encode("pdfdoc")
-    except UnicodeEncodeError:
-        encoded = "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")
-    escaped = encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    return "(" + escaped.decode("latin-1") + ")"
-
-
 def render_certificate_pdf(
     model: CertificateModel,
     *,
@@ -207,16 +198,16 @@ def render_certificate_pdf(
             raise NotDrawn("platypus asked for")
         numbering = template.text(language, "page", page="1", pages="1")
         right = A4[0] - margin - pdfmetrics.stringWidth(numbering, styles.regular, _FOOTER_SIZE)
-        stamp = _literal(issued_at.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
+        stamp = text_string(issued_at.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
         return draw_document(
             styles, PageSetup(A4[0], A4[1], margin, margin, margin, bottom), story,
             [FooterText(styles.regular, _FOOTER_SIZE, _FOOTER_COLOUR, x, _FOOTER_Y, text)
              for x, text in ((margin, footer_text), (right, numbering))],
-            info={"Title": _literal(model.title), "Author": _literal(tenant.name),
-                  "Subject": _literal(model.kind), "Creator": "(loket-hub)",
+            info={"Title": text_string(model.title), "Author": text_string(tenant.name),
+                  "Subject": text_string(model.kind), "Creator": "(loket-hub)",
                   "Producer": "(loket-hub)", "CreationDate": stamp, "ModDate": stamp,
                   "Trapped": "/False"},
-            catalog=f"/Lang {_literal(language)} /PageMode /UseNone "
+            catalog=f"/Lang {text_string(language)} /PageMode /UseNone "
                     "/ViewerPreferences << /DisplayDocTitle true >>",
             document_id=fingerprint[:16],
             fonts={styles.regular: template.font("regular"), styles.bold: template.font("bold")},

@@ -4,6 +4,10 @@ One invisible signature field, SHA-256, the signer's certificate (and chain) emb
 an incremental update: the signed PDF starts with the exact bytes it was given. That is how a
 back-end PDF (a civil-status act, a criminal-record extract) is sealed without re-rendering.
 
+A PDF the hub drew itself (:class:`~hub.documents.pdf_objects.DrawnPdf`) gets the same
+revision written directly (:mod:`hub.documents.pdf_increment`) around a CMS assembled from
+parts made once (:mod:`hub.documents.cms`); any other PDF goes through pyHanko's ``PdfSigner``.
+
 B-T adds the TSA's signature time stamp (an unsigned attribute). B-LT also writes the document
 security store (DSS: the chain's certificates, OCSP answers and CRLs, cached per tenant by
 :class:`~hub.documents.longterm.LongTerm`) in the signed revision itself, before the signature,
@@ -49,8 +53,11 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from hub.documents.cms import CmsSigner
 from hub.documents.keys import SigningIdentity
 from hub.documents.longterm import LongTerm, ValidationMaterial, asn1_cert
+from hub.documents.pdf_increment import sign_drawn
+from hub.documents.pdf_objects import DrawnPdf
 from hub.documents.pdf_verify import VerifiedPdf, verify_pades
 from hub.errors import HubError, SignatureError, TimestampUnavailable
 
@@ -181,7 +188,7 @@ class PadesSigner:
         )
         certs = _asn1_certs([identity.certificate, *identity.chain])
         registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
-        registry.register_multiple(certs)
+        registry.register_multiple(certs[1:])  # the CAs: pyHanko adds the signer's own
         self._signer = _CachedKeySigner(
             identity.key,
             signing_cert=certs[0],
@@ -191,6 +198,7 @@ class PadesSigner:
         # Our signatures carry no CAdES extras (no commitment type, no signer attributes), so
         # one attribute spec serves them all.
         self._signer.signed_attr_prov_spec = _PadesAttributes(certs[0])
+        self._cms = CmsSigner(identity.key, [c.dump() for c in certs])
         self._identity = identity
         self._long_term = long_term
         self.level = long_term.spec.level if long_term is not None else "B-B"
@@ -208,26 +216,14 @@ class PadesSigner:
         Raises :class:`TimestampUnavailable` (retryable) when the TSA does not answer: a
         document is never delivered below its level.
         """
-        meta = signers.PdfSignatureMetadata(
-            field_name=FIELD_NAME,
-            md_algorithm="sha256",
-            subfilter=fields.SigSeedSubFilter.PADES,
-            reason=reason,
-            location=location,
-        )
         long_term = self._long_term if self.level != "B-B" else None
-        pdf_signer = _FixedTimeSigner(
-            meta, self._signer, signing_time=signing_time,
-            timestamper=long_term.timestamper if long_term is not None else None,
-            new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME),
-        )
         try:
-            writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-            if long_term is not None and long_term.spec.long_term:
-                _add_dss(writer, long_term.material())
-            out: BytesIO = pdf_signer.sign_pdf(
-                writer, output=BytesIO(), bytes_reserved=self._reserved
-            )
+            if isinstance(pdf, DrawnPdf):
+                out = BytesIO(self._sign_drawn(pdf, long_term, reason=reason, location=location,
+                                               signing_time=signing_time))
+            else:
+                out = self._sign_with_pyhanko(pdf, long_term, reason=reason, location=location,
+                                              signing_time=signing_time)
             if long_term is not None and self.level == "B-LTA":
                 out = self._archive_timestamp(out, long_term)
         except HubError:
@@ -237,6 +233,45 @@ class PadesSigner:
         except (PdfError, SigningError, ValueError) as exc:
             raise SignatureError(f"PAdES signing failed: {exc}") from exc
         return out.getvalue()
+
+    def _sign_with_pyhanko(
+        self, pdf: bytes, long_term: LongTerm | None, *, reason: str, location: str | None,
+        signing_time: dt.datetime,
+    ) -> BytesIO:
+        """Any PDF, signed by pyHanko as an incremental update."""
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        pdf_signer = _FixedTimeSigner(
+            meta, self._signer, signing_time=signing_time,
+            timestamper=long_term.timestamper if long_term is not None else None,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME),
+        )
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        if long_term is not None and long_term.spec.long_term:
+            _add_dss(writer, long_term.material())
+        out: BytesIO = pdf_signer.sign_pdf(writer, output=BytesIO(), bytes_reserved=self._reserved)
+        return out
+
+    def _sign_drawn(
+        self, pdf: DrawnPdf, long_term: LongTerm | None, *, reason: str, location: str | None,
+        signing_time: dt.datetime,
+    ) -> bytes:
+        """A PDF we drew, signed in one pass: the same revision pyHanko would write."""
+        dss = None
+        if long_term is not None and long_term.spec.long_term:
+            material = long_term.material()
+            dss = (material.cert_ders, material.ocsps, material.crls)
+        stamp = long_term.stamp if long_term is not None else None
+        return sign_drawn(
+            pdf, lambda digest: self._cms.sign(digest, stamp), reserve=self._reserved // 2,
+            field=FIELD_NAME, reason=reason, location=location, signing_time=signing_time,
+            dss=dss,
+        )
 
     @staticmethod
     def _archive_timestamp(signed: BytesIO, long_term: LongTerm) -> BytesIO:

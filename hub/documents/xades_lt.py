@@ -66,7 +66,7 @@ def add_long_term(signed: etree._Element, long_term: LongTerm) -> None:
                                 _x("UnsignedSignatureProperties"))
     stamp = etree.SubElement(unsigned, _x("SignatureTimeStamp"))
     etree.SubElement(stamp, f"{{{_DS_NS}}}CanonicalizationMethod", Algorithm=_EXC_C14N)
-    etree.SubElement(stamp, _x("EncapsulatedTimeStamp")).text = _b64(token.dump())
+    etree.SubElement(stamp, _x("EncapsulatedTimeStamp")).text = _b64(token)
     if not long_term.spec.long_term:
         return
     certs, ocsps, crls = long_term.material().base64
