@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -144,6 +145,39 @@ def test_pdfsig_and_pyhanko_see_the_pades_level_and_a_valid_time_stamp(
     verified = verify_document(signed, certificates=[authority.root])
     assert (verified.valid, verified.level) == (True, level), verified.reason
     assert verified.timestamp == stamp.timestamp
+
+
+def _store(pdf: bytes) -> tuple[set[bytes], set[bytes], set[bytes]]:
+    from pyhanko.sign.validation import DocumentSecurityStore
+
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(pdf), strict=False))
+
+    def streams(refs: list[Any]) -> set[bytes]:
+        return {ref.get_object().data for ref in refs}
+    return ({c.dump() for c in dss.load_certs()}, streams(dss.ocsps), streams(dss.crls))
+
+
+@pytest.mark.parametrize("level", ["B-LT", "B-LTA"])
+def test_a_pdf_signed_in_one_pass_carries_what_pyhanko_would_write(
+    level: str, authority: Authority, gent: SigningIdentity
+) -> None:
+    # hub.documents.pdf_increment signs a PDF the hub drew without pyHanko's PdfSigner: the
+    # same validation data, the same level, as pyHanko's signature of the same bytes.
+    long_term = LongTerm(authority.spec(level), gent)
+    issued = _now()
+    rendered = render_certificate_pdf(model("household-composition"), tenant=GENT,
+                                      reference="job-1", backend_reference="magda-1",
+                                      issued_at=issued, signer=gent.signer_name)
+    signer = PadesSigner(gent, long_term)
+    ours, theirs = (signer.sign(pdf, reason="Gezinssamenstelling", location="Gent",
+                                signing_time=issued) for pdf in (rendered, bytes(rendered)))
+    assert ours.startswith(rendered) and len(ours) < len(theirs) + 4096
+    assert _store(ours) == _store(theirs)
+    certs, ocsps, crls = _store(ours)
+    assert len(certs) >= 3 and ocsps and crls  # signer, issuing CA, TSA (root: a trust anchor)
+    for pdf in (ours, theirs):
+        verified = verify_document(pdf, certificates=[authority.root])
+        assert (verified.valid, verified.level) == (True, level), verified.reason
 
 
 @needs_tools

@@ -125,7 +125,7 @@ def test_signed_attributes_are_pyhankos_own_for_pades(
     # attributes must stay what pyHanko's default PAdES spec gives, the digest apart.
     default = PadesSigner(gent_identity)
     default._signer.signed_attr_prov_spec = None  # pyHanko chooses its own spec again
-    reference = default.sign(rendered, reason="Uittreksel", location="Stad Gent",
+    reference = default.sign(bytes(rendered), reason="Uittreksel", location="Stad Gent",
                              signing_time=ISSUED)
     ours, theirs = _signed_attributes(signed), _signed_attributes(reference)
     assert set(ours) == set(theirs) == {
