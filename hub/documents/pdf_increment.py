@@ -9,15 +9,19 @@ with room for the CMS; a cross-reference section and a trailer that point back t
 The ``/ByteRange`` covers the whole file but the ``/Contents`` string; its SHA-256 is what the
 CMS signs (:class:`hub.documents.cms.CmsSigner`).
 
-That is what pyHanko's ``PdfSigner`` writes into such a file, object for object (the same
-entries, the same field), without reading the file back and writing it through its object
-model: 4.7 of a B-B signature's 8.3 ms of CPU on the machine of ``docs/performance.md``. Any
-other PDF (a back-end act to seal, a page laid out by platypus) is signed by pyHanko
-(:mod:`hub.documents.pdf_signature`).
+At B-LTA a second revision of the same shape adds the document time stamp (``/DocTimeStamp``,
+``/ETSI.RFC3161``: the TSA's token over that byte range) in a field of its own.
+
+That is what pyHanko's ``PdfSigner`` and ``PdfTimeStamper`` write into such a file, object for
+object (the same entries, the same fields; pyHanko also rewrites the information dictionary
+to name itself), without reading the file back and writing it through its object model, most
+of a signature's CPU before (``docs/performance.md``). Any other PDF (a back-end act to seal,
+a page laid out by platypus) is signed by pyHanko (:mod:`hub.documents.pdf_signature`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
@@ -25,7 +29,7 @@ from collections.abc import Callable, Sequence
 from hub.documents.pdf_objects import DrawnPdf, text_string
 from hub.errors import SignatureError
 
-__all__ = ["DssParts", "sign_drawn"]
+__all__ = ["DssParts", "sign_drawn", "timestamp_drawn"]
 
 # (certificates, OCSP answers, CRLs), DER, for the document security store.
 DssParts = tuple[Sequence[bytes], Sequence[bytes], Sequence[bytes]]
@@ -39,10 +43,41 @@ _CONTENTS = b" /Contents "
 def sign_drawn(
     pdf: DrawnPdf, sign: Callable[[bytes], bytes], *, reserve: int, field: str, reason: str,
     location: str | None, signing_time: dt.datetime, dss: DssParts | None = None,
-) -> bytes:
+) -> DrawnPdf:
     """``pdf`` with its signature revision: ``sign`` turns the SHA-256 of the signed byte
     range into a DER CMS of at most ``reserve`` bytes; ``dss`` goes into the document security
     store (ISO 32000-2 12.8.4.3: /Certs, /OCSPs, /CRLs, no VRI), in the signed revision."""
+    when = text_string(signing_time.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
+    entries = (f"/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M {when}"
+               f" /Reason {text_string(reason)}")
+    if location:
+        entries += f" /Location {text_string(location)}"
+
+    def catalog(add: Callable[[bytes], int]) -> str:
+        extra = f" /Version /1.7 {_ESIC}"
+        return extra + (f" /DSS {_dss(dss, add)} 0 R" if dss is not None else "")
+
+    return _append(pdf, catalog, f"/T {text_string(field)}", entries, sign, reserve)
+
+
+def timestamp_drawn(
+    pdf: DrawnPdf, stamp: Callable[[bytes], bytes], *, reserve: int, field: str
+) -> DrawnPdf:
+    """``pdf`` (signed by :func:`sign_drawn`) with a document time stamp revision (PAdES
+    B-LTA, ETSI EN 319 142-1 5.5): ``stamp`` turns the SHA-256 of the byte range into a DER
+    time-stamp token of at most ``reserve`` bytes."""
+    return _append(pdf, lambda add: "", f"/T {text_string(field)} /TU (Timestamp)",
+                   "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+                   stamp, reserve)
+
+
+def _append(
+    pdf: DrawnPdf, catalog: Callable[[Callable[[bytes], int]], str], field: str, entries: str,
+    sign: Callable[[bytes], bytes], reserve: int,
+) -> DrawnPdf:
+    """One revision: the catalog with ``catalog``'s entries added (it may add objects) and one
+    more signature field (``field``: its name entries), the page with its widget, the
+    signature dictionary (``entries``) whose /Contents ``sign`` fills."""
     revision = pdf.revision
     number = revision.size
     objects: list[tuple[int, bytes]] = []
@@ -53,30 +88,27 @@ def sign_drawn(
         number += 1
         return number - 1
 
-    catalog = f"{revision.catalog} /Version /1.7 {_ESIC}"
-    if dss is not None:
-        catalog += f" /DSS {_dss(dss, add)} 0 R"
+    entries_added = catalog(add)
     widget, signature = number, number + 1
-    catalog += f" /AcroForm << /Fields [ {widget} 0 R ] /SigFlags 3 >>"
-    add(_field(field, revision.page_number, signature))
-    when = text_string(signing_time.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'"))
-    entries = (f"/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M {when}"
-               f" /Reason {text_string(reason)}")
-    if location:
-        entries += f" /Location {text_string(location)}"
+    fields = (*revision.fields, widget)
+    references = " ".join(f"{n} 0 R" for n in fields)
+    add((f"<< /FT /Sig {field} /Type /Annot /Subtype /Widget /F 132 /Rect [ 0 0 0 0 ] "
+         f"/P {revision.page_number} 0 R /V {signature} 0 R >>").encode("latin-1"))
     head = f"<< {entries} /ByteRange ".encode("latin-1")
     add(head + b" " * _BYTE_RANGE_WIDTH + _CONTENTS + b"<" + b"0" * (2 * reserve) + b"> >>")
-
-    changed = [(1, f"<< {catalog} >>".encode("latin-1")),
-               (revision.page_number,
-                f"<< {revision.page} /Annots [ {widget} 0 R ] >>".encode("latin-1"))]
+    later = dataclasses.replace(revision, catalog=revision.catalog + entries_added,
+                                fields=fields, size=number)
+    changed = [
+        (1, f"<< {later.catalog} /AcroForm << /Fields [ {references} ] /SigFlags 3 >> >>"),
+        (revision.page_number, f"<< {revision.page} /Annots [ {references} ] >>"),
+    ]
     data, offsets = bytearray(pdf), {}
-    for object_number, body in [*changed, *objects]:
+    for object_number, body in [(n, b.encode("latin-1")) for n, b in changed] + objects:
         offsets[object_number] = len(data)
         data += b"%d 0 obj\n%s\nendobj\n" % (object_number, body)
     xref_at = len(data)
     data += _xref(offsets)
-    later_id = hashlib.sha256(revision.document_id + when.encode("latin-1")).digest()[:16]
+    later_id = hashlib.sha256(b"%s %d" % (revision.document_id, xref_at)).digest()[:16]
     data += (b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /ID [ <%s> <%s> ] /Prev %d >>\n"
              b"startxref\n%d\n%%%%EOF\n"
              % (number, revision.info, revision.document_id.hex().encode("ascii"),
@@ -96,13 +128,7 @@ def sign_drawn(
         raise SignatureError(f"the signature ({len(signed) // 2} bytes) is larger than the "
                              f"{reserve} bytes reserved for it")
     data[start + 1:start + 1 + len(signed)] = signed
-    return bytes(data)
-
-
-def _field(name: str, page: int, signature: int) -> bytes:
-    """The invisible signature field, merged with its widget (as pyHanko makes it)."""
-    return (f"<< /FT /Sig /T {text_string(name)} /Type /Annot /Subtype /Widget /F 132 "
-            f"/Rect [ 0 0 0 0 ] /P {page} 0 R /V {signature} 0 R >>").encode("latin-1")
+    return DrawnPdf(bytes(data), dataclasses.replace(later, startxref=xref_at))
 
 
 def _dss(dss: DssParts, add: Callable[[bytes], int]) -> int:

@@ -56,13 +56,14 @@ class Revision:
     """What a later revision of a written file needs (``hub.documents.pdf_increment``): the
     entries of the dictionaries it rewrites and where the cross-reference table is."""
 
-    catalog: str  # the catalog's entries (object 1), without the << >>
-    page: str  # the page's entries (object 3)
+    catalog: str  # the catalog's entries (object 1) but /AcroForm, without the << >>
+    page: str  # the page's entries but /Annots
     page_number: int
     size: int  # the trailer's /Size: the next free object number
     info: int  # the information dictionary's object number
     document_id: bytes  # the first string of the trailer's /ID
-    startxref: int
+    startxref: int  # where the last cross-reference section starts
+    fields: tuple[int, ...] = ()  # the signature fields (and the page's widgets) so far
 
 
 class DrawnPdf(bytes):

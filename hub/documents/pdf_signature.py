@@ -56,7 +56,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from hub.documents.cms import CmsSigner
 from hub.documents.keys import SigningIdentity
 from hub.documents.longterm import LongTerm, ValidationMaterial, asn1_cert
-from hub.documents.pdf_increment import sign_drawn
+from hub.documents.pdf_increment import sign_drawn, timestamp_drawn
 from hub.documents.pdf_objects import DrawnPdf
 from hub.documents.pdf_verify import VerifiedPdf, verify_pades
 from hub.errors import HubError, SignatureError, TimestampUnavailable
@@ -219,11 +219,10 @@ class PadesSigner:
         long_term = self._long_term if self.level != "B-B" else None
         try:
             if isinstance(pdf, DrawnPdf):
-                out = BytesIO(self._sign_drawn(pdf, long_term, reason=reason, location=location,
-                                               signing_time=signing_time))
-            else:
-                out = self._sign_with_pyhanko(pdf, long_term, reason=reason, location=location,
-                                              signing_time=signing_time)
+                return self._sign_drawn(pdf, long_term, reason=reason, location=location,
+                                        signing_time=signing_time)
+            out = self._sign_with_pyhanko(pdf, long_term, reason=reason, location=location,
+                                          signing_time=signing_time)
             if long_term is not None and self.level == "B-LTA":
                 out = self._archive_timestamp(out, long_term)
         except HubError:
@@ -267,11 +266,15 @@ class PadesSigner:
             material = long_term.material()
             dss = (material.cert_ders, material.ocsps, material.crls)
         stamp = long_term.stamp if long_term is not None else None
-        return sign_drawn(
+        signed = sign_drawn(
             pdf, lambda digest: self._cms.sign(digest, stamp), reserve=self._reserved // 2,
             field=FIELD_NAME, reason=reason, location=location, signing_time=signing_time,
             dss=dss,
         )
+        if long_term is not None and self.level == "B-LTA":
+            signed = timestamp_drawn(signed, long_term.stamp, reserve=_TOKEN_RESERVE // 2,
+                                     field=TIMESTAMP_FIELD)
+        return bytes(signed)
 
     @staticmethod
     def _archive_timestamp(signed: BytesIO, long_term: LongTerm) -> BytesIO:

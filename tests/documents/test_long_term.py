@@ -175,9 +175,24 @@ def test_a_pdf_signed_in_one_pass_carries_what_pyhanko_would_write(
     assert _store(ours) == _store(theirs)
     certs, ocsps, crls = _store(ours)
     assert len(certs) >= 3 and ocsps and crls  # signer, issuing CA, TSA (root: a trust anchor)
+    assert _fields(ours) == _fields(theirs)
+    assert len(_fields(ours)[1]) == (2 if level == "B-LTA" else 1)
     for pdf in (ours, theirs):
         verified = verify_document(pdf, certificates=[authority.root])
         assert (verified.valid, verified.level) == (True, level), verified.reason
+
+
+def _fields(pdf: bytes) -> tuple[int, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The revisions, and each signature field with its value, as plain entries."""
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    fields = []
+    for ref in reader.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        value = field["/V"].get_object()
+        fields.append(({k: v for k, v in field.items() if k not in ("/V", "/P")},
+                       {k: v for k, v in value.items()
+                        if k not in ("/Contents", "/ByteRange", "/M")}))
+    return reader.xrefs.total_revisions, fields
 
 
 @needs_tools
