@@ -11,8 +11,9 @@ PKI simulator (TSA, OCSP, CRL, ``simulators/pki.py``) runs in a process of its o
 in a temporary folder. ``ms time stamp`` is one TSA round trip on our side; ``ms documents`` is
 the whole job of a document worker at B-LT (``hub.documents.pool``: XML and PDF rendered and
 signed) timed as one, ``ms documents (B-B)`` the same without time stamps and validation data;
-``ms documents (platypus)`` the B-B parts with the PDF laid out by platypus, as every PDF was
-before the direct writer (``hub.documents.pdf_draw``). The two whole jobs and the floor take
+``ms documents (platypus)`` the B-B parts with the PDF laid out by platypus and signed by
+pyHanko's ``PdfSigner``, as every PDF was before the direct writer (``hub.documents.pdf_draw``)
+and the one-pass signature (``hub.documents.pdf_increment``). The two whole jobs and the floor take
 turns run by run, so that a slow spell of the shared machine falls on all three alike. The OCSP
 and CRL answers are cached per identity (``hub.documents.longterm``): fetched in the warm-up,
 not per document.

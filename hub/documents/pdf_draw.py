@@ -23,7 +23,14 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfmetrics
 
 from hub.documents.pdf_layout import Block, Gap, Grid, Picture, Styles, Text, Together
-from hub.documents.pdf_objects import EmbeddedFont, NotDrawn, PageSetup, embedded_font, write_pdf
+from hub.documents.pdf_objects import (
+    DrawnPdf,
+    EmbeddedFont,
+    NotDrawn,
+    PageSetup,
+    embedded_font,
+    write_pdf,
+)
 
 __all__ = ["FooterText", "NotDrawn", "PageSetup", "draw_document"]
 
@@ -278,7 +285,7 @@ def draw_document(
     catalog: str,
     document_id: bytes,
     fonts: Mapping[str, Path],
-) -> bytes:
+) -> DrawnPdf:
     """The PDF of ``blocks`` on one page, laid out in a platypus frame of ``setup``.
 
     ``footer``: strings drawn last, in one saved graphics state; ``info``: the document

@@ -174,7 +174,9 @@ def render_certificate_pdf(
     engine: Literal["direct", "platypus"] | None = None,
     signer: str | None = None,
 ) -> bytes:
-    """The unsigned PDF certificate; same inputs, same bytes.
+    """The unsigned PDF certificate; same inputs, same bytes. A page the direct writer drew
+    is a :class:`~hub.documents.pdf_objects.DrawnPdf`, which the PAdES signer signs in one
+    pass; a platypus page is plain bytes.
 
     ``signer``: who will sign it, as its certificate names the organisation (the notice says
     so); default the tenant's name.
