@@ -4,9 +4,9 @@ Why processes: PDF rendering (reportlab) and CMS building (pyHanko, asn1crypto) 
 and hold the GIL nearly all the time (reportlab's global state is not thread-safe either).
 Measured on 2 cores, a burst of 40 household certificates (XML + PDF each): 2 threads took
 49 ms/document and left the event loop up to 48 ms late; 2 processes took 27.5 ms/document and
-the loop was never more than 4 ms late. Serial CPU cost of one household certificate
-(``benchmarks/documents.py``, 2026-12-04): XML render 0.1 ms, XAdES sign 0.9 ms, PDF render
-1.1 ms (10-15 ms through platypus), PAdES sign 3.8 ms.
+the loop was never more than 4 ms late. CPU of one household certificate at B-LT, XML and
+PDF rendered and signed: about 8 ms on a slow machine of 2026-12-08, a third of what B-B alone
+cost before (``docs/performance.md``, ``benchmarks/documents.py``).
 
 Keys are loaded once per worker by the pool initializer, never per job. The parent loads every
 identity first, so a bad key refuses start-up with a clear message instead of a broken pool.
