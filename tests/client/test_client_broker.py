@@ -23,6 +23,7 @@ from tests.integration.test_end_to_end import control, harness
 from tests.integration.test_resilience import (
     RABBITMQCTL,
     _rabbitmqctl,
+    _rabbitmqctl_async,
     _wait_until_all_taken,
 )
 
@@ -30,8 +31,8 @@ pytestmark = pytest.mark.broker
 __all__ = ["harness"]  # the fixture, imported for these tests
 
 
-def _connection_pid(name: str) -> str:
-    listing = _rabbitmqctl("list_connections", "pid", "client_properties").stdout
+async def _connection_pid(name: str) -> str:
+    listing = (await _rabbitmqctl_async("list_connections", "pid", "client_properties")).stdout
     pids = [line.split("\t")[0] for line in listing.splitlines() if name in line]
     assert len(pids) == 1, listing
     return pids[0]
@@ -60,7 +61,8 @@ async def test_a_connection_killed_mid_flight_still_gets_every_job_its_result(
         jobs = [make_job(WELL_KNOWN[k]) for k in ("household_head", "single", "partner") * 2]
         futures = [await client.publish(job) for job in jobs]
         await _wait_until_all_taken(len(jobs))
-        closed = _rabbitmqctl("close_connection", _connection_pid(name), "test: kill the client")
+        closed = await _rabbitmqctl_async("close_connection", await _connection_pid(name),
+                                          "test: kill the client")
         assert closed.returncode == 0, closed.stderr
         # Published while the connection is going or gone: sent once it is back.
         late = [make_job(WELL_KNOWN["single"]) for _ in range(2)]

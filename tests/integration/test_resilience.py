@@ -149,20 +149,23 @@ async def test_sigterm_during_in_flight_jobs_loses_nothing(
 RABBITMQCTL = os.environ.get("LOKET_TEST_RABBITMQCTL", "rabbitmqctl")
 
 
-async def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
-    """rabbitmqctl in a thread: it takes a second or more (an Erlang VM starts), and the hub
-    and the simulator share this test's event loop (blocked, their calls would time out)."""
-    return await asyncio.to_thread(
-        subprocess.run, [RABBITMQCTL, "-q", *args], capture_output=True, text=True,
-        check=False, timeout=30,
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RABBITMQCTL, "-q", *args], capture_output=True, text=True, check=False, timeout=30
     )
+
+
+async def _rabbitmqctl_async(*args: str) -> subprocess.CompletedProcess[str]:
+    """rabbitmqctl in a thread: it takes a second or more (an Erlang VM starts), and the hub
+    and the simulator share a test's event loop (blocked, their calls would time out)."""
+    return await asyncio.to_thread(_rabbitmqctl, *args)
 
 
 @pytest.mark.skipif(shutil.which(RABBITMQCTL) is None, reason="rabbitmqctl not available")
 async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplicates(
     simulator: Any, pki: dict[str, KeyPair], tmp_path: Path
 ) -> None:
-    if (await _rabbitmqctl("list_connections", "pid")).returncode != 0:
+    if (await _rabbitmqctl_async("list_connections", "pid")).returncode != 0:
         pytest.skip("rabbitmqctl cannot reach the broker node")
     await control(simulator, "POST", "latency", {"latency_ms": 500})
     async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
@@ -170,10 +173,10 @@ async def test_connection_closed_by_the_broker_reconnects_without_loss_or_duplic
         futures = [await harness.client.publish(job) for job in jobs]
         await _wait_until_all_taken(len(jobs))
         worker_name = f"loket-hub {harness.hub.worker.worker_id}"
-        listing = (await _rabbitmqctl("list_connections", "pid", "client_properties")).stdout
+        listing = (await _rabbitmqctl_async("list_connections", "pid", "client_properties")).stdout
         pids = [line.split("\t")[0] for line in listing.splitlines() if worker_name in line]
         assert len(pids) == 1, listing
-        closed = await _rabbitmqctl("close_connection", pids[0], "test: broker-side close")
+        closed = await _rabbitmqctl_async("close_connection", pids[0], "test: broker-side close")
         assert closed.returncode == 0
         results = await asyncio.wait_for(asyncio.gather(*futures), timeout=60)
         after = await harness.client.request(make_job(WELL_KNOWN["single"]), timeout=30)
@@ -193,7 +196,7 @@ async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go
     # A worker died holding these jobs: until its lease ends they go round the retry queues
     # (a copy each time). The broker restarts meanwhile; every job must still be done
     # once the lease has ended.
-    if (await _rabbitmqctl("status")).returncode != 0:
+    if (await _rabbitmqctl_async("status")).returncode != 0:
         pytest.skip("rabbitmqctl cannot reach the broker node")
     jobs = [make_job(WELL_KNOWN["single"]) for _ in range(30)]
     async with running_test_hub(hub_settings(simulator, pki, tmp_path)) as harness:
@@ -203,7 +206,7 @@ async def test_jobs_held_by_a_dead_worker_survive_a_broker_restart_while_they_go
             await harness.client.publish(job)
         await asyncio.sleep(1.0)  # a few rounds
         for step in ("stop_app", "start_app", "await_startup"):
-            assert (await _rabbitmqctl(step)).returncode == 0
+            assert (await _rabbitmqctl_async(step)).returncode == 0
         done: list[bytes | None] = []
         for _ in range(150):
             done = [await harness.hub.store.result(job["job_id"]) for job in jobs]
